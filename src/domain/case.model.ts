@@ -1,0 +1,66 @@
+// The case as the state machine sees it: plain data, no framework types.
+
+export const CASE_STATUSES = ['CREATED', 'RUNNING', 'INPUT_NEEDED', 'COMPLETED', 'FAILED'] as const;
+export type CaseStatus = (typeof CASE_STATUSES)[number];
+
+export const TERMINAL_STATUSES: ReadonlySet<CaseStatus> = new Set<CaseStatus>(['COMPLETED', 'FAILED']);
+export const isTerminal = (status: CaseStatus): boolean => TERMINAL_STATUSES.has(status);
+
+export const INPUT_REQUEST_STATUSES = ['PENDING', 'RESOLVED', 'NONE'] as const;
+export type InputRequestStatus = (typeof INPUT_REQUEST_STATUSES)[number];
+
+export const CHANNELS = ['EMAIL', 'SMS'] as const;
+export type Channel = (typeof CHANNELS)[number];
+
+export const PLANS = ['SANDBOX', 'PAYG', 'BASE_PRO'] as const;
+export type Plan = (typeof PLANS)[number];
+
+/** Monthly case cap per plan (seed "Usage Limits"). */
+export const PLAN_LIMITS: Readonly<Record<Plan, number>> = { SANDBOX: 100, PAYG: 100, BASE_PRO: 500 };
+
+/**
+ * resultStatus values this implementation produces. The reference treats resultStatus as an open set and mixes
+ * lowercase workflow outcomes with uppercase provider-delivery outcomes; we keep its spelling exactly.
+ */
+export const RESULT_STATUS = {
+  goalAchieved: 'goal_achieved',
+  maxRetries: 'max_retries',
+  failedRejected: 'failed_rejected',
+  cancelled: 'cancelled',
+  bounced: 'BOUNCED',
+  complained: 'COMPLAINED',
+  rejected: 'REJECTED',
+} as const;
+export type ResultStatus = (typeof RESULT_STATUS)[keyof typeof RESULT_STATUS];
+
+/** Failures that are the provider's verdict on delivery, not the workflow's: not billable (seed "Usage Limits"). */
+export const NON_BILLABLE_RESULT_STATUSES: ReadonlySet<string> = new Set([
+  RESULT_STATUS.bounced,
+  RESULT_STATUS.rejected,
+  RESULT_STATUS.complained,
+]);
+
+export const isBillable = (status: CaseStatus, resultStatus: string | null): boolean =>
+  status === 'COMPLETED' || (status === 'FAILED' && !NON_BILLABLE_RESULT_STATUSES.has(resultStatus ?? ''));
+
+export interface InputRequestState {
+  id: string;
+  question: string;
+  status: 'PENDING' | 'RESOLVED';
+  requestedAt: Date;
+}
+
+/** The fields of a case that the state machine reads and may change. */
+export interface CaseState {
+  status: CaseStatus;
+  attemptCount: number;
+  maxAttempts: number;
+  followUpDelayHours: number;
+  nextActionAt: Date | null;
+  resultStatus: string | null;
+  result: unknown;
+  failureReason: string | null;
+  inputRequest: InputRequestState | null;
+  /** A reply arrived after our last evaluation and has not been evaluated yet. */
+  awaitingEvaluation: boolean;
+}

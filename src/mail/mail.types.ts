@@ -1,0 +1,88 @@
+// One interface for every mail transport (local, smtp, agentmail).
+
+export interface MailAddress {
+  name?: string | null;
+  address: string;
+}
+
+export interface OutboundMail {
+  caseId: string;
+  from: MailAddress;
+  to: MailAddress;
+  subject: string;
+  text: string;
+  /** RFC 5322 Message-ID we assign before sending (with angle brackets), so a resend is recognisable. */
+  messageId: string;
+  /** Threading: the Message-ID of the mail this one answers, and the whole chain. */
+  inReplyTo?: string | null;
+  references?: string[];
+  /** Provider handles of the mail this one answers (AgentMail replies by message id within an inbox). */
+  replyToProviderMessageId?: string | null;
+  inboxId?: string | null;
+}
+
+export interface SendResult {
+  providerMessageId: string;
+  threadId?: string | null;
+}
+
+/** The provider refused the message for good (SMTP 5xx, AgentMail 4xx): the case fails with REJECTED. */
+export class TerminalSendError extends Error {
+  override readonly name = 'TerminalSendError';
+}
+
+export interface InboundAttachment {
+  name: string | null;
+  contentType: string | null;
+  size: number;
+  /** Present when the transport carried the bytes (smtp, local); agentmail keeps them at the provider. */
+  content?: Buffer;
+  providerAttachmentId?: string | null;
+}
+
+export interface InboundMail {
+  /** Every recipient address (To, Cc, envelope RCPT) in lower case. */
+  recipients: string[];
+  from: MailAddress;
+  subject: string | null;
+  /** Full text as received. */
+  text: string;
+  /** Text with quoted history and signatures stripped: what the agent evaluates. */
+  newText: string;
+  messageId: string | null;
+  inReplyTo: string | null;
+  references: string[];
+  attachments: InboundAttachment[];
+  providerMessageId?: string | null;
+  providerThreadId?: string | null;
+  inboxId?: string | null;
+  receivedAt: Date;
+}
+
+export type DeliveryFailureKind = 'BOUNCED' | 'COMPLAINED' | 'REJECTED';
+
+export interface DeliveryFailure {
+  kind: DeliveryFailureKind;
+  reason: string;
+  /** How to find the case: our Message-ID of the failed mail, or the provider's message id. */
+  messageId?: string | null;
+  providerMessageId?: string | null;
+  recipients?: string[];
+  /** Provider's event id, for processing each event once. */
+  eventId?: string | null;
+}
+
+/** What a transport calls when mail or a provider event arrives. Implemented by the service layer. */
+export interface InboundSink {
+  isKnownRecipient(address: string): Promise<boolean>;
+  receive(mail: InboundMail): Promise<void>;
+  deliveryFailed(failure: DeliveryFailure): Promise<void>;
+}
+
+export interface MailTransport {
+  readonly name: 'local' | 'smtp' | 'agentmail';
+  send(mail: OutboundMail): Promise<SendResult>;
+  /** Starts listeners (the SMTP server); the HTTP-based inbound routes are mounted by the server. */
+  start?(sink: InboundSink): Promise<void>;
+  stop?(): Promise<void>;
+}

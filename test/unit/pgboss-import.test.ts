@@ -1,0 +1,2 @@
+import { PgBoss } from 'pg-boss';
+test('pg-boss loads', () => { expect(typeof PgBoss).toBe('function'); });
