@@ -1,0 +1,105 @@
+// One delivery attempt: sign, POST through the SSRF-safe client, and describe what happened. Failures are results,
+// not exceptions, because every attempt is recorded and the retry policy decides what happens next.
+import { performance } from 'node:perf_hooks';
+import { parseRetryAfterMs } from './retry.policy';
+import { safePost, SafeHttpError, type HostResolver, type SafeHttpErrorCode, type SafeHttpResponse } from './safe-http';
+import { signWebhook } from './webhook.signing';
+
+export const WEBHOOK_USER_AGENT = 'Offload-Webhooks/1';
+/** Svix's per-attempt timeout: long enough for a slow receiver, short enough not to pin a worker. */
+export const DEFAULT_WEBHOOK_TIMEOUT_MS = 15_000;
+
+export type DeliveryErrorCode = SafeHttpErrorCode | 'REDIRECT' | 'HTTP_STATUS' | 'SIGNING';
+
+export interface DeliveryError {
+  code: DeliveryErrorCode;
+  message: string;
+}
+
+export interface WebhookDeliveryRequest {
+  url: string;
+  secret: string;
+  /** Same on every attempt of one event (the envelope's event_id). */
+  webhookId: string;
+  /** The attempt's time; defaults to now. Receivers refuse signatures more than five minutes off. */
+  timestamp?: Date;
+  /** The exact bytes to send and sign. */
+  body: string;
+  timeoutMs?: number;
+  allowPrivate?: boolean;
+  resolver?: HostResolver;
+}
+
+export interface WebhookDeliveryResult {
+  /** A 2xx answer; nothing else counts. */
+  ok: boolean;
+  /** Null when no HTTP answer was obtained. */
+  statusCode: number | null;
+  error: DeliveryError | null;
+  durationMs: number;
+  /** The receiver's Retry-After on a non-2xx answer, in milliseconds from when the answer arrived. */
+  retryAfterMs: number | null;
+  responseSnippet: string | null;
+}
+
+export async function deliverWebhook(req: WebhookDeliveryRequest): Promise<WebhookDeliveryResult> {
+  const started = performance.now();
+  const finish = (outcome: Omit<WebhookDeliveryResult, 'durationMs'>): WebhookDeliveryResult => ({
+    ...outcome,
+    durationMs: Math.round(performance.now() - started),
+  });
+  let headers: Record<string, string>;
+  try {
+    headers = requestHeaders(req);
+  } catch (err) {
+    return finish(noAnswer({ code: 'SIGNING', message: `cannot sign with this secret: ${messageOf(err)}` }));
+  }
+  try {
+    const timeoutMs = req.timeoutMs ?? DEFAULT_WEBHOOK_TIMEOUT_MS;
+    const options = { allowPrivate: req.allowPrivate, resolver: req.resolver };
+    const response = await safePost(req.url, { headers, body: req.body, timeoutMs }, options);
+    return finish(judgeResponse(response, new Date()));
+  } catch (err) {
+    const code = err instanceof SafeHttpError ? err.code : 'NETWORK';
+    return finish(noAnswer({ code, message: messageOf(err) }));
+  }
+}
+
+function requestHeaders(req: WebhookDeliveryRequest): Record<string, string> {
+  return {
+    'content-type': 'application/json',
+    'user-agent': WEBHOOK_USER_AGENT,
+    ...signWebhook(req.secret, req.webhookId, req.timestamp ?? new Date(), req.body),
+  };
+}
+
+function judgeResponse(response: SafeHttpResponse, receivedAt: Date): Omit<WebhookDeliveryResult, 'durationMs'> {
+  const { statusCode, bodySnippet } = response;
+  const answered = { statusCode, responseSnippet: bodySnippet };
+  if (statusCode >= 200 && statusCode < 300) return { ok: true, error: null, retryAfterMs: null, ...answered };
+  const retryAfterMs = parseRetryAfterMs(firstHeader(response, 'retry-after'), receivedAt);
+  return { ok: false, error: statusError(response), retryAfterMs, ...answered };
+}
+
+function statusError(response: SafeHttpResponse): DeliveryError {
+  const { statusCode } = response;
+  if (statusCode >= 300 && statusCode < 400) {
+    const location = firstHeader(response, 'location');
+    const target = location ? ` to ${location.slice(0, 200)}` : '';
+    return { code: 'REDIRECT', message: `receiver answered ${statusCode}${target}; redirects are not followed` };
+  }
+  return { code: 'HTTP_STATUS', message: `receiver answered ${statusCode}` };
+}
+
+function firstHeader(response: SafeHttpResponse, name: string): string | undefined {
+  const value = response.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function noAnswer(error: DeliveryError): Omit<WebhookDeliveryResult, 'durationMs'> {
+  return { ok: false, statusCode: null, error, retryAfterMs: null, responseSnippet: null };
+}
+
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
