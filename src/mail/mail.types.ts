@@ -59,7 +59,8 @@ export interface InboundMail {
   receivedAt: Date;
 }
 
-export type DeliveryFailureKind = 'BOUNCED' | 'COMPLAINED' | 'REJECTED';
+export type { DeliveryFailureKind } from '../domain/delivery';
+import type { DeliveryFailureKind } from '../domain/delivery';
 
 export interface DeliveryFailure {
   kind: DeliveryFailureKind;

@@ -1,0 +1,65 @@
+import { Arg, Ctx, ID, Int, Mutation, Query, Resolver } from 'type-graphql';
+import type { GraphQLContext } from '../context';
+import { CreateCaseInput, CaseFilter, SubmitInputInput } from '../types/inputs';
+import { Case, CaseConnection, SubmitInputPayload, Usage } from '../types/case.types';
+import { toCase } from '../types/case.mapper';
+
+@Resolver(() => Case)
+export class CaseResolver {
+  @Query(() => Case, { nullable: true })
+  async case(@Arg('id', () => ID) id: string, @Ctx() { account, services }: GraphQLContext): Promise<Case | null> {
+    const row = await services.cases.getCase(account.id, id);
+    return row ? toCase(row) : null;
+  }
+
+  @Query(() => CaseConnection, { description: 'Relay cursor pagination, newest first' })
+  async cases(
+    @Ctx() { account, services }: GraphQLContext,
+    @Arg('filter', () => CaseFilter, { nullable: true }) filter?: CaseFilter | null,
+    @Arg('first', () => Int, { nullable: true, defaultValue: 20 }) first?: number | null,
+    @Arg('after', () => String, { nullable: true }) after?: string | null,
+  ): Promise<CaseConnection> {
+    const page = await services.cases.listCases(account.id, filter ?? {}, first ?? 20, after ?? null);
+    const edges = page.nodes.map((row, i) => ({ cursor: page.cursors[i]!, node: toCase(row) }));
+    return {
+      edges,
+      pageInfo: {
+        hasNextPage: page.hasNextPage,
+        hasPreviousPage: Boolean(after),
+        startCursor: edges[0]?.cursor ?? null,
+        endCursor: edges.at(-1)?.cursor ?? null,
+      },
+    };
+  }
+
+  @Query(() => Usage)
+  async usage(@Ctx() { account, services }: GraphQLContext): Promise<Usage> {
+    return services.cases.usage(account);
+  }
+
+  @Mutation(() => Case)
+  async createCase(
+    @Arg('input', () => CreateCaseInput) input: CreateCaseInput,
+    @Ctx() { account, services }: GraphQLContext,
+    @Arg('idempotencyKey', () => String, { nullable: true }) idempotencyKey?: string | null,
+  ): Promise<Case> {
+    return toCase(await services.cases.createCase(account, { ...input }, idempotencyKey));
+  }
+
+  @Mutation(() => SubmitInputPayload)
+  async submitInput(
+    @Arg('input', () => SubmitInputInput) input: SubmitInputInput,
+    @Ctx() { account, services }: GraphQLContext,
+  ): Promise<SubmitInputPayload> {
+    return services.cases.submitInput(account, { ...input });
+  }
+
+  @Mutation(() => Case)
+  async cancelCase(
+    @Arg('id', () => ID) id: string,
+    @Ctx() { account, services }: GraphQLContext,
+    @Arg('reason', () => String, { nullable: true }) reason?: string | null,
+  ): Promise<Case> {
+    return toCase(await services.cases.cancelCase(account, id, reason));
+  }
+}

@@ -1,0 +1,35 @@
+// pg-boss lifecycle: one instance per process, queues created from the catalog, the sweep scheduled by cron.
+import { PgBoss, type Db } from 'pg-boss';
+import type { EntityManager } from 'typeorm';
+import { QUEUES } from './job.catalog';
+
+export async function startBoss(databaseUrl: string, options: { schedule: boolean; poolMax?: number }): Promise<PgBoss> {
+  const boss = new PgBoss({
+    connectionString: databaseUrl,
+    max: options.poolMax ?? 10,
+    schedule: options.schedule,
+    application_name: 'offload-jobs',
+  });
+  boss.on('error', (error) => {
+    // pg-boss reports background errors (lost connection, maintenance) here; it reconnects on its own.
+    process.emitWarning(`pg-boss: ${error instanceof Error ? error.message : String(error)}`);
+  });
+  await boss.start();
+  for (const queue of Object.values(QUEUES)) {
+    const existing = await boss.getQueue(queue.name);
+    if (!existing) await boss.createQueue(queue.name, queue.options);
+  }
+  return boss;
+}
+
+/** Lets pg-boss write its job rows inside a TypeORM transaction: the job exists iff the transaction commits. */
+export function bossDb(manager: EntityManager): Db {
+  const runner = manager.queryRunner;
+  if (!runner) throw new Error('bossDb needs a transactional EntityManager');
+  return {
+    executeSql: async (text: string, values?: unknown[]) => {
+      const result = await runner.query(text, values as unknown[], true);
+      return { rows: (result.records ?? []) as unknown[] };
+    },
+  };
+}

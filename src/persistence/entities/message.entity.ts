@@ -1,0 +1,35 @@
+import { Column, Entity, PrimaryColumn } from 'typeorm';
+
+export type MessageDirection = 'outbound' | 'inbound';
+/** Outbound mail is recorded before sending (pending) and after (sent), so a crash neither loses nor hides a send. */
+export type MessageStatus = 'pending' | 'sent' | 'failed' | 'received';
+
+@Entity('messages')
+export class MessageEntity {
+  @PrimaryColumn('uuid') id!: string;
+  @Column('uuid', { name: 'case_id' }) caseId!: string;
+  @Column('uuid', { name: 'account_id' }) accountId!: string;
+  @Column('text') direction!: MessageDirection;
+  @Column('text') status!: MessageStatus;
+  @Column('text', { nullable: true }) purpose!: string | null;
+  /** Idempotency key of an outbound send: the Nth outbound message of a case is sent once. */
+  @Column('text', { name: 'send_key', nullable: true, unique: true }) sendKey!: string | null;
+  @Column('int', { name: 'send_attempts' }) sendAttempts!: number;
+  @Column('text', { name: 'from_address' }) fromAddress!: string;
+  @Column('text', { name: 'from_name', nullable: true }) fromName!: string | null;
+  @Column('text', { name: 'to_addresses', array: true }) toAddresses!: string[];
+  @Column('text', { nullable: true }) subject!: string | null;
+  @Column('text', { nullable: true }) text!: string | null;
+  /** Inbound only: text without quoted history, what the agent reads. */
+  @Column('text', { name: 'new_text', nullable: true }) newText!: string | null;
+  @Column('text', { name: 'rfc_message_id', nullable: true }) rfcMessageId!: string | null;
+  @Column('text', { name: 'in_reply_to', nullable: true }) inReplyTo!: string | null;
+  @Column('text', { name: 'references', array: true }) references!: string[];
+  @Column('text', { name: 'provider_message_id', nullable: true }) providerMessageId!: string | null;
+  @Column('text', { name: 'provider_thread_id', nullable: true }) providerThreadId!: string | null;
+  @Column('text', { name: 'inbox_id', nullable: true }) inboxId!: string | null;
+  @Column('text', { name: 'delivery_status', nullable: true }) deliveryStatus!: string | null;
+  @Column('timestamptz', { name: 'sent_at', nullable: true }) sentAt!: Date | null;
+  @Column('timestamptz', { name: 'received_at', nullable: true }) receivedAt!: Date | null;
+  @Column('timestamptz', { name: 'created_at' }) createdAt!: Date;
+}

@@ -1,0 +1,85 @@
+// POST /webhooks/local: the local transport's inbound door, for demos and tests (a reply as JSON, authenticated
+// with the case's account key), and GET /attachments/...: signed downloads of attachment bytes we keep.
+import { Router, json } from 'express';
+import { z } from 'zod';
+import type { Config } from '../config/config';
+import { AppError } from '../domain/errors';
+import { caseAddress, caseIdFromAddress } from '../mail/case-address';
+import { apiKeyFrom } from '../graphql/context';
+import { parseInput } from '../services/case-input.schema';
+import type { Services } from '../services/services';
+
+const localInbound = z.object({
+  caseId: z.uuid().optional(),
+  to: z.email().optional(),
+  from: z.email(),
+  fromName: z.string().max(200).optional(),
+  subject: z.string().max(1000).optional(),
+  text: z.string().max(1_000_000),
+  messageId: z.string().max(1000).optional(),
+  inReplyTo: z.string().max(1000).optional(),
+  attachments: z
+    .array(
+      z.object({
+        name: z.string().max(255),
+        contentType: z.string().max(255).optional(),
+        contentBase64: z.base64(),
+      }),
+    )
+    .max(20)
+    .default([]),
+});
+
+export function inboundRoutes({ services, config }: { services: Services; config: Config }): Router {
+  const router = Router();
+
+  router.post('/webhooks/local', json({ limit: '30mb' }), async (req, res) => {
+    try {
+      const key = apiKeyFrom(req.headers);
+      if (!key) throw new AppError('UNAUTHENTICATED', 'Missing API key');
+      const account = await services.accounts.authenticate(key);
+      const body = parseInput(localInbound, req.body);
+      const caseId = body.caseId ?? (body.to ? caseIdFromAddress(body.to, config.MAIL_DOMAIN) : null);
+      const row = caseId ? await services.cases.getCase(account.id, caseId) : null;
+      if (!row) throw new AppError('CASE_NOT_FOUND', 'No such case: give caseId or the case\'s reply address as to');
+      const messageId = await services.inbound.store(row, {
+        recipients: [body.to ?? caseAddress(row.id, config.MAIL_DOMAIN)],
+        from: { address: body.from, name: body.fromName ?? null },
+        subject: body.subject ?? null,
+        text: body.text,
+        newText: body.text,
+        messageId: body.messageId ?? null,
+        inReplyTo: body.inReplyTo ?? null,
+        references: [],
+        attachments: body.attachments.map((a) => {
+          const content = Buffer.from(a.contentBase64, 'base64');
+          return { name: a.name, contentType: a.contentType ?? null, size: content.length, content };
+        }),
+        receivedAt: new Date(),
+      });
+      res.status(202).json({ ok: true, data: { caseId: row.id, messageId, duplicate: messageId === null } });
+    } catch (error) {
+      if (!(error instanceof AppError)) throw error;
+      const status = { UNAUTHENTICATED: 401, FORBIDDEN: 403, CASE_NOT_FOUND: 404 }[error.code as string] ?? 400;
+      res.status(status).json({ ok: false, error: { code: error.code, message: error.message, ...error.details } });
+    }
+  });
+
+  router.get('/attachments/:caseId/:attachmentId', async (req, res) => {
+    const { caseId, attachmentId } = req.params;
+    const expires = String(req.query.expires ?? '');
+    const sig = String(req.query.sig ?? '');
+    const found = await services.attachments.download(caseId, attachmentId, expires, sig);
+    if (!found) {
+      res.status(403).json({ ok: false, error: { code: 'FORBIDDEN', message: 'Link invalid or expired' } });
+      return;
+    }
+    res.setHeader('Content-Type', found.row.contentType ?? 'application/octet-stream');
+    res.setHeader('Content-Length', String(found.content.length));
+    res.setHeader('X-Content-Type-Options', 'nosniff');
+    res.attachment(found.row.name ?? 'attachment');
+    res.end(found.content);
+  });
+
+  return router;
+}

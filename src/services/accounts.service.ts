@@ -1,0 +1,103 @@
+// Accounts and their API keys. Keys are shown once at creation and stored only as a hash.
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import type { DataSource } from 'typeorm';
+import { PLANS, type Plan } from '../domain/case.model';
+import { AppError } from '../domain/errors';
+import { AccountEntity, ApiKeyEntity } from '../persistence/entities';
+import { generateWebhookSecret } from '../webhooks/webhook.signing';
+
+export interface AuthenticatedAccount {
+  id: string;
+  name: string;
+  plan: Plan;
+  keyId: string;
+}
+
+export interface CreatedAccount {
+  accountId: string;
+  apiKey: string;
+  plan: Plan;
+  webhookSecret: string;
+}
+
+const KEY_PREFIX = 'ofk_';
+
+export const hashApiKey = (key: string): string => createHash('sha256').update(key).digest('hex');
+
+const newApiKey = (): string => `${KEY_PREFIX}${randomBytes(32).toString('base64url')}`;
+
+export class AccountsService {
+  constructor(private readonly db: DataSource) {}
+
+  async createAccount(name: string, plan: Plan): Promise<CreatedAccount> {
+    if (!PLANS.includes(plan)) throw new AppError('BAD_USER_INPUT', `plan: must be one of ${PLANS.join(', ')}`);
+    if (!name.trim()) throw new AppError('BAD_USER_INPUT', 'name: must not be empty');
+    return this.db.transaction(async (manager) => {
+      const account = manager.create(AccountEntity, {
+        id: randomUUID(),
+        name: name.trim(),
+        plan,
+        webhookSecret: generateWebhookSecret(),
+      });
+      await manager.save(account);
+      const apiKey = newApiKey();
+      await manager.save(manager.create(ApiKeyEntity, this.keyRow(account.id, apiKey)));
+      return { accountId: account.id, apiKey, plan, webhookSecret: account.webhookSecret };
+    });
+  }
+
+  async createKey(accountId: string): Promise<{ keyId: string; apiKey: string }> {
+    const account = await this.db.getRepository(AccountEntity).findOneBy({ id: accountId });
+    if (!account) throw new AppError('BAD_USER_INPUT', `account: no account ${accountId}`);
+    const apiKey = newApiKey();
+    const row = this.keyRow(accountId, apiKey);
+    await this.db.getRepository(ApiKeyEntity).insert(row);
+    return { keyId: row.id, apiKey };
+  }
+
+  /** Revokes by key id or by the key itself; returns whether a live key was revoked. */
+  async revokeKey(keyOrId: string): Promise<boolean> {
+    const where = keyOrId.startsWith(KEY_PREFIX) ? { keyHash: hashApiKey(keyOrId) } : { id: keyOrId };
+    const result = await this.db
+      .getRepository(ApiKeyEntity)
+      .createQueryBuilder()
+      .update()
+      .set({ revokedAt: () => 'now()' })
+      .where(where)
+      .andWhere('revoked_at IS NULL')
+      .execute();
+    return (result.affected ?? 0) > 0;
+  }
+
+  async rotateWebhookSecret(accountId: string): Promise<string> {
+    const secret = generateWebhookSecret();
+    await this.db.getRepository(AccountEntity).update({ id: accountId }, { webhookSecret: secret });
+    return secret;
+  }
+
+  async countAccounts(): Promise<number> {
+    return this.db.getRepository(AccountEntity).count();
+  }
+
+  /**
+   * Resolves an API key to its account. Unknown keys are UNAUTHENTICATED; revoked keys are FORBIDDEN, as the
+   * reference does for inactive keys (401 vs 403).
+   */
+  async authenticate(apiKey: string): Promise<AuthenticatedAccount> {
+    const rows: Array<{ key_id: string; revoked_at: Date | null; id: string; name: string; plan: Plan }> =
+      await this.db.query(
+        `SELECT k.id AS key_id, k.revoked_at, a.id, a.name, a.plan
+           FROM api_keys k JOIN accounts a ON a.id = k.account_id
+          WHERE k.key_hash = $1`,
+        [hashApiKey(apiKey)],
+      );
+    const row = rows[0];
+    if (!row) throw new AppError('UNAUTHENTICATED', 'Unknown API key');
+    if (row.revoked_at) throw new AppError('FORBIDDEN', 'This API key has been revoked');
+    return { id: row.id, name: row.name, plan: row.plan, keyId: row.key_id };
+  }
+
+  private keyRow(accountId: string, apiKey: string): Partial<ApiKeyEntity> & { id: string } {
+    return { id: randomUUID(), accountId, keyHash: hashApiKey(apiKey), prefix: apiKey.slice(0, 10), revokedAt: null };
+  }
+}

@@ -1,0 +1,26 @@
+import type { CaseContext, ThreadMessage } from '../agent/agent.types';
+import type { CaseEntity, MessageEntity } from '../persistence/entities';
+
+/** What the agent may know of a case: its brief and the thread, inbound text already stripped of quotes. */
+export function buildAgentContext(row: CaseEntity, messages: MessageEntity[]): CaseContext {
+  const thread: ThreadMessage[] = messages
+    .filter((m) => m.direction === 'inbound' || m.status === 'sent')
+    .map((m) => ({
+      direction: m.direction,
+      from: m.fromAddress,
+      subject: m.subject,
+      text: (m.direction === 'inbound' ? (m.newText ?? m.text) : m.text) ?? '',
+      at: (m.direction === 'inbound' ? m.receivedAt : m.sentAt) ?? m.createdAt,
+    }));
+  return {
+    caseId: row.id,
+    goal: row.goal,
+    counterparty: row.counterparty,
+    senderPersona: row.senderPersona,
+    constraints: row.constraints,
+    resultSchema: row.resultSchema,
+    attemptCount: row.attemptCount,
+    maxAttempts: row.maxAttempts,
+    thread,
+  };
+}

@@ -1,0 +1,50 @@
+// Signed, expiring download links for attachments whose bytes we keep. The signature binds the attachment, its
+// case and the expiry, so a link can neither be extended nor pointed at another file.
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { DataSource } from 'typeorm';
+
+export interface AttachmentLink {
+  url: string;
+  expiresAt: Date;
+}
+
+export class AttachmentLinks {
+  constructor(
+    private readonly secret: string,
+    private readonly publicUrl: string,
+    private readonly ttlSeconds: number,
+    private readonly clock: () => Date,
+  ) {}
+
+  mint(caseId: string, attachmentId: string): AttachmentLink {
+    const expiresAt = new Date(this.clock().getTime() + this.ttlSeconds * 1000);
+    const expires = Math.floor(expiresAt.getTime() / 1000);
+    const sig = this.sign(caseId, attachmentId, expires);
+    const url = `${this.publicUrl}/attachments/${caseId}/${attachmentId}?expires=${expires}&sig=${sig}`;
+    return { url, expiresAt: new Date(expires * 1000) };
+  }
+
+  /** True when the link was minted here for this attachment and has not expired. */
+  verify(caseId: string, attachmentId: string, expires: string, sig: string): boolean {
+    const at = Number(expires);
+    if (!Number.isInteger(at) || at * 1000 < this.clock().getTime()) return false;
+    const expected = Buffer.from(this.sign(caseId, attachmentId, at));
+    const given = Buffer.from(sig);
+    return expected.length === given.length && timingSafeEqual(expected, given);
+  }
+
+  private sign(caseId: string, attachmentId: string, expires: number): string {
+    return createHmac('sha256', this.secret).update(`${caseId}.${attachmentId}.${expires}`).digest('base64url');
+  }
+}
+
+/** The deployment's signing secret: SIGNING_SECRET when set, else one generated once and kept in the database. */
+export async function loadSigningSecret(db: DataSource, configured: string | undefined): Promise<string> {
+  if (configured) return configured;
+  await db.query(
+    `INSERT INTO instance_settings (key, value) VALUES ('signing_secret', $1) ON CONFLICT (key) DO NOTHING`,
+    [randomBytes(32).toString('base64url')],
+  );
+  const rows: Array<{ value: string }> = await db.query(`SELECT value FROM instance_settings WHERE key = 'signing_secret'`);
+  return rows[0]!.value;
+}

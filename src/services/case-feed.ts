@@ -1,0 +1,261 @@
+// Fan-out of timeline rows to subscribers in this process, whichever process wrote them. Writers do not NOTIFY in
+// their transactions (NOTIFY takes a global lock at commit); they call changed(), which wakes the local reader at
+// once and sends at most one NOTIFY per interval for readers in other processes. Readers also poll as a floor.
+import { Client } from 'pg';
+import type { DataSource } from 'typeorm';
+import { CaseEntity, CaseEventEntity } from '../persistence/entities';
+import type { Logger } from '../server/logger';
+import type { ChangeSignal } from './service-context';
+
+export const FEED_CHANNEL = 'offload_case_events';
+
+export interface FeedItem {
+  event: CaseEventEntity;
+  case: CaseEntity;
+}
+
+interface Subscriber {
+  accountId: string;
+  accept: (item: FeedItem) => boolean;
+  push: (item: FeedItem) => void;
+}
+
+interface FeedRow {
+  id: string;
+  case_id: string;
+  account_id: string;
+  seq: number;
+  type: string;
+  from_status: CaseEventEntity['fromStatus'];
+  to_status: CaseEventEntity['toStatus'];
+  data: Record<string, unknown> | null;
+  occurred_at: Date;
+  global_seq: string;
+  tx: string;
+}
+
+export interface CaseFeedOptions {
+  databaseUrl: string;
+  pollMs?: number;
+  notifyEveryMs?: number;
+  batchSize?: number;
+}
+
+export class CaseFeed implements ChangeSignal {
+  private readonly subscribers = new Set<Subscriber>();
+  private watermark: { tx: string; seq: string } | null = null;
+  private listener: Client | null = null;
+  private pollTimer: NodeJS.Timeout | null = null;
+  private reading: Promise<void> | null = null;
+  private again = false;
+  private notifyPending: NodeJS.Timeout | null = null;
+  private stopped = false;
+
+  constructor(
+    private readonly db: DataSource,
+    private readonly logger: Logger,
+    private readonly options: CaseFeedOptions,
+  ) {}
+
+  /** Starts reading; only processes that serve subscriptions need this. */
+  async start(): Promise<void> {
+    this.watermark = await this.currentWatermark();
+    await this.listen();
+    this.pollTimer = setInterval(() => this.wake(), this.options.pollMs ?? 500);
+    this.pollTimer.unref();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.pollTimer) clearInterval(this.pollTimer);
+    if (this.notifyPending) clearTimeout(this.notifyPending);
+    await this.reading;
+    await this.listener?.end().catch(() => undefined);
+    this.listener = null;
+  }
+
+  /** Called after a commit that wrote timeline rows. */
+  changed(): void {
+    this.wake();
+    if (this.notifyPending || this.stopped) return;
+    this.notifyPending = setTimeout(() => {
+      this.notifyPending = null;
+      this.db.query(`SELECT pg_notify($1, '')`, [FEED_CHANNEL]).catch((error: unknown) => {
+        this.logger.warn({ err: error }, 'case feed notify failed; readers will poll');
+      });
+    }, this.options.notifyEveryMs ?? 20);
+  }
+
+  subscribe(accountId: string, accept: (item: FeedItem) => boolean, maxQueued = 1000): AsyncIterableIterator<FeedItem> {
+    const queue: FeedItem[] = [];
+    let waiting: ((result: IteratorResult<FeedItem>) => void) | null = null;
+    let done = false;
+    const subscriber: Subscriber = {
+      accountId,
+      accept,
+      push: (item) => {
+        if (waiting) {
+          const resolve = waiting;
+          waiting = null;
+          resolve({ value: item, done: false });
+        } else if (queue.length < maxQueued) queue.push(item);
+        else finish(); // A consumer this far behind has gone away in all but name.
+      },
+    };
+    const finish = (): void => {
+      done = true;
+      this.subscribers.delete(subscriber);
+      waiting?.({ value: undefined, done: true });
+      waiting = null;
+    };
+    this.subscribers.add(subscriber);
+    return {
+      next: () => {
+        const item = queue.shift();
+        if (item) return Promise.resolve({ value: item, done: false });
+        if (done) return Promise.resolve({ value: undefined, done: true });
+        return new Promise((resolve) => (waiting = resolve));
+      },
+      return: () => {
+        finish();
+        return Promise.resolve({ value: undefined, done: true });
+      },
+      throw: (error: unknown) => {
+        finish();
+        return Promise.reject(error);
+      },
+      [Symbol.asyncIterator]() {
+        return this;
+      },
+    };
+  }
+
+  get subscriberCount(): number {
+    return this.subscribers.size;
+  }
+
+  private wake(): void {
+    if (this.stopped || !this.watermark) return;
+    if (this.reading) {
+      this.again = true;
+      return;
+    }
+    this.reading = this.readAll()
+      .catch((error: unknown) => this.logger.warn({ err: error }, 'case feed read failed; retrying on next poll'))
+      .finally(() => {
+        this.reading = null;
+        if (this.again) {
+          this.again = false;
+          this.wake();
+        }
+      });
+  }
+
+  private async readAll(): Promise<void> {
+    for (;;) {
+      const batch = await this.readBatch();
+      if (!batch.length) return;
+      const last = batch.at(-1)!;
+      this.watermark = { tx: last.tx, seq: last.global_seq };
+      if (this.subscribers.size) await this.dispatch(batch);
+      if (batch.length < (this.options.batchSize ?? 500)) return;
+    }
+  }
+
+  /**
+   * Rows of transactions older than every running one, in (tx_id, global_seq) order: a transaction still running
+   * has a tx_id at or above the snapshot's xmin, so nothing it writes can land behind the watermark.
+   */
+  private readBatch(): Promise<FeedRow[]> {
+    const w = this.watermark!;
+    return this.db.query(
+      `SELECT id, case_id, account_id, seq, type, from_status, to_status, data, occurred_at, global_seq, tx_id::text AS tx
+         FROM case_events
+        WHERE (tx_id, global_seq) > ($1::xid8, $2::bigint)
+          AND tx_id < pg_snapshot_xmin(pg_current_snapshot())
+        ORDER BY tx_id, global_seq
+        LIMIT $3`,
+      [w.tx, w.seq, this.options.batchSize ?? 500],
+    );
+  }
+
+  private async dispatch(batch: FeedRow[]): Promise<void> {
+    const caseIds = [...new Set(batch.map((r) => r.case_id))];
+    const cases = await this.db.getRepository(CaseEntity).findBy(caseIds.map((id) => ({ id })));
+    const byId = new Map(cases.map((c) => [c.id, c]));
+    for (const row of orderWithinCases(batch)) {
+      const current = byId.get(row.case_id);
+      if (!current) continue;
+      const item: FeedItem = { event: toEntity(row), case: current };
+      for (const s of this.subscribers) if (s.accountId === row.account_id && s.accept(item)) s.push(item);
+    }
+  }
+
+  private async currentWatermark(): Promise<{ tx: string; seq: string }> {
+    const rows: Array<{ tx: string; seq: string }> = await this.db.query(
+      `SELECT tx_id::text AS tx, global_seq::text AS seq FROM case_events
+        WHERE tx_id < pg_snapshot_xmin(pg_current_snapshot())
+        ORDER BY tx_id DESC, global_seq DESC LIMIT 1`,
+    );
+    return rows[0] ?? { tx: '0', seq: '0' };
+  }
+
+  private async listen(): Promise<void> {
+    const client = new Client({ connectionString: this.options.databaseUrl, application_name: 'offload-feed' });
+    client.on('notification', () => this.wake());
+    client.on('error', (error) => {
+      this.logger.warn({ err: error }, 'case feed listener lost; reconnecting');
+      this.listener = null;
+      setTimeout(() => void this.reconnect(), 1000).unref();
+    });
+    await client.connect();
+    await client.query(`LISTEN ${FEED_CHANNEL}`);
+    this.listener = client;
+  }
+
+  private async reconnect(): Promise<void> {
+    if (this.stopped || this.listener) return;
+    try {
+      await this.listen();
+      this.wake();
+    } catch {
+      setTimeout(() => void this.reconnect(), 2000).unref();
+    }
+  }
+}
+
+/**
+ * Two transactions of one case can take transaction ids in the opposite order of their row lock, and so of their
+ * seq; both become visible in the same batch (the later one waits behind the earlier one's xmin), so ordering each
+ * case's rows by seq here restores the case's own order.
+ */
+export function orderWithinCases<T extends { case_id: string; seq: number }>(batch: T[]): T[] {
+  const perCase = new Map<string, T[]>();
+  for (const row of batch) {
+    const list = perCase.get(row.case_id) ?? [];
+    list.push(row);
+    perCase.set(row.case_id, list);
+  }
+  for (const list of perCase.values()) list.sort((a, b) => a.seq - b.seq);
+  const cursor = new Map<string, number>();
+  return batch.map((row) => {
+    const i = cursor.get(row.case_id) ?? 0;
+    cursor.set(row.case_id, i + 1);
+    return perCase.get(row.case_id)![i]!;
+  });
+}
+
+function toEntity(row: FeedRow): CaseEventEntity {
+  return Object.assign(new CaseEventEntity(), {
+    id: row.id,
+    caseId: row.case_id,
+    accountId: row.account_id,
+    seq: row.seq,
+    type: row.type,
+    fromStatus: row.from_status,
+    toStatus: row.to_status,
+    data: row.data,
+    occurredAt: row.occurred_at,
+    globalSeq: row.global_seq,
+  });
+}

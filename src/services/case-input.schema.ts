@@ -1,0 +1,117 @@
+// One zod schema per input, shared by GraphQL and REST. Every free-text and JSON field has a size cap.
+import Ajv from 'ajv';
+import { z } from 'zod';
+import { badInput, type FieldIssue } from '../domain/errors';
+import { checkWebhookUrlSyntax } from '../webhooks/ssrf.guard';
+
+export const LIMITS = {
+  shortText: 200,
+  objective: 4_000,
+  knowledgeText: 20_000,
+  providedContext: 10_000,
+  reason: 1_000,
+  clientReferenceId: 255,
+  url: 2_048,
+  jsonBytes: 64 * 1024,
+  resultSchemaBytes: 32 * 1024,
+  idempotencyKey: 255,
+} as const;
+
+const jsonBytes = (value: unknown): number => Buffer.byteLength(JSON.stringify(value) ?? '', 'utf8');
+
+const cappedJson = <T extends z.ZodType>(schema: T, max: number) =>
+  schema.refine((v) => jsonBytes(v) <= max, { message: `must be at most ${max} bytes as JSON` });
+
+const jsonValue: z.ZodType<unknown> = z.lazy(() =>
+  z.union([z.string(), z.number(), z.boolean(), z.null(), z.array(jsonValue), z.record(z.string(), jsonValue)]),
+);
+const jsonObject = z.record(z.string(), jsonValue);
+
+const text = (max: number) => z.string().trim().min(1, 'must not be empty').max(max, `must be at most ${max} characters`);
+const optionalText = (max: number) => text(max).nullish();
+
+const isTimeZone = (tz: string): boolean => {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+const ajv = new Ajv({ strict: false, allErrors: false, validateSchema: true });
+
+const jsonSchemaObject = cappedJson(jsonObject, LIMITS.resultSchemaBytes).superRefine((schema, ctx) => {
+  try {
+    ajv.compile(schema);
+  } catch (error) {
+    ctx.addIssue({ code: 'custom', message: `is not a valid JSON Schema: ${(error as Error).message}` });
+  }
+});
+
+export function createCaseSchema(options: { allowPrivateWebhooks: boolean }) {
+  return z.object({
+    channel: z.enum(['EMAIL', 'SMS']).refine((c) => c === 'EMAIL', {
+      message: 'SMS is not supported yet: no SMS transport exists; use EMAIL',
+    }),
+    goal: z.object({
+      objective: text(LIMITS.objective),
+      knowledge: z
+        .union([z.string().max(LIMITS.knowledgeText, `must be at most ${LIMITS.knowledgeText} characters`), jsonObject])
+        .nullish()
+        .refine((v) => v == null || jsonBytes(v) <= LIMITS.jsonBytes, `must be at most ${LIMITS.jsonBytes} bytes`),
+    }),
+    counterparty: z.object({
+      address: z.email('must be a valid email address').max(320),
+      name: text(LIMITS.shortText),
+      company: optionalText(LIMITS.shortText),
+      timezone: z.string().max(64).refine(isTimeZone, 'must be an IANA time zone such as Europe/Paris').nullish(),
+      customData: cappedJson(z.record(z.string().max(100), z.string().max(2_000)), 8 * 1024).nullish(),
+    }),
+    senderPersona: z.object({
+      name: text(LIMITS.shortText),
+      role: optionalText(LIMITS.shortText),
+      company: optionalText(LIMITS.shortText),
+      tone: optionalText(LIMITS.shortText),
+    }),
+    clientReferenceId: optionalText(LIMITS.clientReferenceId),
+    constraints: cappedJson(jsonValue, LIMITS.jsonBytes).nullish(),
+    resultSchema: jsonSchemaObject.nullish(),
+    metadata: cappedJson(jsonObject, LIMITS.jsonBytes).nullish(),
+    clientWebhookUrl: z
+      .url({ protocol: /^https?$/, message: 'must be an http(s) URL' })
+      .max(LIMITS.url)
+      .superRefine((url, ctx) => {
+        const problem = checkWebhookUrlSyntax(url, { allowPrivate: options.allowPrivateWebhooks });
+        if (problem) ctx.addIssue({ code: 'custom', message: problem });
+      })
+      .nullish(),
+    maxAttempts: z.number().int('must be an integer').min(0).max(20).nullish(),
+    followUpDelayHours: z.number().int('must be an integer').positive('must be a positive integer').max(8_760).nullish(),
+  });
+}
+
+export type CreateCaseInput = z.infer<ReturnType<typeof createCaseSchema>>;
+
+export const submitInputSchema = z.object({
+  caseId: z.string(),
+  inputRequestId: z.string().min(1, 'must not be empty'),
+  providedContext: text(LIMITS.providedContext),
+});
+export type SubmitInputInput = z.infer<typeof submitInputSchema>;
+
+export const cancelReasonSchema = z.string().trim().max(LIMITS.reason).nullish();
+export const idempotencyKeySchema = z.string().min(1).max(LIMITS.idempotencyKey).nullish();
+
+/** Parses `value` or throws BAD_USER_INPUT listing every failing field path. */
+export function parseInput<T extends z.ZodType>(schema: T, value: unknown, pathPrefix = ''): z.infer<T> {
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  const fields: FieldIssue[] = parsed.error.issues.map((issue) => ({
+    path: [pathPrefix, ...issue.path.map(String)].filter(Boolean).join('.') || '(input)',
+    message: issue.message,
+  }));
+  throw badInput(fields);
+}
+
+export const isUuid = (value: string): boolean => z.uuid().safeParse(value).success;

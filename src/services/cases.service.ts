@@ -1,0 +1,282 @@
+// The case operations the faces (GraphQL, REST) call. Every read and write is scoped to the caller's account:
+// another account's case answers exactly like a missing one.
+import { createHash, randomUUID } from 'node:crypto';
+import type { EntityManager } from 'typeorm';
+import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
+import { PLAN_LIMITS, TERMINAL_STATUSES, type CaseStatus } from '../domain/case.model';
+import { AppError, caseNotFound } from '../domain/errors';
+import { AttachmentEntity, CaseEntity, CaseEventEntity, MessageEntity } from '../persistence/entities';
+import type { AuthenticatedAccount } from './accounts.service';
+import { appendTimeline, lockCase, saveCase, usageMonth } from './case-store';
+import { enqueueCaseJob } from './case-effects';
+import { applyTransition, DuplicateStep, type TransitionContext } from './case-transition';
+import {
+  cancelReasonSchema,
+  createCaseSchema,
+  idempotencyKeySchema,
+  isUuid,
+  parseInput,
+  submitInputSchema,
+} from './case-input.schema';
+import type { ServiceContext } from './service-context';
+import { listCases, type CaseFilter, type CasePage } from './case-list';
+
+export interface Usage {
+  plan: AuthenticatedAccount['plan'];
+  limit: number;
+  createdThisMonth: number;
+  billableThisMonth: number;
+}
+
+export interface SubmitInputResult {
+  caseId: string;
+  inputRequestId: string;
+  accepted: boolean;
+}
+
+class IdempotencyRace extends Error {}
+
+export class CasesService {
+  private readonly createSchema;
+
+  constructor(private readonly ctx: ServiceContext & TransitionContext) {
+    this.createSchema = createCaseSchema({ allowPrivateWebhooks: ctx.config.WEBHOOK_ALLOW_PRIVATE });
+  }
+
+  async createCase(account: AuthenticatedAccount, raw: unknown, rawKey?: unknown): Promise<CaseEntity> {
+    const input = parseInput(this.createSchema, raw);
+    const idempotencyKey = parseInput(idempotencyKeySchema, rawKey, 'idempotencyKey') ?? null;
+    const requestHash = createHash('sha256').update(stableJson(input)).digest('hex');
+    for (let attempt = 0; ; attempt++) {
+      if (idempotencyKey) {
+        const previous = await this.findByIdempotencyKey(account.id, idempotencyKey, requestHash);
+        if (previous) return previous;
+      }
+      try {
+        return await this.ctx.db.transaction((manager) =>
+          this.insertCase(manager, account, input, idempotencyKey, requestHash),
+        );
+      } catch (error) {
+        // Two requests with one key raced; the loser reads the winner's case on the next pass.
+        if (error instanceof IdempotencyRace && attempt < 2) continue;
+        throw error;
+      }
+    }
+  }
+
+  private async insertCase(
+    manager: EntityManager,
+    account: AuthenticatedAccount,
+    input: ReturnType<typeof this.createSchema.parse>,
+    idempotencyKey: string | null,
+    requestHash: string,
+  ): Promise<CaseEntity> {
+    const now = this.ctx.clock();
+    const row = manager.create(CaseEntity, {
+      id: randomUUID(),
+      accountId: account.id,
+      clientReferenceId: input.clientReferenceId ?? null,
+      channel: input.channel,
+      status: 'CREATED',
+      goal: { objective: input.goal.objective, ...(input.goal.knowledge != null ? { knowledge: input.goal.knowledge } : {}) },
+      counterparty: stripNullish(input.counterparty),
+      senderPersona: stripNullish(input.senderPersona),
+      constraints: input.constraints ?? null,
+      resultSchema: input.resultSchema ?? null,
+      metadata: input.metadata ?? null,
+      clientWebhookUrl: input.clientWebhookUrl ?? null,
+      attemptCount: 0,
+      maxAttempts: input.maxAttempts ?? 3,
+      followUpDelayHours: input.followUpDelayHours ?? 72,
+      nextActionAt: null,
+      resultStatus: null,
+      result: null,
+      failureReason: null,
+      inputRequestId: null,
+      inputRequestQuestion: null,
+      inputRequestStatus: 'NONE',
+      inputRequestedAt: null,
+      awaitingEvaluation: false,
+      threadRef: null,
+      finishedAt: null,
+      createdAt: now,
+      updatedAt: now,
+    });
+    // insert, not save: save would SELECT first to decide between INSERT and UPDATE.
+    await manager.insert(CaseEntity, row as QueryDeepPartialEntity<CaseEntity>);
+    if (idempotencyKey) {
+      const claimed: unknown[] = await manager.query(
+        `INSERT INTO idempotency_keys (account_id, key, request_hash, case_id, expires_at)
+         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (account_id, key) DO NOTHING RETURNING key`,
+        [account.id, idempotencyKey, requestHash, row.id, new Date(now.getTime() + this.ctx.config.IDEMPOTENCY_TTL_HOURS * 3_600_000)],
+      );
+      if (!claimed.length) throw new IdempotencyRace();
+    }
+    await appendTimeline(manager, row, { type: 'case.created', fromStatus: null, toStatus: 'CREATED', occurredAt: now });
+    await enqueueCaseJob(this.ctx, manager, { type: 'CASE_CREATED', caseId: row.id, key: `${row.id}:created` });
+    // Last, so the usage row's lock (which serializes this account's creates) is held as briefly as possible.
+    await this.countCreated(manager, account, now);
+    return row;
+  }
+
+  private async countCreated(manager: EntityManager, account: AuthenticatedAccount, now: Date): Promise<void> {
+    const limit = PLAN_LIMITS[account.plan];
+    const month = usageMonth(now);
+    await manager.query(
+      `INSERT INTO account_usage (account_id, month) VALUES ($1, $2) ON CONFLICT (account_id, month) DO NOTHING`,
+      [account.id, month],
+    );
+    const [rows] = (await manager.query(
+      `UPDATE account_usage SET created_count = created_count + 1
+        WHERE account_id = $1 AND month = $2 AND created_count < $3 AND billable_count < $3
+        RETURNING created_count`,
+      [account.id, month, limit],
+    )) as [unknown[], number];
+    if (!rows.length)
+      throw new AppError('USAGE_LIMIT_REACHED', `The ${account.plan} plan allows ${limit} cases per month`, { limit });
+  }
+
+  private async findByIdempotencyKey(accountId: string, key: string, requestHash: string): Promise<CaseEntity | null> {
+    const rows: Array<{ request_hash: string; case_id: string }> = await this.ctx.db.query(
+      `SELECT request_hash, case_id FROM idempotency_keys WHERE account_id = $1 AND key = $2 AND expires_at > $3`,
+      [accountId, key, this.ctx.clock()],
+    );
+    const found = rows[0];
+    if (!found) return null;
+    if (found.request_hash !== requestHash)
+      throw new AppError('IDEMPOTENCY_KEY_REUSED', 'This idempotencyKey was used with a different input');
+    return this.ctx.db.getRepository(CaseEntity).findOneByOrFail({ id: found.case_id, accountId });
+  }
+
+  async getCase(accountId: string, caseId: string): Promise<CaseEntity | null> {
+    if (!isUuid(caseId)) return null;
+    return this.ctx.db.getRepository(CaseEntity).findOneBy({ id: caseId, accountId });
+  }
+
+  async requireCase(accountId: string, caseId: string): Promise<CaseEntity> {
+    const row = await this.getCase(accountId, caseId);
+    if (!row) throw caseNotFound();
+    return row;
+  }
+
+  async listCases(accountId: string, filter: CaseFilter, first: number, after: string | null): Promise<CasePage> {
+    return listCases(this.ctx.db, accountId, filter, first, after);
+  }
+
+  async usage(account: AuthenticatedAccount): Promise<Usage> {
+    const rows: Array<{ created_count: number; billable_count: number }> = await this.ctx.db.query(
+      `SELECT created_count, billable_count FROM account_usage WHERE account_id = $1 AND month = $2`,
+      [account.id, usageMonth(this.ctx.clock())],
+    );
+    return {
+      plan: account.plan,
+      limit: PLAN_LIMITS[account.plan],
+      createdThisMonth: rows[0]?.created_count ?? 0,
+      billableThisMonth: rows[0]?.billable_count ?? 0,
+    };
+  }
+
+  async submitInput(account: AuthenticatedAccount, raw: unknown): Promise<SubmitInputResult> {
+    const input = parseInput(submitInputSchema, raw);
+    if (!isUuid(input.caseId)) throw caseNotFound();
+    return this.ctx.db.transaction(async (manager) => {
+      const row = await lockCase(manager, input.caseId, account.id);
+      if (!row) throw caseNotFound();
+      if (row.status !== 'INPUT_NEEDED')
+        throw new AppError('CASE_NOT_WAITING_FOR_INPUT', `The case is ${row.status}, not waiting for input`);
+      if (row.inputRequestId !== input.inputRequestId)
+        throw new AppError('INPUT_REQUEST_MISMATCH', 'inputRequestId is not the case\'s active input request');
+      if (row.inputRequestStatus !== 'PENDING')
+        throw new AppError('INPUT_REQUEST_NOT_PENDING', `The input request is ${row.inputRequestStatus}`);
+      const now = this.ctx.clock();
+      row.inputRequestStatus = 'RESOLVED';
+      row.goal = withHumanContext(row.goal, row.inputRequestQuestion, input.providedContext);
+      row.updatedAt = now;
+      await saveCase(manager, row);
+      await appendTimeline(manager, row, {
+        type: 'input.provided',
+        fromStatus: row.status,
+        toStatus: row.status,
+        data: { inputRequestId: row.inputRequestId },
+        occurredAt: now,
+      });
+      await enqueueCaseJob(this.ctx, manager, {
+        type: 'INPUT_PROVIDED',
+        caseId: row.id,
+        key: `${row.id}:input:${input.inputRequestId}`,
+        inputRequestId: input.inputRequestId,
+      });
+      return { caseId: row.id, inputRequestId: input.inputRequestId, accepted: true };
+    }).finally(() => this.ctx.changes.changed());
+  }
+
+  /** A non-terminal case becomes FAILED/cancelled; cancelling a finished case returns it unchanged. */
+  async cancelCase(account: AuthenticatedAccount, caseId: string, rawReason?: unknown): Promise<CaseEntity> {
+    const reason = parseInput(cancelReasonSchema, rawReason, 'reason') || null;
+    if (!isUuid(caseId)) throw caseNotFound();
+    try {
+      return await this.ctx.db.transaction(async (manager) => {
+        const row = await lockCase(manager, caseId, account.id);
+        if (!row) throw caseNotFound();
+        if (TERMINAL_STATUSES.has(row.status)) return row;
+        const key = `${row.id}:cancel`;
+        await applyTransition(this.ctx, manager, row, { type: 'CANCEL_REQUESTED', reason }, key, this.ctx.clock());
+        return row;
+      });
+    } catch (error) {
+      if (error instanceof DuplicateStep) return this.requireCase(account.id, caseId);
+      throw error;
+    } finally {
+      this.ctx.changes.changed();
+    }
+  }
+
+  async timeline(caseId: string): Promise<CaseEventEntity[]> {
+    return this.ctx.db.getRepository(CaseEventEntity).find({ where: { caseId }, order: { seq: 'ASC' } });
+  }
+
+  async messages(caseId: string): Promise<MessageEntity[]> {
+    return this.ctx.db.getRepository(MessageEntity).find({ where: { caseId }, order: { createdAt: 'ASC' } });
+  }
+
+  async attachments(caseId: string): Promise<AttachmentEntity[]> {
+    return this.ctx.db.getRepository(AttachmentEntity).find({ where: { caseId }, order: { receivedAt: 'ASC' } });
+  }
+}
+
+/** Stores the human's answer where the agent reads it (reference: goal.knowledge.additionalHumanContext). */
+export function withHumanContext(
+  goal: CaseEntity['goal'],
+  question: string | null,
+  answer: string,
+): CaseEntity['goal'] {
+  const knowledge = goal.knowledge;
+  const base: Record<string, unknown> =
+    knowledge && typeof knowledge === 'object' && !Array.isArray(knowledge)
+      ? { ...(knowledge as Record<string, unknown>) }
+      : knowledge != null
+        ? { context: knowledge }
+        : {};
+  // Earlier answers stay: a later question may build on them.
+  const entry = question ? `Q: ${question}\nA: ${answer}` : answer;
+  const previous = typeof base.additionalHumanContext === 'string' ? `${base.additionalHumanContext}\n\n` : '';
+  return { ...goal, knowledge: { ...base, additionalHumanContext: `${previous}${entry}` } };
+}
+
+function stripNullish<T extends Record<string, unknown>>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v != null)) as T;
+}
+
+/** JSON with sorted keys, so the same input hashes the same whatever the key order. */
+function stableJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(stableJson).join(',')}]`;
+  if (value && typeof value === 'object')
+    return `{${Object.keys(value)
+      .sort()
+      .filter((k) => (value as Record<string, unknown>)[k] !== undefined)
+      .map((k) => `${JSON.stringify(k)}:${stableJson((value as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
+  return JSON.stringify(value ?? null);
+}
+
+export type { CaseFilter, CasePage, CaseStatus };

@@ -1,0 +1,85 @@
+// Outbound mail is written down before it is sent and marked after, so a crash between the two is visible (the
+// retry counts a possible duplicate) rather than silent, and a composed message is never composed twice.
+import { randomUUID } from 'node:crypto';
+import type { EntityManager } from 'typeorm';
+import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
+import type { SendPurpose } from '../domain/evaluation';
+import type { ComposedMessage } from '../agent/agent.types';
+import type { OutboundMail } from '../mail/mail.types';
+import { caseAddress } from '../mail/case-address';
+import { MessageEntity, type CaseEntity } from '../persistence/entities';
+
+export async function findOutbound(manager: EntityManager, sendKey: string): Promise<MessageEntity | null> {
+  return manager.getRepository(MessageEntity).findOneBy({ sendKey });
+}
+
+/** Records the composed message as pending; if another attempt already recorded it, that record wins. */
+export async function recordPending(
+  manager: EntityManager,
+  row: CaseEntity,
+  thread: MessageEntity[],
+  sendKey: string,
+  purpose: SendPurpose,
+  composed: ComposedMessage,
+  domain: string,
+  now: Date,
+): Promise<MessageEntity> {
+  const firstOutbound = thread.find((m) => m.direction === 'outbound' && m.status === 'sent');
+  const last = [...thread].reverse().find((m) => m.rfcMessageId && (m.direction === 'inbound' || m.status === 'sent'));
+  const references = last ? [...(last.references ?? []), last.rfcMessageId!].slice(-20) : [];
+  // Mail clients thread on headers, but some also need the subject to stay the same.
+  const subject = firstOutbound?.subject ? reSubject(firstOutbound.subject) : composed.subject;
+  const message: QueryDeepPartialEntity<MessageEntity> = {
+    id: randomUUID(),
+    caseId: row.id,
+    accountId: row.accountId,
+    direction: 'outbound',
+    status: 'pending',
+    purpose,
+    sendKey,
+    sendAttempts: 0,
+    fromAddress: caseAddress(row.id, domain),
+    fromName: row.senderPersona.name,
+    toAddresses: [row.counterparty.address],
+    subject,
+    text: composed.body,
+    newText: null,
+    rfcMessageId: `<${randomUUID()}@${domain}>`,
+    inReplyTo: last?.rfcMessageId ?? null,
+    references,
+    providerMessageId: null,
+    providerThreadId: null,
+    inboxId: null,
+    deliveryStatus: null,
+    sentAt: null,
+    receivedAt: null,
+    createdAt: now,
+  };
+  await manager
+    .createQueryBuilder()
+    .insert()
+    .into(MessageEntity)
+    .values(message)
+    .orIgnore()
+    .execute();
+  return manager.getRepository(MessageEntity).findOneByOrFail({ sendKey });
+}
+
+export function toOutboundMail(row: CaseEntity, message: MessageEntity, thread: MessageEntity[]): OutboundMail {
+  const lastInbound = [...thread].reverse().find((m) => m.direction === 'inbound' && m.providerMessageId);
+  const lastProvider = [...thread].reverse().find((m) => m.providerMessageId && m.id !== message.id);
+  return {
+    caseId: row.id,
+    from: { name: message.fromName, address: message.fromAddress },
+    to: { name: row.counterparty.name, address: message.toAddresses[0]! },
+    subject: message.subject ?? '',
+    text: message.text ?? '',
+    messageId: message.rfcMessageId!,
+    inReplyTo: message.inReplyTo,
+    references: message.references,
+    replyToProviderMessageId: (lastInbound ?? lastProvider)?.providerMessageId ?? null,
+    inboxId: lastProvider?.inboxId ?? null,
+  };
+}
+
+const reSubject = (subject: string): string => (/^re:/i.test(subject) ? subject : `Re: ${subject}`);

@@ -1,0 +1,21 @@
+// What every service needs, built once in the composition root.
+import type { PgBoss } from 'pg-boss';
+import type { DataSource } from 'typeorm';
+import type { Config } from '../config/config';
+import type { Logger } from '../server/logger';
+
+export type Clock = () => Date;
+
+/** Told after a commit that timeline rows were written, so subscribers can be woken without a NOTIFY per commit. */
+export interface ChangeSignal {
+  changed(): void;
+}
+
+export interface ServiceContext {
+  db: DataSource;
+  boss: PgBoss;
+  config: Config;
+  clock: Clock;
+  logger: Logger;
+  changes: ChangeSignal;
+}
