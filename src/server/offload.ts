@@ -61,11 +61,12 @@ export async function startOffload(config: Config, options: OffloadOptions): Pro
   const runsApi = options.role !== 'worker';
   const boss = await startBoss(config.DATABASE_URL, { schedule: runsWorker });
 
+  let publicUrl = config.publicUrl;
   const feed = new CaseFeed(db, logger, { databaseUrl: config.DATABASE_URL });
   const ctx: ServiceContext = { db, boss, config, clock, logger, changes: feed };
   const links = new AttachmentLinks(
     await loadSigningSecret(db, config.SIGNING_SECRET),
-    config.publicUrl,
+    () => publicUrl,
     config.ATTACHMENT_URL_TTL_SECONDS,
     clock,
   );
@@ -100,6 +101,7 @@ export async function startOffload(config: Config, options: OffloadOptions): Pro
   }
   const address = http?.server.address();
   const url = address && typeof address === 'object' ? `http://127.0.0.1:${address.port}` : config.publicUrl;
+  if (!config.PUBLIC_URL) publicUrl = url;
 
   let stopping: Promise<void> | null = null;
   const stop = (): Promise<void> =>

@@ -11,7 +11,8 @@ export interface AttachmentLink {
 export class AttachmentLinks {
   constructor(
     private readonly secret: string,
-    private readonly publicUrl: string,
+    /** Read at minting time: with PORT=0 the address is known only once the server listens. */
+    private readonly publicUrl: () => string,
     private readonly ttlSeconds: number,
     private readonly clock: () => Date,
   ) {}
@@ -20,7 +21,7 @@ export class AttachmentLinks {
     const expiresAt = new Date(this.clock().getTime() + this.ttlSeconds * 1000);
     const expires = Math.floor(expiresAt.getTime() / 1000);
     const sig = this.sign(caseId, attachmentId, expires);
-    const url = `${this.publicUrl}/attachments/${caseId}/${attachmentId}?expires=${expires}&sig=${sig}`;
+    const url = `${this.publicUrl()}/attachments/${caseId}/${attachmentId}?expires=${expires}&sig=${sig}`;
     return { url, expiresAt: new Date(expires * 1000) };
   }
 

@@ -190,7 +190,7 @@ export class CasesService {
         throw new AppError('INPUT_REQUEST_NOT_PENDING', `The input request is ${row.inputRequestStatus}`);
       const now = this.ctx.clock();
       row.inputRequestStatus = 'RESOLVED';
-      row.goal = withHumanContext(row.goal, row.inputRequestQuestion, input.providedContext);
+      row.goal = withHumanContext(row.goal, row.inputRequestQuestion, input.providedContext, now);
       row.updatedAt = now;
       await saveCase(manager, row);
       await appendTimeline(manager, row, {
@@ -244,11 +244,16 @@ export class CasesService {
   }
 }
 
-/** Stores the human's answer where the agent reads it (reference: goal.knowledge.additionalHumanContext). */
+/**
+ * Stores the human's answer where the agent reads it: goal.knowledge.additionalHumanContext holds the latest answer
+ * (as the reference does), and additionalHumanContextHistory keeps every question and answer, since a later
+ * question may build on an earlier answer.
+ */
 export function withHumanContext(
   goal: CaseEntity['goal'],
   question: string | null,
   answer: string,
+  at: Date,
 ): CaseEntity['goal'] {
   const knowledge = goal.knowledge;
   const base: Record<string, unknown> =
@@ -257,10 +262,15 @@ export function withHumanContext(
       : knowledge != null
         ? { context: knowledge }
         : {};
-  // Earlier answers stay: a later question may build on them.
-  const entry = question ? `Q: ${question}\nA: ${answer}` : answer;
-  const previous = typeof base.additionalHumanContext === 'string' ? `${base.additionalHumanContext}\n\n` : '';
-  return { ...goal, knowledge: { ...base, additionalHumanContext: `${previous}${entry}` } };
+  const history = Array.isArray(base.additionalHumanContextHistory) ? base.additionalHumanContextHistory : [];
+  return {
+    ...goal,
+    knowledge: {
+      ...base,
+      additionalHumanContext: answer,
+      additionalHumanContextHistory: [...history, { question, text: answer, at: at.toISOString() }],
+    },
+  };
 }
 
 function stripNullish<T extends Record<string, unknown>>(value: T): T {
