@@ -59,9 +59,13 @@ export class InitialSchema1732300000000 implements MigrationInterface {
     await q.query(`CREATE INDEX cases_account_ref_idx ON cases (account_id, client_reference_id)
                    WHERE client_reference_id IS NOT NULL`);
     // The sweep: only RUNNING cases with a schedule, so its cost follows the due cases, not the table.
-    await q.query(`CREATE INDEX cases_due_idx ON cases (next_action_at) WHERE status = 'RUNNING' AND next_action_at IS NOT NULL`);
+    await q.query(
+      `CREATE INDEX cases_due_idx ON cases (next_action_at) WHERE status = 'RUNNING' AND next_action_at IS NOT NULL`,
+    );
     // Monthly usage: cases finished in a month (billable ones are counted from here when reconciling).
-    await q.query(`CREATE INDEX cases_account_finished_idx ON cases (account_id, finished_at) WHERE finished_at IS NOT NULL`);
+    await q.query(
+      `CREATE INDEX cases_account_finished_idx ON cases (account_id, finished_at) WHERE finished_at IS NOT NULL`,
+    );
 
     await q.query(`
       CREATE TABLE case_events (
@@ -111,7 +115,9 @@ export class InitialSchema1732300000000 implements MigrationInterface {
       )`);
     await q.query(`CREATE INDEX messages_case_idx ON messages (case_id, created_at)`);
     await q.query(`CREATE INDEX messages_rfc_id_idx ON messages (rfc_message_id) WHERE rfc_message_id IS NOT NULL`);
-    await q.query(`CREATE INDEX messages_provider_id_idx ON messages (provider_message_id) WHERE provider_message_id IS NOT NULL`);
+    await q.query(
+      `CREATE INDEX messages_provider_id_idx ON messages (provider_message_id) WHERE provider_message_id IS NOT NULL`,
+    );
     // The same inbound mail delivered twice (SMTP retry, provider redelivery) is stored once.
     await q.query(`CREATE UNIQUE INDEX messages_inbound_once_idx ON messages (case_id, rfc_message_id)
                    WHERE direction = 'inbound' AND rfc_message_id IS NOT NULL`);

@@ -60,14 +60,24 @@ async function withDatabase<T>(fn: (config: Config, accounts: AccountsService) =
 
 const parsePlan = (value: string): Plan => {
   const plan = value.toUpperCase();
-  if (!(PLANS as readonly string[]).includes(plan)) throw new InvalidArgumentError(`must be one of ${PLANS.join(', ')}`);
+  if (!(PLANS as readonly string[]).includes(plan))
+    throw new InvalidArgumentError(`must be one of ${PLANS.join(', ')}`);
   return plan as Plan;
 };
 
 const program = new Command('offload').description('Offload: bounded email jobs with structured results');
-program.command('serve').description('API and worker in one process').action(() => run('serve'));
-program.command('api').description('GraphQL, REST and inbound webhooks only').action(() => run('api'));
-program.command('worker').description('Job processing only').action(() => run('worker'));
+program
+  .command('serve')
+  .description('API and worker in one process')
+  .action(() => run('serve'));
+program
+  .command('api')
+  .description('GraphQL, REST and inbound webhooks only')
+  .action(() => run('api'));
+program
+  .command('worker')
+  .description('Job processing only')
+  .action(() => run('worker'));
 program
   .command('migrate')
   .description('Create the database if missing, apply migrations and the job schema')

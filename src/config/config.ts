@@ -24,17 +24,32 @@ const schema = z
     OPENAI_BASE_URL: z.url().optional(),
     OPENAI_MODEL: z.string().min(1).default('gpt-4o-mini'),
     MAIL_TRANSPORT: z.enum(['local', 'smtp', 'agentmail']).default('local'),
-    MAIL_DOMAIN: z.string().regex(/^[a-z0-9.-]+$/i, 'a domain name').default('offload.localhost'),
-    SMTP_URL: z.string().regex(/^smtps?:\/\//, 'an smtp:// or smtps:// URL').optional(),
+    MAIL_DOMAIN: z
+      .string()
+      .regex(/^[a-z0-9.-]+$/i, 'a domain name')
+      .default('offload.localhost'),
+    SMTP_URL: z
+      .string()
+      .regex(/^smtps?:\/\//, 'an smtp:// or smtps:// URL')
+      .optional(),
     INBOUND_SMTP_PORT: port.default(2525),
-    INBOUND_SMTP_MAX_BYTES: z.coerce.number().int().min(1024).default(25 * 1024 * 1024),
+    INBOUND_SMTP_MAX_BYTES: z.coerce
+      .number()
+      .int()
+      .min(1024)
+      .default(25 * 1024 * 1024),
     AGENTMAIL_API_KEY: z.string().min(1).optional(),
     AGENTMAIL_BASE_URL: z.url().default('https://api.agentmail.to/v0'),
     AGENTMAIL_INBOX_ID: z.string().min(3).optional(),
     AGENTMAIL_WEBHOOK_SECRET: z.string().min(1).optional(),
     WEBHOOK_ALLOW_PRIVATE: bool.default(false),
     WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(60000).default(10000),
-    ATTACHMENT_URL_TTL_SECONDS: z.coerce.number().int().min(10).max(7 * 86400).default(3600),
+    ATTACHMENT_URL_TTL_SECONDS: z.coerce
+      .number()
+      .int()
+      .min(10)
+      .max(7 * 86400)
+      .default(3600),
     SIGNING_SECRET: z.string().min(16).optional(),
     IDEMPOTENCY_TTL_HOURS: z.coerce.number().int().min(24).default(48),
   })
@@ -46,7 +61,11 @@ const schema = z
         if (!env[key]) ctx.addIssue({ code: 'custom', path: [key], message: 'required when MAIL_TRANSPORT=agentmail' });
     }
     if (env.AGENT === 'openai' && !env.OPENAI_API_KEY && !env.OPENAI_BASE_URL)
-      ctx.addIssue({ code: 'custom', path: ['OPENAI_API_KEY'], message: 'AGENT=openai needs OPENAI_API_KEY or OPENAI_BASE_URL' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['OPENAI_API_KEY'],
+        message: 'AGENT=openai needs OPENAI_API_KEY or OPENAI_BASE_URL',
+      });
   });
 
 export type Env = z.infer<typeof schema>;

@@ -161,15 +161,21 @@ function replyEvaluated(state: CaseState, evaluation: Evaluation, ctx: DecideCon
     }
     case 'REQUIRES_REPLY': {
       const purpose: SendPurpose = state.status === 'INPUT_NEEDED' ? 'reply_after_input' : 'reply';
-      return accept({ ...evaluated, status: 'RUNNING', nextActionAt: null }, 'reply.requested', [
-        { type: 'SEND_MESSAGE', purpose, replyBody: evaluation.replyBody },
-      ], data);
+      return accept(
+        { ...evaluated, status: 'RUNNING', nextActionAt: null },
+        'reply.requested',
+        [{ type: 'SEND_MESSAGE', purpose, replyBody: evaluation.replyBody }],
+        data,
+      );
     }
     case 'SNOOZE': {
       const at = scaledDelay(evaluation.snoozeHours ?? 24, ctx);
-      return accept({ ...evaluated, status: 'RUNNING', nextActionAt: at }, 'case.snoozed', [
-        { type: 'SCHEDULE_FOLLOW_UP', at },
-      ], { ...data, snoozeHours: evaluation.snoozeHours });
+      return accept(
+        { ...evaluated, status: 'RUNNING', nextActionAt: at },
+        'case.snoozed',
+        [{ type: 'SCHEDULE_FOLLOW_UP', at }],
+        { ...data, snoozeHours: evaluation.snoozeHours },
+      );
     }
     default:
       return assertNever(evaluation.decision);

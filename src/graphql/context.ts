@@ -21,7 +21,10 @@ export function apiKeyFrom(headers: Record<string, unknown>): string | null {
   return null;
 }
 
-export async function authenticate(services: Services, headers: Record<string, unknown>): Promise<AuthenticatedAccount> {
+export async function authenticate(
+  services: Services,
+  headers: Record<string, unknown>,
+): Promise<AuthenticatedAccount> {
   const key = apiKeyFrom(headers);
   try {
     if (!key) throw new AppError('UNAUTHENTICATED', 'Missing API key: send x-api-key or Authorization: Bearer');

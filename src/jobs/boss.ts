@@ -3,7 +3,10 @@ import { PgBoss, type Db } from 'pg-boss';
 import type { EntityManager } from 'typeorm';
 import { QUEUES } from './job.catalog';
 
-export async function startBoss(databaseUrl: string, options: { schedule: boolean; poolMax?: number }): Promise<PgBoss> {
+export async function startBoss(
+  databaseUrl: string,
+  options: { schedule: boolean; poolMax?: number },
+): Promise<PgBoss> {
   const boss = new PgBoss({
     connectionString: databaseUrl,
     max: options.poolMax ?? 10,

@@ -44,7 +44,11 @@ export interface QueueDefinition<T extends z.ZodType> {
 const define = <T extends z.ZodType>(d: QueueDefinition<T>): QueueDefinition<T> => d;
 
 export const QUEUES = {
-  caseEventsDead: define({ name: 'case-events-dead', schema: caseJobSchema, options: { retentionSeconds: 30 * 86400 } }),
+  caseEventsDead: define({
+    name: 'case-events-dead',
+    schema: caseJobSchema,
+    options: { retentionSeconds: 30 * 86400 },
+  }),
   caseEvents: define({
     name: 'case-events',
     schema: caseJobSchema,

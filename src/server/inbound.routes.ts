@@ -41,7 +41,7 @@ export function inboundRoutes({ services, config }: { services: Services; config
       const body = parseInput(localInbound, req.body);
       const caseId = body.caseId ?? (body.to ? caseIdFromAddress(body.to, config.MAIL_DOMAIN) : null);
       const row = caseId ? await services.cases.getCase(account.id, caseId) : null;
-      if (!row) throw new AppError('CASE_NOT_FOUND', 'No such case: give caseId or the case\'s reply address as to');
+      if (!row) throw new AppError('CASE_NOT_FOUND', "No such case: give caseId or the case's reply address as to");
       const messageId = await services.inbound.store(row, {
         recipients: [body.to ?? caseAddress(row.id, config.MAIL_DOMAIN)],
         from: { address: body.from, name: body.fromName ?? null },

@@ -7,7 +7,6 @@ import type { Config } from '../config/config';
 import { buildOffloadSchema } from '../graphql/schema';
 import { startBoss } from '../jobs/boss';
 import { startWorkers } from '../jobs/worker';
-import { createLocalTransport } from '../mail/local.transport';
 import type { MailTransport } from '../mail/mail.types';
 import { createDataSource, ensureDatabase, migrate } from '../persistence/data-source';
 import { AccountsService } from '../services/accounts.service';
@@ -20,6 +19,9 @@ import { InboundService } from '../services/inbound.service';
 import type { Clock, ServiceContext } from '../services/service-context';
 import type { Services } from '../services/services';
 import { startHttp, type HttpServer } from './http';
+import { createMailTransport, mountMailRoutes } from './mail-wiring';
+import { createWebhookWiring } from './webhook-wiring';
+import { restRoutes } from '../rest/rest.routes';
 import { createLogger, type Logger } from './logger';
 
 export type Role = 'serve' | 'api' | 'worker';
@@ -64,6 +66,8 @@ export async function startOffload(config: Config, options: OffloadOptions): Pro
   let publicUrl = config.publicUrl;
   const feed = new CaseFeed(db, logger, { databaseUrl: config.DATABASE_URL });
   const ctx: ServiceContext = { db, boss, config, clock, logger, changes: feed };
+  const webhooks = createWebhookWiring(ctx, config);
+  const transitions = { ...ctx, ...(webhooks.outbox ? { webhooks: webhooks.outbox } : {}) };
   const links = new AttachmentLinks(
     await loadSigningSecret(db, config.SIGNING_SECRET),
     () => publicUrl,
@@ -72,17 +76,21 @@ export async function startOffload(config: Config, options: OffloadOptions): Pro
   );
   const services: Services = {
     accounts: new AccountsService(db),
-    cases: new CasesService(ctx),
+    cases: new CasesService(transitions),
     attachments: new AttachmentsService(db, links),
     inbound: new InboundService(ctx),
     feed,
   };
 
+  let transport: MailTransport | null = null;
   if (runsWorker) {
     const agent = options.agent ?? createAgent(agentConfig(config));
-    const transport = options.transport ?? createLocalTransport();
+    transport = options.transport ?? createMailTransport(config, logger);
     await transport.start?.(services.inbound);
-    await startWorkers(boss, ctx, { cases: new CaseWorker(ctx, agent, transport) });
+    await startWorkers(boss, ctx, {
+      cases: new CaseWorker(transitions, agent, transport),
+      ...(webhooks.deliver ? { webhooks: { deliver: webhooks.deliver } } : {}),
+    });
   }
 
   let http: HttpServer | null = null;
@@ -93,6 +101,10 @@ export async function startOffload(config: Config, options: OffloadOptions): Pro
       schema: await buildOffloadSchema(),
       services,
       logger,
+      extraRoutes: (app) => {
+        mountMailRoutes(app, config, services, logger);
+        app.use(restRoutes(services, config));
+      },
       ready: async () => {
         await db.query('SELECT 1');
         return true;
@@ -109,6 +121,7 @@ export async function startOffload(config: Config, options: OffloadOptions): Pro
       await http?.stop();
       // Graceful: stop fetching, let jobs in flight finish (or go back to the queue at the timeout).
       await boss.stop({ graceful: true, timeout: 20_000 });
+      await transport?.stop?.();
       await feed.stop();
       await db.destroy();
     })());

@@ -46,6 +46,8 @@ export async function loadSigningSecret(db: DataSource, configured: string | und
     `INSERT INTO instance_settings (key, value) VALUES ('signing_secret', $1) ON CONFLICT (key) DO NOTHING`,
     [randomBytes(32).toString('base64url')],
   );
-  const rows: Array<{ value: string }> = await db.query(`SELECT value FROM instance_settings WHERE key = 'signing_secret'`);
+  const rows: Array<{ value: string }> = await db.query(
+    `SELECT value FROM instance_settings WHERE key = 'signing_secret'`,
+  );
   return rows[0]!.value;
 }

@@ -27,7 +27,8 @@ const jsonValue: z.ZodType<unknown> = z.lazy(() =>
 );
 const jsonObject = z.record(z.string(), jsonValue);
 
-const text = (max: number) => z.string().trim().min(1, 'must not be empty').max(max, `must be at most ${max} characters`);
+const text = (max: number) =>
+  z.string().trim().min(1, 'must not be empty').max(max, `must be at most ${max} characters`);
 const optionalText = (max: number) => text(max).nullish();
 
 const isTimeZone = (tz: string): boolean => {
@@ -87,7 +88,12 @@ export function createCaseSchema(options: { allowPrivateWebhooks: boolean }) {
       })
       .nullish(),
     maxAttempts: z.number().int('must be an integer').min(0).max(20).nullish(),
-    followUpDelayHours: z.number().int('must be an integer').positive('must be a positive integer').max(8_760).nullish(),
+    followUpDelayHours: z
+      .number()
+      .int('must be an integer')
+      .positive('must be a positive integer')
+      .max(8_760)
+      .nullish(),
   });
 }
 

@@ -94,21 +94,25 @@ export const usageMonth = (at: Date): string =>
 
 /** Writes a locked case's mutable fields back in one UPDATE (TypeORM's save would SELECT first). */
 export async function saveCase(manager: EntityManager, row: CaseEntity): Promise<void> {
-  await manager.update(CaseEntity, { id: row.id }, {
-    status: row.status,
-    goal: row.goal as never,
-    attemptCount: row.attemptCount,
-    nextActionAt: row.nextActionAt,
-    resultStatus: row.resultStatus,
-    result: (row.result ?? null) as never,
-    failureReason: row.failureReason,
-    inputRequestId: row.inputRequestId,
-    inputRequestQuestion: row.inputRequestQuestion,
-    inputRequestStatus: row.inputRequestStatus,
-    inputRequestedAt: row.inputRequestedAt,
-    awaitingEvaluation: row.awaitingEvaluation,
-    threadRef: row.threadRef,
-    finishedAt: row.finishedAt,
-    updatedAt: row.updatedAt,
-  });
+  await manager.update(
+    CaseEntity,
+    { id: row.id },
+    {
+      status: row.status,
+      goal: row.goal as never,
+      attemptCount: row.attemptCount,
+      nextActionAt: row.nextActionAt,
+      resultStatus: row.resultStatus,
+      result: (row.result ?? null) as never,
+      failureReason: row.failureReason,
+      inputRequestId: row.inputRequestId,
+      inputRequestQuestion: row.inputRequestQuestion,
+      inputRequestStatus: row.inputRequestStatus,
+      inputRequestedAt: row.inputRequestedAt,
+      awaitingEvaluation: row.awaitingEvaluation,
+      threadRef: row.threadRef,
+      finishedAt: row.finishedAt,
+      updatedAt: row.updatedAt,
+    },
+  );
 }

@@ -96,7 +96,16 @@ export class CaseWorker {
         context: buildAgentContext(row, thread),
         replyBody: job.replyBody,
       });
-      message = await recordPending(db, row, thread, job.key, job.purpose, composed, this.ctx.config.MAIL_DOMAIN, this.ctx.clock());
+      message = await recordPending(
+        db,
+        row,
+        thread,
+        job.key,
+        job.purpose,
+        composed,
+        this.ctx.config.MAIL_DOMAIN,
+        this.ctx.clock(),
+      );
     }
     if (message.status === 'pending') {
       if (!(await this.beginAttempt(job, message))) return;
@@ -137,14 +146,21 @@ export class CaseWorker {
     return this.ctx.db.transaction(async (manager) => {
       const row = await lockCase(manager, job.caseId);
       if (!row || isTerminal(row.status)) {
-        await manager.update(MessageEntity, { id: message.id }, { status: 'failed', deliveryStatus: 'not sent: case finished' });
+        await manager.update(
+          MessageEntity,
+          { id: message.id },
+          { status: 'failed', deliveryStatus: 'not sent: case finished' },
+        );
         await claimJobKey(manager, job.key, job.caseId);
         return false;
       }
       await manager.increment(MessageEntity, { id: message.id }, 'sendAttempts', 1);
       if (message.sendAttempts > 0) {
         this.observer.possibleDuplicateSend?.(job.caseId, job.key);
-        this.ctx.logger.warn({ caseId: job.caseId, sendKey: job.key }, 'resending a message whose earlier attempt may have gone out');
+        this.ctx.logger.warn(
+          { caseId: job.caseId, sendKey: job.key },
+          'resending a message whose earlier attempt may have gone out',
+        );
       }
       return true;
     });

@@ -78,7 +78,10 @@ export class CasesService {
       clientReferenceId: input.clientReferenceId ?? null,
       channel: input.channel,
       status: 'CREATED',
-      goal: { objective: input.goal.objective, ...(input.goal.knowledge != null ? { knowledge: input.goal.knowledge } : {}) },
+      goal: {
+        objective: input.goal.objective,
+        ...(input.goal.knowledge != null ? { knowledge: input.goal.knowledge } : {}),
+      },
       counterparty: stripNullish(input.counterparty),
       senderPersona: stripNullish(input.senderPersona),
       constraints: input.constraints ?? null,
@@ -108,11 +111,22 @@ export class CasesService {
       const claimed: unknown[] = await manager.query(
         `INSERT INTO idempotency_keys (account_id, key, request_hash, case_id, expires_at)
          VALUES ($1, $2, $3, $4, $5) ON CONFLICT (account_id, key) DO NOTHING RETURNING key`,
-        [account.id, idempotencyKey, requestHash, row.id, new Date(now.getTime() + this.ctx.config.IDEMPOTENCY_TTL_HOURS * 3_600_000)],
+        [
+          account.id,
+          idempotencyKey,
+          requestHash,
+          row.id,
+          new Date(now.getTime() + this.ctx.config.IDEMPOTENCY_TTL_HOURS * 3_600_000),
+        ],
       );
       if (!claimed.length) throw new IdempotencyRace();
     }
-    await appendTimeline(manager, row, { type: 'case.created', fromStatus: null, toStatus: 'CREATED', occurredAt: now });
+    await appendTimeline(manager, row, {
+      type: 'case.created',
+      fromStatus: null,
+      toStatus: 'CREATED',
+      occurredAt: now,
+    });
     await enqueueCaseJob(this.ctx, manager, { type: 'CASE_CREATED', caseId: row.id, key: `${row.id}:created` });
     // Last, so the usage row's lock (which serializes this account's creates) is held as briefly as possible.
     await this.countCreated(manager, account, now);
@@ -179,35 +193,37 @@ export class CasesService {
   async submitInput(account: AuthenticatedAccount, raw: unknown): Promise<SubmitInputResult> {
     const input = parseInput(submitInputSchema, raw);
     if (!isUuid(input.caseId)) throw caseNotFound();
-    return this.ctx.db.transaction(async (manager) => {
-      const row = await lockCase(manager, input.caseId, account.id);
-      if (!row) throw caseNotFound();
-      if (row.status !== 'INPUT_NEEDED')
-        throw new AppError('CASE_NOT_WAITING_FOR_INPUT', `The case is ${row.status}, not waiting for input`);
-      if (row.inputRequestId !== input.inputRequestId)
-        throw new AppError('INPUT_REQUEST_MISMATCH', 'inputRequestId is not the case\'s active input request');
-      if (row.inputRequestStatus !== 'PENDING')
-        throw new AppError('INPUT_REQUEST_NOT_PENDING', `The input request is ${row.inputRequestStatus}`);
-      const now = this.ctx.clock();
-      row.inputRequestStatus = 'RESOLVED';
-      row.goal = withHumanContext(row.goal, row.inputRequestQuestion, input.providedContext, now);
-      row.updatedAt = now;
-      await saveCase(manager, row);
-      await appendTimeline(manager, row, {
-        type: 'input.provided',
-        fromStatus: row.status,
-        toStatus: row.status,
-        data: { inputRequestId: row.inputRequestId },
-        occurredAt: now,
-      });
-      await enqueueCaseJob(this.ctx, manager, {
-        type: 'INPUT_PROVIDED',
-        caseId: row.id,
-        key: `${row.id}:input:${input.inputRequestId}`,
-        inputRequestId: input.inputRequestId,
-      });
-      return { caseId: row.id, inputRequestId: input.inputRequestId, accepted: true };
-    }).finally(() => this.ctx.changes.changed());
+    return this.ctx.db
+      .transaction(async (manager) => {
+        const row = await lockCase(manager, input.caseId, account.id);
+        if (!row) throw caseNotFound();
+        if (row.status !== 'INPUT_NEEDED')
+          throw new AppError('CASE_NOT_WAITING_FOR_INPUT', `The case is ${row.status}, not waiting for input`);
+        if (row.inputRequestId !== input.inputRequestId)
+          throw new AppError('INPUT_REQUEST_MISMATCH', "inputRequestId is not the case's active input request");
+        if (row.inputRequestStatus !== 'PENDING')
+          throw new AppError('INPUT_REQUEST_NOT_PENDING', `The input request is ${row.inputRequestStatus}`);
+        const now = this.ctx.clock();
+        row.inputRequestStatus = 'RESOLVED';
+        row.goal = withHumanContext(row.goal, row.inputRequestQuestion, input.providedContext, now);
+        row.updatedAt = now;
+        await saveCase(manager, row);
+        await appendTimeline(manager, row, {
+          type: 'input.provided',
+          fromStatus: row.status,
+          toStatus: row.status,
+          data: { inputRequestId: row.inputRequestId },
+          occurredAt: now,
+        });
+        await enqueueCaseJob(this.ctx, manager, {
+          type: 'INPUT_PROVIDED',
+          caseId: row.id,
+          key: `${row.id}:input:${input.inputRequestId}`,
+          inputRequestId: input.inputRequestId,
+        });
+        return { caseId: row.id, inputRequestId: input.inputRequestId, accepted: true };
+      })
+      .finally(() => this.ctx.changes.changed());
   }
 
   /** A non-terminal case becomes FAILED/cancelled; cancelling a finished case returns it unchanged. */

@@ -63,7 +63,9 @@ export class InboundService implements InboundSink {
   }
 
   async delivered(providerMessageId: string): Promise<void> {
-    await this.ctx.db.getRepository(MessageEntity).update({ providerMessageId, direction: 'outbound' }, { deliveryStatus: 'delivered' });
+    await this.ctx.db
+      .getRepository(MessageEntity)
+      .update({ providerMessageId, direction: 'outbound' }, { deliveryStatus: 'delivered' });
   }
 
   /**
@@ -87,7 +89,10 @@ export class InboundService implements InboundSink {
       .createQueryBuilder('m')
       .where('m.direction = :out', { out: 'outbound' });
     if (refs.length && threadIds.length)
-      query.andWhere('(m.rfc_message_id IN (:...refs) OR m.provider_thread_id IN (:...threadIds))', { refs, threadIds });
+      query.andWhere('(m.rfc_message_id IN (:...refs) OR m.provider_thread_id IN (:...threadIds))', {
+        refs,
+        threadIds,
+      });
     else if (refs.length) query.andWhere('m.rfc_message_id IN (:...refs)', { refs });
     else query.andWhere('m.provider_thread_id IN (:...threadIds)', { threadIds });
     const matched = await query.orderBy('m.created_at', 'DESC').getOne();

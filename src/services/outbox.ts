@@ -55,13 +55,7 @@ export async function recordPending(
     receivedAt: null,
     createdAt: now,
   };
-  await manager
-    .createQueryBuilder()
-    .insert()
-    .into(MessageEntity)
-    .values(message)
-    .orIgnore()
-    .execute();
+  await manager.createQueryBuilder().insert().into(MessageEntity).values(message).orIgnore().execute();
   return manager.getRepository(MessageEntity).findOneByOrFail({ sendKey });
 }
 

@@ -4,7 +4,10 @@ import type { ServiceContext } from './service-context';
 import { QUEUES } from '../jobs/job.catalog';
 import { followUpKey } from './case-effects';
 
-export async function sweepDueCases(ctx: Pick<ServiceContext, 'db' | 'boss' | 'clock'>, batchSize = 1000): Promise<number> {
+export async function sweepDueCases(
+  ctx: Pick<ServiceContext, 'db' | 'boss' | 'clock'>,
+  batchSize = 1000,
+): Promise<number> {
   const now = ctx.clock();
   let queued = 0;
   let after: { at: Date; id: string } | null = null;

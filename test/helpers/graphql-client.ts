@@ -27,7 +27,11 @@ export class GraphQLClient {
       body: JSON.stringify({ query: print(document), variables }),
     });
     const body = (await res.json()) as ExecutionResult<T>;
-    return { data: body.data, errors: body.errors as GraphQLFormattedError[] | undefined, status: res.status } satisfies GraphQLResponse<T>;
+    return {
+      data: body.data,
+      errors: body.errors as GraphQLFormattedError[] | undefined,
+      status: res.status,
+    } satisfies GraphQLResponse<T>;
   }
 
   /** The data, or a thrown error carrying the GraphQL errors: for steps that must succeed. */

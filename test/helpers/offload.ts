@@ -53,7 +53,11 @@ export async function startTestApp(label: string, options: TestAppOptions = {}):
   });
   const newAccount = async (plan: Plan = 'BASE_PRO', name = 'test') => {
     const created = await offload.services.accounts.createAccount(name, plan);
-    return { client: new GraphQLClient(offload.url, created.apiKey), apiKey: created.apiKey, accountId: created.accountId };
+    return {
+      client: new GraphQLClient(offload.url, created.apiKey),
+      apiKey: created.apiKey,
+      accountId: created.accountId,
+    };
   };
   const first = await newAccount(options.plan ?? 'BASE_PRO');
   return {

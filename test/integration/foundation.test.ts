@@ -43,7 +43,9 @@ describe('auth', () => {
 
 describe('createCase', () => {
   it('stores the case as CREATED with the seed defaults and queues CASE_CREATED in the same transaction', async () => {
-    const { createCase } = await app.client.ok(CreateCaseDocument, { input: caseInput({ clientReferenceId: 'ref-1' }) });
+    const { createCase } = await app.client.ok(CreateCaseDocument, {
+      input: caseInput({ clientReferenceId: 'ref-1' }),
+    });
     expect(createCase).toMatchObject({
       status: 'CREATED',
       attemptCount: 0,
@@ -189,7 +191,11 @@ describe('submitInput and cancelCase', () => {
   it('cancels a live case into FAILED/cancelled and leaves a finished one alone', async () => {
     const { createCase } = await app.client.ok(CreateCaseDocument, { input: caseInput() });
     const { cancelCase } = await app.client.ok(CancelCaseDocument, { id: createCase.id, reason: 'no longer needed' });
-    expect(cancelCase).toMatchObject({ status: 'FAILED', resultStatus: 'cancelled', failureReason: 'no longer needed' });
+    expect(cancelCase).toMatchObject({
+      status: 'FAILED',
+      resultStatus: 'cancelled',
+      failureReason: 'no longer needed',
+    });
     const again = await app.client.ok(CancelCaseDocument, { id: createCase.id, reason: 'twice' });
     expect(again.cancelCase.failureReason).toBe('no longer needed');
   });

@@ -1,2 +1,4 @@
 import { PgBoss } from 'pg-boss';
-test('pg-boss loads', () => { expect(typeof PgBoss).toBe('function'); });
+test('pg-boss loads', () => {
+  expect(typeof PgBoss).toBe('function');
+});
