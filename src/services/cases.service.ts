@@ -52,11 +52,14 @@ export class CasesService {
         const previous = await this.findByIdempotencyKey(account.id, idempotencyKey, requestHash);
         if (previous) return previous;
       }
+      const month = usageMonth(this.ctx.clock());
+      await this.reserveCreate(account, month);
       try {
         return await this.ctx.db.transaction((manager) =>
           this.insertCase(manager, account, input, idempotencyKey, requestHash),
         );
       } catch (error) {
+        await this.releaseCreate(account.id, month);
         // Two requests with one key raced; the loser reads the winner's case on the next pass.
         if (error instanceof IdempotencyRace && attempt < 2) continue;
         throw error;
@@ -128,26 +131,36 @@ export class CasesService {
       occurredAt: now,
     });
     await enqueueCaseJob(this.ctx, manager, { type: 'CASE_CREATED', caseId: row.id, key: `${row.id}:created` });
-    // Last, so the usage row's lock (which serializes this account's creates) is held as briefly as possible.
-    await this.countCreated(manager, account, now);
     return row;
   }
 
-  private async countCreated(manager: EntityManager, account: AuthenticatedAccount, now: Date): Promise<void> {
+  /**
+   * Takes one unit of the month's cap before the case is written. The increment is its own short transaction with
+   * an asynchronous commit, so the usage row's lock (which is what makes concurrent creates exact) is held for a
+   * round trip rather than for a WAL flush; it cannot be lost, because the case's own synchronous commit later in
+   * the WAL flushes it too. A create that then fails gives its unit back.
+   */
+  private async reserveCreate(account: AuthenticatedAccount, month: string): Promise<void> {
     const limit = PLAN_LIMITS[account.plan];
-    const month = usageMonth(now);
-    await manager.query(
-      `INSERT INTO account_usage (account_id, month) VALUES ($1, $2) ON CONFLICT (account_id, month) DO NOTHING`,
-      [account.id, month],
-    );
-    const [rows] = (await manager.query(
-      `UPDATE account_usage SET created_count = created_count + 1
-        WHERE account_id = $1 AND month = $2 AND created_count < $3 AND billable_count < $3
-        RETURNING created_count`,
-      [account.id, month, limit],
-    )) as [unknown[], number];
+    const rows = await this.ctx.db.transaction(async (manager) => {
+      await manager.query(`SET LOCAL synchronous_commit = off`);
+      return (await manager.query(
+        `INSERT INTO account_usage AS u (account_id, month, created_count) VALUES ($1, $2, 1)
+         ON CONFLICT (account_id, month) DO UPDATE SET created_count = u.created_count + 1
+          WHERE u.created_count < $3 AND u.billable_count < $3
+         RETURNING created_count`,
+        [account.id, month, limit],
+      )) as unknown[];
+    });
     if (!rows.length)
       throw new AppError('USAGE_LIMIT_REACHED', `The ${account.plan} plan allows ${limit} cases per month`, { limit });
+  }
+
+  private async releaseCreate(accountId: string, month: string): Promise<void> {
+    await this.ctx.db.query(
+      `UPDATE account_usage SET created_count = created_count - 1 WHERE account_id = $1 AND month = $2`,
+      [accountId, month],
+    );
   }
 
   private async findByIdempotencyKey(accountId: string, key: string, requestHash: string): Promise<CaseEntity | null> {

@@ -1,0 +1,118 @@
+// Shared pieces of the benchmarks: a fresh database, an in-process Offload, timing and percentiles.
+import 'reflect-metadata';
+import { randomBytes } from 'node:crypto';
+import os from 'node:os';
+import { Client } from 'pg';
+import { loadConfig, type Config } from '../src/config/config';
+import { createLogger } from '../src/server/logger';
+import { startOffload, type Offload, type Role } from '../src/server/offload';
+
+const ADMIN_URL = process.env.BENCH_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+
+export interface BenchDatabase {
+  url: string;
+  drop(): Promise<void>;
+}
+
+export async function freshDatabase(label: string): Promise<BenchDatabase> {
+  const name = `offload_bench_${label}_${randomBytes(3).toString('hex')}`;
+  const admin = new Client({ connectionString: ADMIN_URL });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE "${name}"`);
+  await admin.end();
+  const url = new URL(ADMIN_URL);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    drop: async () => {
+      const c = new Client({ connectionString: ADMIN_URL });
+      await c.connect();
+      await c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+      await c.end();
+    },
+  };
+}
+
+export async function startBenchOffload(
+  databaseUrl: string,
+  role: Role,
+  env: Record<string, string> = {},
+): Promise<{ offload: Offload; config: Config; apiKey: string; accountId: string }> {
+  const config = loadConfig({
+    NODE_ENV: 'production',
+    PORT: '0',
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'silent',
+    DATABASE_URL: databaseUrl,
+    WEBHOOK_ALLOW_PRIVATE: 'true',
+    RATE_LIMIT_PER_MINUTE: '0',
+    ...env,
+  });
+  const offload = await startOffload(config, { role, logger: createLogger('silent') });
+  const account = await offload.services.accounts.createAccount('bench', 'BASE_PRO');
+  return { offload, config, apiKey: account.apiKey, accountId: account.accountId };
+}
+
+/** Lifts the monthly cap for the bench account by pre-seeding a usage row far below a huge limit. */
+export async function unlimited(offload: Offload, accountId: string): Promise<void> {
+  await offload.db.query(
+    `INSERT INTO account_usage (account_id, month, created_count) VALUES ($1, date_trunc('month', now() AT TIME ZONE 'UTC')::date, -100000000)
+     ON CONFLICT (account_id, month) DO UPDATE SET created_count = -100000000`,
+    [accountId],
+  );
+}
+
+export function percentile(sorted: number[], p: number): number {
+  if (!sorted.length) return NaN;
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[i]!;
+}
+
+export interface LatencySummary {
+  count: number;
+  perSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+}
+
+/** Runs `task` `total` times with `concurrency` in flight; returns throughput and latency percentiles. */
+export async function load(
+  total: number,
+  concurrency: number,
+  task: (i: number) => Promise<void>,
+): Promise<LatencySummary> {
+  const latencies: number[] = [];
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      for (;;) {
+        const i = next++;
+        if (i >= total) return;
+        const t0 = performance.now();
+        await task(i);
+        latencies.push(performance.now() - t0);
+      }
+    }),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  latencies.sort((a, b) => a - b);
+  return {
+    count: total,
+    perSecond: total / seconds,
+    p50Ms: percentile(latencies, 50),
+    p99Ms: percentile(latencies, 99),
+  };
+}
+
+export function machine(): Record<string, unknown> {
+  return {
+    cpus: os.cpus().length,
+    cpuModel: os.cpus()[0]?.model ?? 'unknown',
+    memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+    node: process.version,
+    platform: `${os.platform()} ${os.release()}`,
+  };
+}
+
+export const log = (line: string): void => void process.stderr.write(`${line}\n`);

@@ -1,0 +1,67 @@
+// `npm run bench [-- --only create,worker,sweep,subscribers,webhooks] [--quick]`: runs the benchmarks, prints a
+// table and writes bench/results/latest.json. Each figure is a ratio against a baseline run in the same process
+// and minute, so the numbers say something about Offload rather than about the machine.
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { machine, log } from './lib';
+import { benchCreateCase } from './scenarios/create-case';
+import { benchWorker } from './scenarios/worker';
+import { benchSweep } from './scenarios/sweep';
+
+type Scenario = {
+  name: string;
+  run: (quick: boolean) => Promise<Record<string, unknown>>;
+  verdict: (r: any) => string;
+}; // eslint-disable-line @typescript-eslint/no-explicit-any -- each scenario has its own result shape
+
+const pct = (n: number): string => n.toFixed(2);
+
+const SCENARIOS: Scenario[] = [
+  {
+    name: 'create',
+    run: (quick) => benchCreateCase(quick ? 600 : 3000, 32) as never,
+    verdict: (r) =>
+      `createCase ${r.offload.perSecond.toFixed(0)}/s (p50 ${r.offload.p50Ms.toFixed(1)} ms, p99 ${r.offload.p99Ms.toFixed(1)} ms) vs raw ${r.raw.perSecond.toFixed(0)}/s: ratio ${pct(r.ratio)} (target >= ${r.target})`,
+  },
+  {
+    name: 'worker',
+    run: (quick) => benchWorker(quick ? 200 : 1000, 8) as never,
+    verdict: (r) =>
+      `worker ${r.casesPerSecond.toFixed(0)} cases/s to RUNNING vs no-op ${r.noopJobsPerSecond.toFixed(0)} jobs/s: ratio ${pct(r.ratio)} (target >= ${r.target})`,
+  },
+  {
+    name: 'sweep',
+    run: (quick) => (quick ? benchSweep(100_000, 10_000) : benchSweep()) as never,
+    verdict: (r) =>
+      `sweep of ${r.due} due: ${r.largeTable.ms.toFixed(0)} ms in ${r.largeTable.cases} cases vs ${r.smallTable.ms.toFixed(0)} ms in ${r.smallTable.cases}: ratio ${pct(r.ratio)} (target <= ${r.target})`,
+  },
+];
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  const quick = args.includes('--quick');
+  const onlyArg = args.find((a) => a.startsWith('--only'));
+  const only = onlyArg ? (onlyArg.split('=')[1] ?? args[args.indexOf(onlyArg) + 1] ?? '').split(',') : null;
+  const results: Record<string, unknown> = {};
+  const lines: string[] = [];
+  for (const scenario of SCENARIOS) {
+    if (only && !only.includes(scenario.name)) continue;
+    log(`[bench] ${scenario.name}${quick ? ' (quick)' : ''}...`);
+    const started = Date.now();
+    const result = await scenario.run(quick);
+    results[scenario.name] = { ...result, seconds: (Date.now() - started) / 1000 };
+    const line = scenario.verdict(result);
+    lines.push(line);
+    log(`[bench] ${line}`);
+  }
+  const report = { ranAt: new Date().toISOString(), quick, machine: machine(), results };
+  const dir = path.resolve(__dirname, '../../bench/results');
+  await mkdir(dir, { recursive: true });
+  await writeFile(path.join(dir, 'latest.json'), `${JSON.stringify(report, null, 2)}\n`);
+  process.stdout.write(`\n${lines.map((l) => `- ${l}`).join('\n')}\n\nwritten: bench/results/latest.json\n`);
+}
+
+main().catch((error: unknown) => {
+  log(`[bench] failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+  process.exit(1);
+});

@@ -1,0 +1,88 @@
+// Worker throughput: N cases from CREATED to RUNNING with a zero-latency agent (rules) and the local transport,
+// against a pg-boss no-op job baseline on the same queue settings and worker options.
+import { PgBoss } from 'pg-boss';
+import { QUEUES } from '../../src/jobs/job.catalog';
+import { freshDatabase, log, startBenchOffload, unlimited } from '../lib';
+
+export interface WorkerResult {
+  cases: number;
+  casesPerSecond: number;
+  noopJobsPerSecond: number;
+  ratio: number;
+  target: number;
+}
+
+async function until(what: string, probe: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await probe())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+export async function benchWorker(total = 1000, concurrency = 8): Promise<WorkerResult> {
+  const database = await freshDatabase('worker');
+  const env = { WORKER_CONCURRENCY: String(concurrency), DATABASE_POOL_MAX: '30' };
+  const api = await startBenchOffload(database.url, 'api', env);
+  await unlimited(api.offload, api.accountId);
+  const account = await api.offload.services.accounts.authenticate(api.apiKey);
+  try {
+    log(`  worker: creating ${total} cases...`);
+    for (let i = 0; i < total; i += 50)
+      await Promise.all(
+        Array.from({ length: Math.min(50, total - i) }, (_, j) =>
+          api.offload.services.cases.createCase(account, {
+            channel: 'EMAIL',
+            goal: { objective: 'Confirm the Tuesday delivery window' },
+            counterparty: { address: `c${i + j}@example.com`, name: 'Casey' },
+            senderPersona: { name: 'Sam' },
+          }),
+        ),
+      );
+    log(`  worker: running ${total} cases to RUNNING...`);
+    const started = performance.now();
+    const worker = await startBenchOffload(database.url, 'worker', env);
+    await until(
+      'all cases RUNNING',
+      async () => {
+        const [row] = await api.offload.db.query(`SELECT count(*)::int AS n FROM cases WHERE status = 'RUNNING'`);
+        return row.n >= total;
+      },
+      10 * 60_000,
+    );
+    const casesPerSecond = total / ((performance.now() - started) / 1000);
+    await worker.offload.stop();
+
+    log(`  worker: ${total} no-op jobs on the same queue settings...`);
+    const noopJobsPerSecond = await noopBaseline(database.url, total, concurrency);
+    return { cases: total, casesPerSecond, noopJobsPerSecond, ratio: casesPerSecond / noopJobsPerSecond, target: 0.5 };
+  } finally {
+    await api.offload.stop();
+    await database.drop();
+  }
+}
+
+async function noopBaseline(url: string, total: number, concurrency: number): Promise<number> {
+  const boss = new PgBoss({ connectionString: url, max: 10, schedule: false });
+  await boss.start();
+  const name = 'bench-noop';
+  await boss.createQueue(name, { ...QUEUES.caseEvents.options, deadLetter: QUEUES.caseEventsDead.name });
+  for (let i = 0; i < total; i += 500)
+    await boss.insert(
+      name,
+      Array.from({ length: Math.min(500, total - i) }, (_, j) => ({ data: { i: i + j }, group: { id: `g${i + j}` } })),
+    );
+  let done = 0;
+  const started = performance.now();
+  await boss.work(
+    name,
+    { localConcurrency: concurrency, groupConcurrency: 1, pollingIntervalSeconds: 0.5 },
+    async () => {
+      done++;
+    },
+  );
+  await until('no-op jobs done', async () => done >= total, 10 * 60_000);
+  const perSecond = total / ((performance.now() - started) / 1000);
+  await boss.stop({ graceful: false });
+  return perSecond;
+}
