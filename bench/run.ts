@@ -8,33 +8,46 @@ import { benchCreateCase } from './scenarios/create-case';
 import { benchWorker } from './scenarios/worker';
 import { benchSweep } from './scenarios/sweep';
 
-type Scenario = {
+interface Scenario {
   name: string;
-  run: (quick: boolean) => Promise<Record<string, unknown>>;
-  verdict: (r: any) => string;
-}; // eslint-disable-line @typescript-eslint/no-explicit-any -- each scenario has its own result shape
+  /** Runs the benchmark; returns its result and the one-line verdict for the table. */
+  run: (quick: boolean) => Promise<{ result: object; line: string }>;
+}
+
+/** Pairs a benchmark with its verdict line, keeping each scenario's own result type. */
+const scenario = <T extends object>(
+  name: string,
+  run: (quick: boolean) => Promise<T>,
+  verdict: (result: T) => string,
+): Scenario => ({
+  name,
+  run: async (quick) => {
+    const result = await run(quick);
+    return { result, line: verdict(result) };
+  },
+});
 
 const pct = (n: number): string => n.toFixed(2);
 
 const SCENARIOS: Scenario[] = [
-  {
-    name: 'create',
-    run: (quick) => benchCreateCase(quick ? 600 : 3000, 32) as never,
-    verdict: (r) =>
+  scenario(
+    'create',
+    (quick) => benchCreateCase(quick ? 600 : 3000, 32),
+    (r) =>
       `createCase ${r.offload.perSecond.toFixed(0)}/s (p50 ${r.offload.p50Ms.toFixed(1)} ms, p99 ${r.offload.p99Ms.toFixed(1)} ms) vs raw ${r.raw.perSecond.toFixed(0)}/s: ratio ${pct(r.ratio)} (target >= ${r.target})`,
-  },
-  {
-    name: 'worker',
-    run: (quick) => benchWorker(quick ? 200 : 1000, 8) as never,
-    verdict: (r) =>
+  ),
+  scenario(
+    'worker',
+    (quick) => benchWorker(quick ? 200 : 1000, 8),
+    (r) =>
       `worker ${r.casesPerSecond.toFixed(0)} cases/s to RUNNING vs no-op ${r.noopJobsPerSecond.toFixed(0)} jobs/s: ratio ${pct(r.ratio)} (target >= ${r.target})`,
-  },
-  {
-    name: 'sweep',
-    run: (quick) => (quick ? benchSweep(100_000, 10_000) : benchSweep()) as never,
-    verdict: (r) =>
+  ),
+  scenario(
+    'sweep',
+    (quick) => (quick ? benchSweep(100_000, 10_000) : benchSweep()),
+    (r) =>
       `sweep of ${r.due} due: ${r.largeTable.ms.toFixed(0)} ms in ${r.largeTable.cases} cases vs ${r.smallTable.ms.toFixed(0)} ms in ${r.smallTable.cases}: ratio ${pct(r.ratio)} (target <= ${r.target})`,
-  },
+  ),
 ];
 
 async function main(): Promise<void> {
@@ -44,13 +57,12 @@ async function main(): Promise<void> {
   const only = onlyArg ? (onlyArg.split('=')[1] ?? args[args.indexOf(onlyArg) + 1] ?? '').split(',') : null;
   const results: Record<string, unknown> = {};
   const lines: string[] = [];
-  for (const scenario of SCENARIOS) {
-    if (only && !only.includes(scenario.name)) continue;
-    log(`[bench] ${scenario.name}${quick ? ' (quick)' : ''}...`);
+  for (const s of SCENARIOS) {
+    if (only && !only.includes(s.name)) continue;
+    log(`[bench] ${s.name}${quick ? ' (quick)' : ''}...`);
     const started = Date.now();
-    const result = await scenario.run(quick);
-    results[scenario.name] = { ...result, seconds: (Date.now() - started) / 1000 };
-    const line = scenario.verdict(result);
+    const { result, line } = await s.run(quick);
+    results[s.name] = { ...result, seconds: (Date.now() - started) / 1000 };
     lines.push(line);
     log(`[bench] ${line}`);
   }
