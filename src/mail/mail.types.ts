@@ -56,6 +56,10 @@ export interface InboundMail {
   providerMessageId?: string | null;
   providerThreadId?: string | null;
   inboxId?: string | null;
+  /** Provider labels (AgentMail); ours are `case:<caseId>`. */
+  labels?: string[];
+  /** The provider event that carried this mail: the same event delivered twice has one effect. */
+  eventId?: string | null;
   receivedAt: Date;
 }
 
@@ -86,4 +90,6 @@ export interface MailTransport {
   /** Starts listeners (the SMTP server); the HTTP-based inbound routes are mounted by the server. */
   start?(sink: InboundSink): Promise<void>;
   stop?(): Promise<void>;
+  /** Where the SMTP listener is bound, once started (INBOUND_SMTP_PORT=0 picks a free port). */
+  inboundAddress?(): { host: string; port: number } | null;
 }

@@ -46,6 +46,13 @@ export function createSmtpTransport(options: SmtpTransportOptions): MailTranspor
       transporter.close();
       await options.inbound?.stop();
     },
+    inboundAddress() {
+      try {
+        return options.inbound?.address() ?? null;
+      } catch {
+        return null; // not listening (a worker-only process)
+      }
+    },
   };
 }
 

@@ -77,6 +77,9 @@ export function inboundRoutes({ services, config }: { services: Services; config
     res.setHeader('Content-Type', found.row.contentType ?? 'application/octet-stream');
     res.setHeader('Content-Length', String(found.content.length));
     res.setHeader('X-Content-Type-Options', 'nosniff');
+    // The bytes and their type come from the counterparty: never let a browser run them on our origin.
+    res.setHeader('Content-Security-Policy', "default-src 'none'; sandbox");
+    res.setHeader('Cache-Control', 'private, no-store');
     res.attachment(found.row.name ?? 'attachment');
     res.end(found.content);
   });

@@ -3,6 +3,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import { caseIdFromAddress } from '../mail/case-address';
+import { InboundMatcher } from './inbound-match';
 import type { DeliveryFailure, InboundMail, InboundSink } from '../mail/mail.types';
 import { isTerminal } from '../domain/case.model';
 import { AttachmentEntity, CaseEntity, MessageEntity } from '../persistence/entities';
@@ -10,7 +11,11 @@ import { enqueueCaseJob } from './case-effects';
 import type { ServiceContext } from './service-context';
 
 export class InboundService implements InboundSink {
-  constructor(private readonly ctx: ServiceContext) {}
+  private readonly matcher: InboundMatcher;
+
+  constructor(private readonly ctx: ServiceContext) {
+    this.matcher = new InboundMatcher(ctx.db, ctx.config.MAIL_DOMAIN);
+  }
 
   async isKnownRecipient(address: string): Promise<boolean> {
     const caseId = caseIdFromAddress(address, this.ctx.config.MAIL_DOMAIN);
@@ -18,17 +23,20 @@ export class InboundService implements InboundSink {
   }
 
   async receive(mail: InboundMail): Promise<void> {
-    const row = await this.findCase(mail);
+    const row = await this.matcher.findCase(mail);
     if (!row) {
       this.ctx.logger.warn({ recipients: mail.recipients, messageId: mail.messageId }, 'inbound mail matches no case');
       return;
     }
-    await this.store(row, mail);
+    // A mail without any id would be stored again on every redelivery: its content stands in for the id.
+    const messageId = mail.messageId ?? (mail.providerMessageId ? null : contentId(mail, this.ctx.config.MAIL_DOMAIN));
+    await this.store(row, { ...mail, messageId });
   }
 
   /** Stores an inbound message on a known case; returns the stored message id (or null for a duplicate). */
   async store(row: CaseEntity, mail: InboundMail): Promise<string | null> {
     const stored = await this.ctx.db.transaction(async (manager) => {
+      if (!(await claimProviderEvent(manager, mail.eventId))) return null;
       const messageId = await this.insertMessage(manager, row, mail);
       if (!messageId) return null;
       await this.insertAttachments(manager, row, messageId, mail);
@@ -45,12 +53,13 @@ export class InboundService implements InboundSink {
   }
 
   async deliveryFailed(failure: DeliveryFailure): Promise<void> {
-    const message = await this.findOutbound(failure);
+    const message = await this.matcher.findOutbound(failure);
     if (!message) {
       this.ctx.logger.warn({ failure }, 'delivery failure matches no message we sent');
       return;
     }
     await this.ctx.db.transaction(async (manager) => {
+      if (!(await claimProviderEvent(manager, failure.eventId))) return;
       await manager.update(MessageEntity, { id: message.id }, { deliveryStatus: failure.kind.toLowerCase() });
       await enqueueCaseJob(this.ctx, manager, {
         type: 'DELIVERY_FAILED',
@@ -62,54 +71,14 @@ export class InboundService implements InboundSink {
     });
   }
 
+  /** Events arrive in any order: a late "delivered" must not hide a bounce or complaint already recorded. */
   async delivered(providerMessageId: string): Promise<void> {
-    await this.ctx.db
-      .getRepository(MessageEntity)
-      .update({ providerMessageId, direction: 'outbound' }, { deliveryStatus: 'delivered' });
-  }
-
-  /**
-   * The recipient address names the case. Without one, threading headers may, but only for a case whose
-   * counterparty sent the mail: a forged In-Reply-To cannot attach mail to another tenant's case.
-   */
-  private async findCase(mail: InboundMail): Promise<CaseEntity | null> {
-    const repo = this.ctx.db.getRepository(CaseEntity);
-    for (const address of mail.recipients) {
-      const caseId = caseIdFromAddress(address, this.ctx.config.MAIL_DOMAIN);
-      if (caseId) {
-        const row = await repo.findOneBy({ id: caseId });
-        if (row) return row;
-      }
-    }
-    const refs = [mail.inReplyTo, ...mail.references].filter((r): r is string => Boolean(r));
-    const threadIds = [mail.providerThreadId].filter((r): r is string => Boolean(r));
-    if (!refs.length && !threadIds.length) return null;
-    const query = this.ctx.db
-      .getRepository(MessageEntity)
-      .createQueryBuilder('m')
-      .where('m.direction = :out', { out: 'outbound' });
-    if (refs.length && threadIds.length)
-      query.andWhere('(m.rfc_message_id IN (:...refs) OR m.provider_thread_id IN (:...threadIds))', {
-        refs,
-        threadIds,
-      });
-    else if (refs.length) query.andWhere('m.rfc_message_id IN (:...refs)', { refs });
-    else query.andWhere('m.provider_thread_id IN (:...threadIds)', { threadIds });
-    const matched = await query.orderBy('m.created_at', 'DESC').getOne();
-    if (!matched) return null;
-    const row = await repo.findOneBy({ id: matched.caseId });
-    return row && row.counterparty.address.toLowerCase() === mail.from.address.toLowerCase() ? row : null;
-  }
-
-  private async findOutbound(failure: DeliveryFailure): Promise<MessageEntity | null> {
-    const repo = this.ctx.db.getRepository(MessageEntity);
-    if (failure.messageId) {
-      const found = await repo.findOneBy({ rfcMessageId: failure.messageId, direction: 'outbound' });
-      if (found) return found;
-    }
-    if (failure.providerMessageId)
-      return repo.findOneBy({ providerMessageId: failure.providerMessageId, direction: 'outbound' });
-    return null;
+    await this.ctx.db.query(
+      `UPDATE messages SET delivery_status = 'delivered'
+        WHERE provider_message_id = $1 AND direction = 'outbound'
+          AND (delivery_status IS NULL OR delivery_status NOT IN ('bounced', 'complained', 'rejected'))`,
+      [providerMessageId],
+    );
   }
 
   private async insertMessage(manager: EntityManager, row: CaseEntity, mail: InboundMail): Promise<string | null> {
@@ -162,4 +131,22 @@ export class InboundService implements InboundSink {
       });
     }
   }
+}
+
+/** Claims a provider event id in the transaction that applies it; false when it was applied before. */
+async function claimProviderEvent(manager: EntityManager, eventId: string | null | undefined): Promise<boolean> {
+  if (!eventId) return true;
+  const rows: unknown[] = await manager.query(
+    `INSERT INTO provider_events (provider, event_id) VALUES ('agentmail', $1) ON CONFLICT DO NOTHING RETURNING 1`,
+    [eventId],
+  );
+  return rows.length > 0;
+}
+
+/** A stable Message-ID for a mail that came without one: the same sender and content give the same id. */
+function contentId(mail: InboundMail, domain: string): string {
+  const hash = createHash('sha256');
+  for (const part of [mail.from.address.toLowerCase(), mail.subject ?? '', mail.text]) hash.update(part).update('\0');
+  for (const a of mail.attachments) hash.update(a.content ?? a.providerAttachmentId ?? '').update('\0');
+  return `<content-${hash.digest('hex').slice(0, 40)}@${domain}>`;
 }

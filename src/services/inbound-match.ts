@@ -1,0 +1,100 @@
+// Which case an arriving mail or delivery report belongs to. The recipient address names the case outright (every case
+// mails from an address of its own). Everything else - In-Reply-To, References, AgentMail's thread id and our
+// `case:<id>` label - can be forged or misdirected by whoever writes the mail, so it only ever selects a case whose
+// counterparty is the sender: a forged In-Reply-To cannot attach mail to another tenant's case.
+import type { DataSource } from 'typeorm';
+import { caseIdFromAddress } from '../mail/case-address';
+import type { DeliveryFailure, InboundMail } from '../mail/mail.types';
+import { CaseEntity, MessageEntity } from '../persistence/entities';
+
+const CASE_LABEL = /^case:([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/i;
+/** Enough to cover any honest thread; a References header listing thousands of ids is not one. */
+const MAX_REFS = 50;
+
+export class InboundMatcher {
+  constructor(
+    private readonly db: DataSource,
+    private readonly domain: string,
+  ) {}
+
+  async findCase(mail: InboundMail): Promise<CaseEntity | null> {
+    const byRecipient = await this.caseByRecipient(mail.recipients);
+    if (byRecipient) return byRecipient;
+    const sender = mail.from.address.toLowerCase();
+    if (!sender) return null;
+    const repo = this.db.getRepository(CaseEntity);
+    for (const caseId of await this.candidateCaseIds(mail)) {
+      const row = await repo.findOneBy({ id: caseId });
+      if (row && row.counterparty.address.toLowerCase() === sender) return row;
+    }
+    return null;
+  }
+
+  async caseByRecipient(recipients: string[]): Promise<CaseEntity | null> {
+    for (const address of recipients) {
+      const caseId = caseIdFromAddress(address, this.domain);
+      if (!caseId) continue;
+      const row = await this.db.getRepository(CaseEntity).findOneBy({ id: caseId });
+      if (row) return row;
+    }
+    return null;
+  }
+
+  /**
+   * Our outbound message a delivery report is about. When the report reached a case address (an SMTP bounce goes to
+   * our envelope sender), the message must belong to that case, and a report without the returned Message-ID falls
+   * back to the case's latest sent mail.
+   */
+  async findOutbound(failure: DeliveryFailure): Promise<MessageEntity | null> {
+    const repo = this.db.getRepository(MessageEntity);
+    const caseIds = (failure.recipients ?? [])
+      .map((a) => caseIdFromAddress(a, this.domain))
+      .filter((id): id is string => id !== null);
+    let found: MessageEntity | null = null;
+    if (failure.messageId) found = await repo.findOneBy({ rfcMessageId: failure.messageId, direction: 'outbound' });
+    if (!found && failure.providerMessageId)
+      found = await repo.findOneBy({ providerMessageId: failure.providerMessageId, direction: 'outbound' });
+    if (found) return caseIds.length === 0 || caseIds.includes(found.caseId) ? found : null;
+    if (caseIds.length === 0) return null;
+    return repo.findOne({
+      where: { caseId: caseIds[0]!, direction: 'outbound', status: 'sent' },
+      order: { createdAt: 'DESC' },
+    });
+  }
+
+  /** Cases the threading data points at, the one In-Reply-To names first. */
+  private async candidateCaseIds(mail: InboundMail): Promise<string[]> {
+    const refs = withAndWithoutBrackets([mail.inReplyTo, ...mail.references].slice(0, MAX_REFS));
+    const threads = mail.providerThreadId ? [mail.providerThreadId] : [];
+    const inReplyTo = withAndWithoutBrackets([mail.inReplyTo]);
+    const ids: string[] = [];
+    if (refs.length || threads.length) {
+      const rows: Array<{ case_id: string }> = await this.db.query(
+        `SELECT case_id FROM messages
+          WHERE direction = 'outbound'
+            AND (rfc_message_id = ANY($1) OR provider_message_id = ANY($1) OR provider_thread_id = ANY($2))
+          ORDER BY (rfc_message_id = ANY($3) OR provider_message_id = ANY($3)) DESC, created_at DESC
+          LIMIT 100`,
+        [refs, threads, inReplyTo],
+      );
+      ids.push(...rows.map((r) => r.case_id));
+    }
+    for (const label of mail.labels ?? []) {
+      const match = CASE_LABEL.exec(label);
+      if (match?.[1]) ids.push(match[1].toLowerCase());
+    }
+    return [...new Set(ids)];
+  }
+}
+
+/** Providers disagree on whether a message id keeps its angle brackets; match either spelling. */
+function withAndWithoutBrackets(values: Array<string | null | undefined>): string[] {
+  const out = new Set<string>();
+  for (const value of values) {
+    const bare = value?.trim().replace(/^<|>$/g, '');
+    if (!bare) continue;
+    out.add(bare);
+    out.add(`<${bare}>`);
+  }
+  return [...out];
+}
