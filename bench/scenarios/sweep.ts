@@ -25,7 +25,7 @@ async function seed(url: string, accountId: string, cases: number, due: number):
               CASE WHEN g <= $3 THEN 'RUNNING' WHEN g % 3 = 0 THEN 'RUNNING' WHEN g % 3 = 1 THEN 'COMPLETED' ELSE 'FAILED' END,
               '{"objective":"x"}', '{"address":"a@example.com","name":"A"}', '{"name":"S"}', 1, 3, 72,
               CASE WHEN g <= $3 THEN now() - interval '1 minute'
-                   WHEN g % 3 = 0 THEN now() + (g % 1000) * interval '1 hour' END,
+                   WHEN g % 3 = 0 THEN now() + (1 + g % 1000) * interval '1 hour' END,
               now(), now()
          FROM generate_series(1, $2) AS g`,
       [accountId, cases, due],
