@@ -5,7 +5,8 @@ import type { DeliveryFailureKind } from './delivery';
 
 export type CaseEvent =
   | { type: 'CASE_CREATED' }
-  | { type: 'FOLLOW_UP_DUE'; scheduledFor: Date }
+  /** replyPending: an inbound message is stored whose REPLY_RECEIVED has not been applied yet (it is queued). */
+  | { type: 'FOLLOW_UP_DUE'; scheduledFor: Date; replyPending?: boolean }
   | { type: 'REPLY_RECEIVED'; messageId: string }
   | { type: 'INPUT_PROVIDED'; inputRequestId: string }
   | { type: 'CANCEL_REQUESTED'; reason: string | null }

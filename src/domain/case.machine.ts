@@ -2,7 +2,7 @@
 // the service layer persists the answer and turns effects into jobs in one transaction.
 import { isTerminal, RESULT_STATUS, type CaseState, type CaseStatus } from './case.model';
 import type { CaseEvent, Effect } from './case.events';
-import type { Evaluation, SendPurpose } from './evaluation';
+import type { SendPurpose } from './evaluation';
 
 export interface DecideContext {
   now: Date;
@@ -77,25 +77,28 @@ export function decide(state: CaseState, event: CaseEvent, ctx: DecideContext): 
     case 'MESSAGE_SENT':
       return messageSent(state, event.purpose, ctx);
     case 'REPLY_EVALUATED':
-      return replyEvaluated(state, event.evaluation, ctx);
+      return replyEvaluated(state, event, ctx);
     default:
       return assertNever(event);
   }
 }
 
-function followUpDue(state: CaseState, event: { scheduledFor: Date } & CaseEvent, ctx: DecideContext): Transition {
+type EventOf<T extends CaseEvent['type']> = Extract<CaseEvent, { type: T }>;
+
+function followUpDue(state: CaseState, event: EventOf<'FOLLOW_UP_DUE'>, ctx: DecideContext): Transition {
   // A delayed job for a schedule that has since moved (reply, snooze, sweep duplicate) is stale.
   if (!state.nextActionAt || state.nextActionAt.getTime() !== event.scheduledFor.getTime())
     return refuse(state, event, 'stale schedule');
   if (state.nextActionAt.getTime() > ctx.now.getTime()) return refuse(state, event, 'not due yet');
-  if (state.awaitingEvaluation)
+  // A reply that came in (even one whose REPLY_RECEIVED is still queued) is answered by its evaluation, not nagged.
+  if (state.awaitingEvaluation || event.replyPending)
     return accept({ ...state, nextActionAt: null }, 'follow_up.skipped', [], { why: 'replied already' });
   // maxAttempts counts follow-ups only; attemptCount counts every outbound message including the outreach.
   if (state.attemptCount - 1 >= state.maxAttempts) return fail(state, RESULT_STATUS.maxRetries, null, 'case.failed');
   return accept(state, null, [{ type: 'SEND_MESSAGE', purpose: 'follow_up', replyBody: null }]);
 }
 
-function replyReceived(state: CaseState, event: { messageId: string } & CaseEvent): Transition {
+function replyReceived(state: CaseState, event: EventOf<'REPLY_RECEIVED'>): Transition {
   const next: CaseState = { ...state, awaitingEvaluation: true };
   if (state.status === 'INPUT_NEEDED') {
     // The human's answer is still awaited; the reply is read together with it once it comes.
@@ -106,10 +109,11 @@ function replyReceived(state: CaseState, event: { messageId: string } & CaseEven
   });
 }
 
-function inputProvided(state: CaseState, event: { inputRequestId: string } & CaseEvent): Transition {
+function inputProvided(state: CaseState, event: EventOf<'INPUT_PROVIDED'>): Transition {
   if (state.inputRequest?.id !== event.inputRequestId) return refuse(state, event, 'input request mismatch');
   if (state.inputRequest.status !== 'RESOLVED') return refuse(state, event, 'input request not resolved');
-  return accept(state, null, [{ type: 'EVALUATE_REPLY' }]);
+  // The answer is news to evaluate, together with any reply that came while we waited for it.
+  return accept({ ...state, awaitingEvaluation: true }, null, [{ type: 'EVALUATE_REPLY' }]);
 }
 
 function messageSent(state: CaseState, purpose: SendPurpose, ctx: DecideContext): Transition {
@@ -126,7 +130,13 @@ function messageSent(state: CaseState, purpose: SendPurpose, ctx: DecideContext)
   return accept(next, timeline, [{ type: 'SCHEDULE_FOLLOW_UP', at: nextActionAt }], { purpose });
 }
 
-function replyEvaluated(state: CaseState, evaluation: Evaluation, ctx: DecideContext): Transition {
+function replyEvaluated(state: CaseState, event: EventOf<'REPLY_EVALUATED'>, ctx: DecideContext): Transition {
+  // A second evaluation of news already acted on (two replies, one evaluation) would answer twice.
+  if (!state.awaitingEvaluation) return refuse(state, event, 'nothing new to evaluate');
+  // While the human's answer is awaited, replies wait for it: the question stays the one the human is answering.
+  if (state.status === 'INPUT_NEEDED' && state.inputRequest?.status !== 'RESOLVED')
+    return refuse(state, event, 'waiting for the human');
+  const { evaluation } = event;
   const evaluated: CaseState = { ...state, awaitingEvaluation: false };
   const data = { decision: evaluation.decision, reason: evaluation.reason };
   switch (evaluation.decision) {
@@ -202,3 +212,23 @@ function assertNever(value: never): never {
 }
 
 export { isTerminal };
+
+/**
+ * Whether a queued send is still what the case wants, judged under the case lock just before the mail leaves (and
+ * once before composing). `seq` is the position the message would take (attemptCount + 1 when it was asked for).
+ * Returns why not, or null when it should go. A send that is no longer wanted is never needed later: whatever
+ * changed the case (a reply, a snooze, an answer, another message) asks for its own next step.
+ */
+export function sendUnwantedReason(state: CaseState, purpose: SendPurpose, seq: number, now: Date): string | null {
+  if (isTerminal(state.status)) return `case is ${state.status}`;
+  if (state.attemptCount + 1 !== seq) return `message ${seq} is no longer next (attemptCount ${state.attemptCount})`;
+  if (purpose === 'outreach') return state.status === 'CREATED' ? null : `outreach in ${state.status}`;
+  if (state.status !== 'RUNNING') return `${purpose} in ${state.status}`;
+  if (state.awaitingEvaluation) return 'a reply awaits evaluation';
+  if (purpose === 'follow_up') {
+    if (!state.nextActionAt) return 'no follow-up is scheduled';
+    if (state.nextActionAt.getTime() > now.getTime()) return 'the follow-up was rescheduled';
+    return null;
+  }
+  return state.nextActionAt ? 'a follow-up was scheduled since the reply was asked for' : null;
+}

@@ -3,6 +3,8 @@ import { PgBoss, type Db } from 'pg-boss';
 import type { EntityManager } from 'typeorm';
 import { QUEUES } from './job.catalog';
 
+const SUPERVISE_SECONDS = 5;
+
 export async function startBoss(
   databaseUrl: string,
   options: { schedule: boolean; poolMax?: number },
@@ -12,6 +14,10 @@ export async function startBoss(
     max: options.poolMax ?? 10,
     schedule: options.schedule,
     application_name: 'offload-jobs',
+    // pg-boss fails a job whose heartbeat stopped (a SIGKILLed worker) only when it supervises, by default once a
+    // minute; every few seconds brings such jobs back within about heartbeatSeconds + this.
+    superviseIntervalSeconds: SUPERVISE_SECONDS,
+    monitorIntervalSeconds: SUPERVISE_SECONDS,
   });
   boss.on('error', (error) => {
     // pg-boss reports background errors (lost connection, maintenance) here; it reconnects on its own.

@@ -23,6 +23,8 @@ export const caseJobSchema = z.discriminatedUnion('type', [
     type: z.literal('SEND_MESSAGE'),
     caseId,
     key: z.string(),
+    /** The message's position in the case (attemptCount + 1 when asked for): a send for a taken place is stale. */
+    seq: z.number().int().positive(),
     purpose: z.enum(SEND_PURPOSES),
     replyBody: z.string().nullable(),
   }),

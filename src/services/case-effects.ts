@@ -36,11 +36,13 @@ export async function enqueueEffects(
   for (const effect of effects) {
     switch (effect.type) {
       case 'SEND_MESSAGE':
-        // The Nth outbound message of a case has one key, whichever path asked for it: it is sent once.
+        // One key per request (a redelivered trigger asks again with the same key); `seq` makes every request for
+        // a place already taken stale, so two paths asking for the Nth message still send one.
         await enqueueCaseJob(ctx, manager, {
           type: 'SEND_MESSAGE',
           caseId: row.id,
-          key: `${row.id}:send:${row.attemptCount + 1}`,
+          key: `${triggerKey}:send:${row.attemptCount + 1}`,
+          seq: row.attemptCount + 1,
           purpose: effect.purpose,
           replyBody: effect.replyBody,
         });

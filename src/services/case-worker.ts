@@ -3,33 +3,33 @@
 import type { EntityManager } from 'typeorm';
 import type { Agent } from '../agent/agent.types';
 import type { CaseEvent } from '../domain/case.events';
-import { isTerminal } from '../domain/case.model';
 import type { CaseJob } from '../jobs/job.catalog';
-import { TerminalSendError, type MailTransport } from '../mail/mail.types';
+import type { MailTransport } from '../mail/mail.types';
 import { CaseEntity, MessageEntity } from '../persistence/entities';
 import { buildAgentContext } from './agent-context';
 import { claimJobKey, isJobKeyClaimed, lockCase } from './case-store';
+import { CaseSender, type ApplyEvent, type BeforeEvent, type SendObserver } from './case-send';
 import { applyTransition, DuplicateStep, type TransitionContext } from './case-transition';
-import { findOutbound, recordPending, toOutboundMail } from './outbox';
 import type { ServiceContext } from './service-context';
 
-type SendJob = Extract<CaseJob, { type: 'SEND_MESSAGE' }>;
 type EvaluateJob = Extract<CaseJob, { type: 'EVALUATE_REPLY' }>;
 
-export interface WorkerObserver {
+export interface WorkerObserver extends SendObserver {
   transition?(caseId: string, from: string, to: string, type: string | null): void;
-  refused?(caseId: string, reason: string): void;
-  possibleDuplicateSend?(caseId: string, sendKey: string): void;
-  mailSent?(transport: string): void;
 }
 
 export class CaseWorker {
+  private readonly sender: CaseSender;
+
   constructor(
     private readonly ctx: ServiceContext & TransitionContext,
     private readonly agent: Agent,
-    private readonly transport: MailTransport,
+    transport: MailTransport,
     private readonly observer: WorkerObserver = {},
-  ) {}
+  ) {
+    const apply: ApplyEvent = (job, event, before, base) => this.apply(job, event, before, base);
+    this.sender = new CaseSender(ctx, agent, transport, apply, observer);
+  }
 
   async handle(job: CaseJob): Promise<void> {
     if (await isJobKeyClaimed(this.ctx.db.manager, job.key)) return;
@@ -38,7 +38,11 @@ export class CaseWorker {
         case 'CASE_CREATED':
           return await this.apply(job, { type: 'CASE_CREATED' });
         case 'FOLLOW_UP_DUE':
-          return await this.apply(job, { type: 'FOLLOW_UP_DUE', scheduledFor: new Date(job.scheduledFor) });
+          return await this.apply(job, {
+            type: 'FOLLOW_UP_DUE',
+            scheduledFor: new Date(job.scheduledFor),
+            replyPending: await this.replyPending(job.caseId),
+          });
         case 'REPLY_RECEIVED':
           return await this.apply(job, { type: 'REPLY_RECEIVED', messageId: job.messageId });
         case 'INPUT_PROVIDED':
@@ -46,7 +50,7 @@ export class CaseWorker {
         case 'DELIVERY_FAILED':
           return await this.apply(job, { type: 'DELIVERY_FAILED', kind: job.kind, reason: job.reason });
         case 'SEND_MESSAGE':
-          return await this.send(job);
+          return await this.sender.send(job);
         case 'EVALUATE_REPLY':
           return await this.evaluate(job);
         default: {
@@ -60,19 +64,20 @@ export class CaseWorker {
     }
   }
 
-  /** Locks the case, applies one event and claims the job key, all in one transaction. */
+  /** Locks the case, applies one event and claims the job key, all in one transaction (on `base`'s connection). */
   private async apply(
     job: CaseJob,
     event: CaseEvent,
-    before: (manager: EntityManager, row: CaseEntity) => Promise<void> = async () => {},
+    before: BeforeEvent = async () => {},
+    base: EntityManager = this.ctx.db.manager,
   ): Promise<void> {
-    await this.ctx.db.transaction(async (manager) => {
+    await base.transaction(async (manager) => {
       const row = await lockCase(manager, job.caseId);
       if (!row) {
         await claimJobKey(manager, job.key, null);
         return;
       }
-      await before(manager, row);
+      if ((await before(manager, row)) === false) return;
       const from = row.status;
       const transition = await applyTransition(this.ctx, manager, row, event, job.key, this.ctx.clock());
       if (transition.ok) this.observer.transition?.(row.id, from, row.status, transition.timelineType);
@@ -84,91 +89,10 @@ export class CaseWorker {
     this.ctx.changes.changed();
   }
 
-  private async send(job: SendJob): Promise<void> {
-    const db = this.ctx.db.manager;
-    const row = await db.getRepository(CaseEntity).findOneBy({ id: job.caseId });
-    if (!row || isTerminal(row.status)) return this.skip(job);
-    const thread = await this.thread(job.caseId);
-    let message = await findOutbound(db, job.key);
-    if (!message) {
-      const composed = await this.agent.compose({
-        purpose: job.purpose,
-        context: buildAgentContext(row, thread),
-        replyBody: job.replyBody,
-      });
-      message = await recordPending(
-        db,
-        row,
-        thread,
-        job.key,
-        job.purpose,
-        composed,
-        this.ctx.config.MAIL_DOMAIN,
-        this.ctx.clock(),
-      );
-    }
-    if (message.status === 'pending') {
-      if (!(await this.beginAttempt(job, message))) return;
-      try {
-        const result = await this.transport.send(toOutboundMail(row, message, thread));
-        message.providerMessageId = result.providerMessageId;
-        message.providerThreadId = result.threadId ?? null;
-      } catch (error) {
-        if (!(error instanceof TerminalSendError)) throw error; // transient: pg-boss retries with backoff
-        await this.apply(job, { type: 'SEND_FAILED', reason: error.message }, async (manager) => {
-          await manager.update(MessageEntity, { id: message!.id }, { status: 'failed', deliveryStatus: 'rejected' });
-        });
-        return;
-      }
-      this.observer.mailSent?.(this.transport.name);
-    }
-    const sent = message;
-    await this.apply(job, { type: 'MESSAGE_SENT', purpose: job.purpose }, async (manager, locked) => {
-      await manager.update(
-        MessageEntity,
-        { id: sent.id },
-        {
-          status: 'sent',
-          sentAt: sent.sentAt ?? this.ctx.clock(),
-          providerMessageId: sent.providerMessageId,
-          providerThreadId: sent.providerThreadId,
-        },
-      );
-      if (!locked.threadRef && sent.providerThreadId) locked.threadRef = sent.providerThreadId;
-    });
-  }
-
-  /**
-   * Records the attempt before the mail leaves, under the case lock: a case cancelled meanwhile sends nothing, and a
-   * second attempt at the same message is reported as a possible duplicate instead of passing silently.
-   */
-  private async beginAttempt(job: SendJob, message: MessageEntity): Promise<boolean> {
-    return this.ctx.db.transaction(async (manager) => {
-      const row = await lockCase(manager, job.caseId);
-      if (!row || isTerminal(row.status)) {
-        await manager.update(
-          MessageEntity,
-          { id: message.id },
-          { status: 'failed', deliveryStatus: 'not sent: case finished' },
-        );
-        await claimJobKey(manager, job.key, job.caseId);
-        return false;
-      }
-      await manager.increment(MessageEntity, { id: message.id }, 'sendAttempts', 1);
-      if (message.sendAttempts > 0) {
-        this.observer.possibleDuplicateSend?.(job.caseId, job.key);
-        this.ctx.logger.warn(
-          { caseId: job.caseId, sendKey: job.key },
-          'resending a message whose earlier attempt may have gone out',
-        );
-      }
-      return true;
-    });
-  }
-
   private async evaluate(job: EvaluateJob): Promise<void> {
     const row = await this.ctx.db.getRepository(CaseEntity).findOneBy({ id: job.caseId });
-    if (!row || (row.status !== 'RUNNING' && row.status !== 'INPUT_NEEDED')) return this.skip(job);
+    // decide() refuses these too; checking first saves a model call whose answer would be thrown away.
+    if (!row || !evaluationWanted(row)) return this.skip(job);
     const evaluation = await this.agent.evaluate(buildAgentContext(row, await this.thread(job.caseId)));
     await this.apply(job, { type: 'REPLY_EVALUATED', evaluation });
   }
@@ -177,7 +101,26 @@ export class CaseWorker {
     await this.ctx.db.transaction((manager) => claimJobKey(manager, job.key, job.caseId));
   }
 
+  /**
+   * An inbound message is stored whose REPLY_RECEIVED job has not been applied yet (it may be queued behind us).
+   * The key is the one inbound.service.ts gives that job.
+   */
+  private async replyPending(caseId: string): Promise<boolean> {
+    const rows: unknown[] = await this.ctx.db.query(
+      `SELECT 1 FROM messages m WHERE m.case_id = $1 AND m.direction = 'inbound'
+          AND NOT EXISTS (SELECT 1 FROM processed_jobs p WHERE p.key = $1 || ':reply:' || m.id) LIMIT 1`,
+      [caseId],
+    );
+    return rows.length > 0;
+  }
+
   private thread(caseId: string): Promise<MessageEntity[]> {
     return this.ctx.db.getRepository(MessageEntity).find({ where: { caseId }, order: { createdAt: 'ASC' } });
   }
+}
+
+function evaluationWanted(row: CaseEntity): boolean {
+  if (!row.awaitingEvaluation) return false;
+  if (row.status === 'RUNNING') return true;
+  return row.status === 'INPUT_NEEDED' && row.inputRequestStatus === 'RESOLVED';
 }

@@ -25,8 +25,14 @@ export async function recordPending(
   now: Date,
 ): Promise<MessageEntity> {
   const firstOutbound = thread.find((m) => m.direction === 'outbound' && m.status === 'sent');
-  const last = [...thread].reverse().find((m) => m.rfcMessageId && (m.direction === 'inbound' || m.status === 'sent'));
-  const references = last ? [...(last.references ?? []), last.rfcMessageId!].slice(-20) : [];
+  const threaded = thread.filter((m) => m.rfcMessageId && (m.direction === 'inbound' || m.status === 'sent'));
+  const last = threaded.at(-1);
+  // The parent's References plus the parent; a parent without References (some clients, the local transport)
+  // gets the chain as we know it, so our mail still threads under the first message.
+  const chain = last?.references?.length
+    ? [...last.references, last.rfcMessageId!]
+    : threaded.map((m) => m.rfcMessageId!);
+  const references = chain.slice(-20);
   // Mail clients thread on headers, but some also need the subject to stay the same.
   const subject = firstOutbound?.subject ? reSubject(firstOutbound.subject) : composed.subject;
   const message: QueryDeepPartialEntity<MessageEntity> = {

@@ -1,0 +1,231 @@
+// The SEND_MESSAGE job: compose once, record the message before it leaves and after, and send it at most once per
+// attempt. Two guards make "a duplicate never sends a second email" hold:
+// - the case lock: a send the case no longer wants (cancelled, answered, rescheduled, its place taken) sends nothing;
+// - a session advisory lock per send key held from "attempt recorded" to "outcome recorded": a copy of the job that
+//   runs at the same time (a redelivery while a slow first run is still going) waits, then finds the message sent.
+//   The lock dies with its connection, so a killed worker leaves nothing held.
+// What remains is a crash between the transport accepting the mail and our record of it: the retry sees an attempt
+// already begun and reports a possible duplicate (send_attempts > 1) instead of passing silently.
+import type { EntityManager, QueryRunner } from 'typeorm';
+import type { Agent } from '../agent/agent.types';
+import type { CaseEvent } from '../domain/case.events';
+import { sendUnwantedReason } from '../domain/case.machine';
+import type { CaseJob } from '../jobs/job.catalog';
+import { TerminalSendError, type MailTransport, type SendResult } from '../mail/mail.types';
+import { CaseEntity, MessageEntity } from '../persistence/entities';
+import { buildAgentContext } from './agent-context';
+import { claimJobKey, lockCase, toState } from './case-store';
+import type { TransitionContext } from './case-transition';
+import { findOutbound, recordPending, toOutboundMail } from './outbox';
+import type { ServiceContext } from './service-context';
+
+export type SendJob = Extract<CaseJob, { type: 'SEND_MESSAGE' }>;
+
+export interface SendObserver {
+  refused?(caseId: string, reason: string): void;
+  possibleDuplicateSend?(caseId: string, sendKey: string): void;
+  mailSent?(transport: string): void;
+}
+
+/** Runs in the event's transaction with the case locked, before the event; false stops there (and commits). */
+export type BeforeEvent = (manager: EntityManager, row: CaseEntity) => Promise<void | false>;
+
+/** Applies one event to the case in a transaction on `base` (the worker's apply). */
+export type ApplyEvent = (job: CaseJob, event: CaseEvent, before: BeforeEvent, base: EntityManager) => Promise<void>;
+
+// The first key of pg_advisory_lock(int, int): keeps our locks apart from anyone else's single-key locks.
+const SEND_LOCK_CLASS = 0x5e4d;
+
+export class CaseSender {
+  constructor(
+    private readonly ctx: ServiceContext & TransitionContext,
+    private readonly agent: Agent,
+    private readonly transport: MailTransport,
+    private readonly apply: ApplyEvent,
+    private readonly observer: SendObserver = {},
+  ) {}
+
+  async send(job: SendJob): Promise<void> {
+    const db = this.ctx.db.manager;
+    const row = await db.getRepository(CaseEntity).findOneBy({ id: job.caseId });
+    let message = await findOutbound(db, job.key);
+    // Checked again under the lock before sending; this early look saves composing a mail nobody wants.
+    const unwanted = row ? sendUnwantedReason(toState(row), job.purpose, job.seq, this.ctx.clock()) : 'case gone';
+    if (!row || unwanted !== null) return this.withCase(job, (manager) => this.drop(manager, job, message));
+    const thread = await this.thread(job.caseId);
+    if (!message) {
+      const composed = await this.agent.compose({
+        purpose: job.purpose,
+        context: buildAgentContext(row, thread),
+        replyBody: job.replyBody,
+      });
+      const { MAIL_DOMAIN } = this.ctx.config;
+      message = await recordPending(db, row, thread, job.key, job.purpose, composed, MAIL_DOMAIN, this.ctx.clock());
+    }
+    const recorded = message;
+    await this.holdingSendLock(job.key, (manager) => this.deliver(manager, job, row, recorded, thread));
+  }
+
+  private async deliver(
+    base: EntityManager,
+    job: SendJob,
+    row: CaseEntity,
+    message: MessageEntity,
+    thread: MessageEntity[],
+  ): Promise<void> {
+    if (storesOnly(this.transport)) return this.deliverInOneTransaction(base, job, row, message, thread);
+    if (!(await this.beginAttempt(base, job, message.id))) return;
+    let sent: SendResult;
+    try {
+      sent = await this.transport.send(toOutboundMail(row, message, thread));
+    } catch (error) {
+      if (!(error instanceof TerminalSendError)) throw error; // transient: pg-boss retries with backoff
+      const failed = { type: 'SEND_FAILED' as const, reason: error.message };
+      await this.apply(job, failed, (m) => markMessage(m, message.id, 'failed', 'rejected'), base);
+      return;
+    }
+    this.observer.mailSent?.(this.transport.name);
+    await this.apply(job, { type: 'MESSAGE_SENT', purpose: job.purpose }, this.recordSent(message.id, sent), base);
+  }
+
+  /**
+   * A transport whose "sending" is only our own record (MAIL_TRANSPORT=local) sends inside the transaction that
+   * records it: a crash undoes both, so there is nothing in doubt and nothing to resend twice.
+   */
+  private async deliverInOneTransaction(
+    base: EntityManager,
+    job: SendJob,
+    row: CaseEntity,
+    message: MessageEntity,
+    thread: MessageEntity[],
+  ): Promise<void> {
+    const event = { type: 'MESSAGE_SENT' as const, purpose: job.purpose };
+    await this.apply(
+      job,
+      event,
+      async (manager, locked) => {
+        const current = await manager.getRepository(MessageEntity).findOneByOrFail({ id: message.id });
+        if (current.status !== 'pending') return false;
+        const unwanted = sendUnwantedReason(toState(locked), job.purpose, job.seq, this.ctx.clock());
+        if (unwanted !== null) {
+          await this.supersede(manager, job, current, unwanted);
+          return false;
+        }
+        await manager.increment(MessageEntity, { id: message.id }, 'sendAttempts', 1);
+        const sent = await this.transport.send(toOutboundMail(row, message, thread));
+        this.observer.mailSent?.(this.transport.name);
+        await this.recordSent(message.id, sent)(manager, locked);
+      },
+      base,
+    );
+  }
+
+  private recordSent(messageId: string, sent: SendResult) {
+    return async (manager: EntityManager, locked: CaseEntity): Promise<void> => {
+      await manager.update(
+        MessageEntity,
+        { id: messageId },
+        {
+          status: 'sent',
+          sentAt: this.ctx.clock(),
+          providerMessageId: sent.providerMessageId,
+          providerThreadId: sent.threadId ?? null,
+        },
+      );
+      if (!locked.threadRef && sent.threadId) locked.threadRef = sent.threadId;
+    };
+  }
+
+  /** Records the attempt under the case lock, or gives the send up if the case no longer wants it. */
+  private async beginAttempt(base: EntityManager, job: SendJob, messageId: string): Promise<boolean> {
+    const begun = await base.transaction(async (manager) => {
+      const message = await manager.getRepository(MessageEntity).findOneByOrFail({ id: messageId });
+      // A copy of this job finished while we waited for the send lock: its outcome is recorded, nothing to do.
+      if (message.status !== 'pending') return false;
+      const row = await lockCase(manager, job.caseId);
+      const unwanted = row ? sendUnwantedReason(toState(row), job.purpose, job.seq, this.ctx.clock()) : 'case gone';
+      if (unwanted !== null) {
+        await this.supersede(manager, job, message, unwanted);
+        return false;
+      }
+      await manager.increment(MessageEntity, { id: message.id }, 'sendAttempts', 1);
+      if (message.sendAttempts > 0)
+        this.reportDoubt(job, 'resending a message whose earlier attempt may have gone out');
+      return true;
+    });
+    if (!begun) this.ctx.changes.changed();
+    return begun;
+  }
+
+  private async drop(manager: EntityManager, job: SendJob, message: MessageEntity | null): Promise<void> {
+    const row = await lockCase(manager, job.caseId);
+    const unwanted = row ? sendUnwantedReason(toState(row), job.purpose, job.seq, this.ctx.clock()) : 'case gone';
+    // Nothing makes a stale send wanted again; if it ever did, the retry sends it.
+    if (unwanted === null) throw new Error(`send ${job.key} became wanted again; retrying`);
+    const current = message && (await manager.getRepository(MessageEntity).findOneBy({ id: message.id }));
+    await this.supersede(manager, job, current ?? null, unwanted);
+  }
+
+  /** Gives up a send: its recorded message (if any) is marked with why, and the job's key is claimed. */
+  private async supersede(manager: EntityManager, job: SendJob, message: MessageEntity | null, why: string) {
+    if (message?.status === 'pending') {
+      // An attempt that began but never recorded its outcome may have gone out: say so rather than guess.
+      const inDoubt = message.sendAttempts > 0;
+      const status = inDoubt ? `not resent (may have been sent): ${why}` : `not sent: ${why}`;
+      await markMessage(manager, message.id, 'failed', status);
+      if (inDoubt) this.reportDoubt(job, 'a send in doubt is no longer wanted');
+    }
+    this.observer.refused?.(job.caseId, `SEND_MESSAGE(${job.purpose}) ${job.seq}: ${why}`);
+    this.ctx.logger.info({ caseId: job.caseId, sendKey: job.key, why }, 'send no longer wanted');
+    await claimJobKey(manager, job.key, job.caseId);
+  }
+
+  private reportDoubt(job: SendJob, what: string): void {
+    this.observer.possibleDuplicateSend?.(job.caseId, job.key);
+    this.ctx.logger.warn({ caseId: job.caseId, sendKey: job.key }, what);
+  }
+
+  private async withCase(job: SendJob, work: (manager: EntityManager) => Promise<void>): Promise<void> {
+    await this.ctx.db.transaction(work);
+    this.ctx.changes.changed();
+  }
+
+  /** Runs `work` on one connection that holds the send key's advisory lock for the whole of it. */
+  private async holdingSendLock(key: string, work: (manager: EntityManager) => Promise<void>): Promise<void> {
+    const runner = this.ctx.db.createQueryRunner();
+    await runner.connect();
+    let broken: unknown = null;
+    try {
+      await runner.query('SELECT pg_advisory_lock($1, hashtext($2))', [SEND_LOCK_CLASS, key]);
+      await work(runner.manager);
+    } finally {
+      try {
+        await runner.query('SELECT pg_advisory_unlock($1, hashtext($2))', [SEND_LOCK_CLASS, key]);
+      } catch (error) {
+        broken = error;
+      }
+      await release(runner, broken);
+    }
+  }
+
+  private thread(caseId: string): Promise<MessageEntity[]> {
+    return this.ctx.db.getRepository(MessageEntity).find({ where: { caseId }, order: { createdAt: 'ASC' } });
+  }
+}
+
+/**
+ * The local transport keeps mail on the case thread only (src/mail/local.transport.ts), so its send has no effect
+ * outside our database. A capability flag on MailTransport would say this better than the name; see the report.
+ */
+const storesOnly = (transport: MailTransport): boolean => transport.name === 'local';
+
+function markMessage(manager: EntityManager, id: string, status: 'failed', deliveryStatus: string) {
+  return manager.update(MessageEntity, { id }, { status, deliveryStatus }).then(() => undefined);
+}
+
+/** A connection whose unlock failed may still hold the lock: it is destroyed, never returned to the pool. */
+async function release(runner: QueryRunner, broken: unknown): Promise<void> {
+  const postgres = runner as QueryRunner & { releasePostgresConnection?: (error?: unknown) => Promise<void> };
+  if (broken && postgres.releasePostgresConnection) await postgres.releasePostgresConnection(broken);
+  else await runner.release();
+}
