@@ -1,4 +1,6 @@
 // Every migration, in order. Listed explicitly so the compiled build and ts-jest load the same set.
 import { InitialSchema1732300000000 } from './1732300000000-initial-schema';
+import { ProviderEvents1732400000000 } from './1732400000000-provider-events';
+import { WebhookDeliveries1732500000000 } from './1732500000000-webhook-deliveries';
 
-export const MIGRATIONS = [InitialSchema1732300000000];
+export const MIGRATIONS = [InitialSchema1732300000000, ProviderEvents1732400000000, WebhookDeliveries1732500000000];

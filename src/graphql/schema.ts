@@ -5,10 +5,18 @@ import { buildSchema } from 'type-graphql';
 import { CaseResolver } from './resolvers/case.resolver';
 import { AttachmentFieldsResolver, CaseFieldsResolver } from './resolvers/case-fields.resolver';
 import { SubscriptionResolver } from './resolvers/subscription.resolver';
+import { CaseWebhooksResolver, WebhookSecretResolver } from './resolvers/webhook.resolver';
 
 export async function buildOffloadSchema(): Promise<GraphQLSchema> {
   return buildSchema({
-    resolvers: [CaseResolver, CaseFieldsResolver, AttachmentFieldsResolver, SubscriptionResolver],
+    resolvers: [
+      CaseResolver,
+      CaseFieldsResolver,
+      AttachmentFieldsResolver,
+      SubscriptionResolver,
+      CaseWebhooksResolver,
+      WebhookSecretResolver,
+    ],
     scalarsMap: [{ type: Date, scalar: DateTimeResolver }],
     // Inputs are validated by the shared zod schemas in the service layer, for GraphQL and REST alike.
     validate: false,

@@ -1,9 +1,89 @@
 // The reference service's REST API (POST /cases, GET /cases/{id}, POST /cases/{id}/input, attachments), served by
-// the same services as GraphQL.
-import { Router } from 'express';
+// the same services and validated by the same zod schemas as GraphQL. Where the reference answers 403 for another
+// user's case, we answer 404 CASE_NOT_FOUND: SPEC §2 says another account's case answers exactly like a missing one.
+import { json, Router, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import type { Config } from '../config/config';
+import { AppError } from '../domain/errors';
+import { apiKeyFrom } from '../graphql/context';
+import { createLogger, type Logger } from '../server/logger';
+import type { AuthenticatedAccount } from '../services/accounts.service';
 import type { Services } from '../services/services';
+import { renderTranscript } from '../services/transcript';
+import { restErrorHandler, sendOk } from './rest.errors';
+import { toRestAttachment, toRestCase } from './rest.mapping';
 
-export function restRoutes(_services: Services, _config: Config): Router {
-  return Router();
+type AuthedHandler = (req: Request, res: Response, account: AuthenticatedAccount) => Promise<void>;
+
+export function restRoutes(services: Services, config: Config, logger?: Logger): Router {
+  const router = Router();
+  const body = json({ limit: '1mb' });
+  const authed = (handler: AuthedHandler): RequestHandler => authenticated(services, handler);
+
+  router.post(
+    '/cases',
+    body,
+    authed(async (req, res, account) => {
+      // The reference has no idempotency key: the same request twice makes two cases.
+      const row = await services.cases.createCase(account, requireObject(req.body));
+      sendOk(res, { caseId: row.id }, 201);
+    }),
+  );
+
+  router.get(
+    '/cases/:id',
+    authed(async (req, res, account) => {
+      const row = await services.cases.requireCase(account.id, String(req.params.id));
+      const attachments = await services.cases.attachments(row.id);
+      const conversationThread =
+        req.query.includeTranscript === 'true' ? renderTranscript(await services.cases.messages(row.id)) : undefined;
+      sendOk(res, toRestCase(row, { attachments, conversationThread }));
+    }),
+  );
+
+  router.post(
+    '/cases/:id/input',
+    body,
+    authed(async (req, res, account) => {
+      const input = requireObject(req.body);
+      const result = await services.cases.submitInput(account, {
+        caseId: String(req.params.id),
+        inputRequestId: input.inputRequestId,
+        providedContext: input.providedContext,
+      });
+      sendOk(res, result, 202);
+    }),
+  );
+
+  router.get(
+    '/cases/:id/attachments/:attachmentId',
+    authed(async (req, res, account) => {
+      const caseId = String(req.params.id);
+      await services.cases.requireCase(account.id, caseId);
+      const attachmentId = String(req.params.attachmentId);
+      const row = await services.attachments.find(account.id, caseId, attachmentId);
+      sendOk(res, toRestAttachment(row, await services.attachments.link(account.id, caseId, attachmentId)));
+    }),
+  );
+
+  router.use('/cases', restErrorHandler(logger ?? createLogger(config.LOG_LEVEL)));
+  return router;
+}
+
+/** Authenticates with x-api-key (or Bearer), then runs the handler; every failure goes to the error handler. */
+function authenticated(services: Services, handler: AuthedHandler): RequestHandler {
+  return (req: Request, res: Response, next: NextFunction) => {
+    const run = async (): Promise<void> => {
+      const key = apiKeyFrom(req.headers);
+      if (!key) throw new AppError('UNAUTHENTICATED', 'Missing API key: send the x-api-key header');
+      await handler(req, res, await services.accounts.authenticate(key));
+    };
+    run().catch(next);
+  };
+}
+
+function requireObject(value: unknown): Record<string, unknown> {
+  if (value && typeof value === 'object' && !Array.isArray(value)) return value as Record<string, unknown>;
+  throw new AppError('BAD_USER_INPUT', 'body: must be a JSON object', {
+    fields: [{ path: '(body)', message: 'must be a JSON object' }],
+  });
 }

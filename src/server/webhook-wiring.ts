@@ -1,13 +1,23 @@
-// Outbound webhooks: the outbox the state machine's EMIT_WEBHOOK effects write to, and the delivery handler.
+// Outbound webhooks: the outbox the state machine's EMIT_WEBHOOK effects write to, the delivery handler of the
+// 'webhooks' queue, and the read side clients use to see every attempt.
 import type { Config } from '../config/config';
 import type { WebhookOutbox } from '../services/case-effects';
 import type { ServiceContext } from '../services/service-context';
+import { WebhookDeliveryService } from '../services/webhook-delivery';
+import { WebhookOutboxService } from '../services/webhook-outbox';
+import { WebhookRecords } from '../services/webhook-records';
 
 export interface WebhookWiring {
   outbox?: WebhookOutbox;
   deliver?: (deliveryId: string) => Promise<void>;
+  records: WebhookRecords;
 }
 
-export function createWebhookWiring(_ctx: ServiceContext, _config: Config): WebhookWiring {
-  return {};
+export function createWebhookWiring(ctx: ServiceContext, _config: Config): WebhookWiring {
+  const delivery = new WebhookDeliveryService(ctx);
+  return {
+    outbox: new WebhookOutboxService(ctx),
+    deliver: (deliveryId) => delivery.deliver(deliveryId),
+    records: new WebhookRecords(ctx.db),
+  };
 }

@@ -3,6 +3,7 @@ import type { AttachmentsService } from './attachments.service';
 import type { CaseFeed } from './case-feed';
 import type { CasesService } from './cases.service';
 import type { InboundService } from './inbound.service';
+import type { WebhookRecords } from './webhook-records';
 
 /** The one application layer every face (GraphQL, REST, inbound routes) is a thin layer over. */
 export interface Services {
@@ -11,4 +12,5 @@ export interface Services {
   attachments: AttachmentsService;
   inbound: InboundService;
   feed: CaseFeed;
+  webhooks: WebhookRecords;
 }

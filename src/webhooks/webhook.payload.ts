@@ -9,11 +9,13 @@ export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
 /** Attachment metadata as webhooks carry it: the case's attachment minus downloadUrl/expiresAt. */
 export interface WebhookAttachment {
   attachmentId: string;
-  name: string;
+  /** Null when the sender gave none: we do not invent names or types. */
+  name: string | null;
   size: number;
-  type: string;
+  type: string | null;
   messageId: string;
-  inboxId: string;
+  /** The mailbox it arrived in: the AgentMail inbox, or the case's own address for local and SMTP mail. */
+  inboxId: string | null;
   /** Unix milliseconds. */
   receivedAt: number;
 }

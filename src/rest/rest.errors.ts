@@ -1,0 +1,65 @@
+// The one mapping from errors to the reference REST envelope: `{ ok: false, error: { code, message } }` with the
+// reference's codes and statuses. Anything that is not an expected failure is a bug: logged, masked as 500.
+import type { ErrorRequestHandler, Response } from 'express';
+import { AppError, type ErrorCode } from '../domain/errors';
+import type { Logger } from '../server/logger';
+
+export type RestErrorCode =
+  | 'INVALID_REQUEST'
+  | 'UNAUTHORIZED'
+  | 'FORBIDDEN'
+  | 'CASE_NOT_FOUND'
+  | 'ATTACHMENT_NOT_FOUND'
+  | 'CASE_NOT_WAITING_FOR_INPUT'
+  | 'INPUT_REQUEST_NOT_PENDING'
+  | 'INPUT_REQUEST_MISMATCH'
+  | 'USAGE_LIMIT_REACHED'
+  | 'RATE_LIMITED'
+  | 'INTERNAL_ERROR';
+
+/** Our codes in the reference's words: BAD_USER_INPUT is INVALID_REQUEST there, UNAUTHENTICATED is UNAUTHORIZED. */
+export const REST_ERRORS: Record<ErrorCode, { status: number; code: RestErrorCode }> = {
+  BAD_USER_INPUT: { status: 400, code: 'INVALID_REQUEST' },
+  UNAUTHENTICATED: { status: 401, code: 'UNAUTHORIZED' },
+  FORBIDDEN: { status: 403, code: 'FORBIDDEN' },
+  CASE_NOT_FOUND: { status: 404, code: 'CASE_NOT_FOUND' },
+  ATTACHMENT_NOT_FOUND: { status: 404, code: 'ATTACHMENT_NOT_FOUND' },
+  CASE_NOT_WAITING_FOR_INPUT: { status: 409, code: 'CASE_NOT_WAITING_FOR_INPUT' },
+  INPUT_REQUEST_NOT_PENDING: { status: 409, code: 'INPUT_REQUEST_NOT_PENDING' },
+  INPUT_REQUEST_MISMATCH: { status: 409, code: 'INPUT_REQUEST_MISMATCH' },
+  // The reference has no idempotency keys; REST never sends one, so this cannot happen there.
+  IDEMPOTENCY_KEY_REUSED: { status: 409, code: 'INVALID_REQUEST' },
+  USAGE_LIMIT_REACHED: { status: 429, code: 'USAGE_LIMIT_REACHED' },
+  RATE_LIMITED: { status: 429, code: 'RATE_LIMITED' },
+};
+
+export function sendError(res: Response, status: number, code: RestErrorCode, message: string): void {
+  res.status(status).json({ ok: false, error: { code, message } });
+}
+
+export function sendOk(res: Response, data: unknown, status = 200): void {
+  res.status(status).json({ ok: true, data });
+}
+
+/** Express error handler for the REST router: body-parser failures, AppErrors, then everything else. */
+export function restErrorHandler(logger: Logger): ErrorRequestHandler {
+  return (error: unknown, _req, res, next) => {
+    if (res.headersSent) return next(error);
+    if (error instanceof AppError) {
+      const { status, code } = REST_ERRORS[error.code];
+      return sendError(res, status, code, error.message);
+    }
+    const bodyError = bodyParserError(error);
+    if (bodyError) return sendError(res, bodyError.status, 'INVALID_REQUEST', bodyError.message);
+    logger.error({ err: error }, 'unhandled error in REST route');
+    sendError(res, 500, 'INTERNAL_ERROR', 'Internal error');
+  };
+}
+
+/** express.json() failures (malformed JSON, too large, wrong charset) are the caller's, with 4xx statuses. */
+function bodyParserError(error: unknown): { status: number; message: string } | null {
+  const e = error as { type?: unknown; status?: unknown; message?: unknown };
+  if (typeof e?.type !== 'string' || typeof e.status !== 'number' || e.status >= 500) return null;
+  const message = e.type === 'entity.parse.failed' ? 'body: not valid JSON' : `body: ${String(e.message)}`;
+  return { status: e.status === 413 ? 413 : 400, message };
+}
