@@ -17,18 +17,31 @@ export const LIMITS = {
   idempotencyKey: 255,
 } as const;
 
+// PostgreSQL cannot store NUL in text or jsonb, and an unpaired surrogate either fails in jsonb or is silently
+// replaced in text: both are refused here rather than failing (or changing) at the database.
+// eslint-disable-next-line no-control-regex -- NUL is exactly what this looks for
+const UNSTORABLE = /[\u0000\p{Cs}]/u;
+export const isStorableText = (value: string): boolean => !UNSTORABLE.test(value);
+const UNSTORABLE_MESSAGE = 'must not contain NUL characters or unpaired UTF-16 surrogates';
+const storable = () => z.string().refine(isStorableText, UNSTORABLE_MESSAGE);
+
 const jsonBytes = (value: unknown): number => Buffer.byteLength(JSON.stringify(value) ?? '', 'utf8');
 
 const cappedJson = <T extends z.ZodType>(schema: T, max: number) =>
   schema.refine((v) => jsonBytes(v) <= max, { message: `must be at most ${max} bytes as JSON` });
 
 const jsonValue: z.ZodType<unknown> = z.lazy(() =>
-  z.union([z.string(), z.number(), z.boolean(), z.null(), z.array(jsonValue), z.record(z.string(), jsonValue)]),
+  z.union([storable(), z.number(), z.boolean(), z.null(), z.array(jsonValue), z.record(storable(), jsonValue)]),
 );
-const jsonObject = z.record(z.string(), jsonValue);
+const jsonObject = z.record(storable(), jsonValue);
 
 const text = (max: number) =>
-  z.string().trim().min(1, 'must not be empty').max(max, `must be at most ${max} characters`);
+  z
+    .string()
+    .trim()
+    .min(1, 'must not be empty')
+    .max(max, `must be at most ${max} characters`)
+    .refine(isStorableText, UNSTORABLE_MESSAGE);
 const optionalText = (max: number) => text(max).nullish();
 
 const isTimeZone = (tz: string): boolean => {
@@ -58,7 +71,7 @@ export function createCaseSchema(options: { allowPrivateWebhooks: boolean }) {
     goal: z.object({
       objective: text(LIMITS.objective),
       knowledge: z
-        .union([z.string().max(LIMITS.knowledgeText, `must be at most ${LIMITS.knowledgeText} characters`), jsonObject])
+        .union([storable().max(LIMITS.knowledgeText, `must be at most ${LIMITS.knowledgeText} characters`), jsonObject])
         .nullish()
         .refine((v) => v == null || jsonBytes(v) <= LIMITS.jsonBytes, `must be at most ${LIMITS.jsonBytes} bytes`),
     }),
@@ -67,7 +80,7 @@ export function createCaseSchema(options: { allowPrivateWebhooks: boolean }) {
       name: text(LIMITS.shortText),
       company: optionalText(LIMITS.shortText),
       timezone: z.string().max(64).refine(isTimeZone, 'must be an IANA time zone such as Europe/Paris').nullish(),
-      customData: cappedJson(z.record(z.string().max(100), z.string().max(2_000)), 8 * 1024).nullish(),
+      customData: cappedJson(z.record(storable().max(100), storable().max(2_000)), 8 * 1024).nullish(),
     }),
     senderPersona: z.object({
       name: text(LIMITS.shortText),
@@ -82,6 +95,7 @@ export function createCaseSchema(options: { allowPrivateWebhooks: boolean }) {
     clientWebhookUrl: z
       .url({ protocol: /^https?$/, message: 'must be an http(s) URL' })
       .max(LIMITS.url)
+      .refine(isStorableText, UNSTORABLE_MESSAGE)
       .superRefine((url, ctx) => {
         const problem = checkWebhookUrlSyntax(url, { allowPrivate: options.allowPrivateWebhooks });
         if (problem) ctx.addIssue({ code: 'custom', message: problem });
@@ -100,14 +114,15 @@ export function createCaseSchema(options: { allowPrivateWebhooks: boolean }) {
 export type CreateCaseInput = z.infer<ReturnType<typeof createCaseSchema>>;
 
 export const submitInputSchema = z.object({
-  caseId: z.string(),
-  inputRequestId: z.string().min(1, 'must not be empty'),
+  caseId: storable(),
+  inputRequestId: storable().min(1, 'must not be empty').max(LIMITS.shortText),
   providedContext: text(LIMITS.providedContext),
 });
 export type SubmitInputInput = z.infer<typeof submitInputSchema>;
 
-export const cancelReasonSchema = z.string().trim().max(LIMITS.reason).nullish();
-export const idempotencyKeySchema = z.string().min(1).max(LIMITS.idempotencyKey).nullish();
+export const cancelReasonSchema = storable().trim().max(LIMITS.reason).nullish();
+export const idempotencyKeySchema = storable().min(1).max(LIMITS.idempotencyKey).nullish();
+export const clientReferenceFilterSchema = storable().max(LIMITS.clientReferenceId).nullish();
 
 /** Parses `value` or throws BAD_USER_INPUT listing every failing field path. */
 export function parseInput<T extends z.ZodType>(schema: T, value: unknown, pathPrefix = ''): z.infer<T> {

@@ -3,6 +3,7 @@ import type { DataSource } from 'typeorm';
 import type { CaseStatus } from '../domain/case.model';
 import { AppError } from '../domain/errors';
 import { CaseEntity } from '../persistence/entities';
+import { clientReferenceFilterSchema, parseInput } from './case-input.schema';
 
 export interface CaseFilter {
   status?: CaseStatus[] | null;
@@ -54,7 +55,8 @@ export async function listCases(
     .addOrderBy('c.id', 'DESC')
     .limit(first + 1);
   if (filter.status?.length) query.andWhere('c.status IN (:...status)', { status: filter.status });
-  if (filter.clientReferenceId) query.andWhere('c.client_reference_id = :ref', { ref: filter.clientReferenceId });
+  const ref = parseInput(clientReferenceFilterSchema, filter.clientReferenceId, 'filter.clientReferenceId');
+  if (ref) query.andWhere('c.client_reference_id = :ref', { ref });
   if (filter.createdAfter) query.andWhere('c.created_at > :createdAfter', { createdAfter: filter.createdAfter });
   if (filter.createdBefore) query.andWhere('c.created_at < :createdBefore', { createdBefore: filter.createdBefore });
   if (after) {

@@ -43,6 +43,8 @@ export async function startTestApp(label: string, options: TestAppOptions = {}):
     DATABASE_POOL_MAX: '10',
     WORKER_CONCURRENCY: '4',
     WEBHOOK_ALLOW_PRIVATE: 'true',
+    // Tests poll the API every 50 ms; the rate limit has its own test (graphql-limits.test.ts).
+    RATE_LIMIT_PER_MINUTE: '0',
     ...options.env,
   });
   const offload = await startOffload(config, {

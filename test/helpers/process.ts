@@ -14,7 +14,7 @@ export interface OffloadProcess {
 
 export function spawnOffload(role: 'serve' | 'api' | 'worker', env: Record<string, string>): OffloadProcess {
   const child = spawn(process.execPath, [CLI, role], {
-    env: { ...process.env, NODE_OPTIONS: '', LOG_LEVEL: 'info', NODE_ENV: 'test', ...env },
+    env: { ...process.env, NODE_OPTIONS: '', LOG_LEVEL: 'info', NODE_ENV: 'test', RATE_LIMIT_PER_MINUTE: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const output: string[] = [];
