@@ -7,6 +7,7 @@ import { machine, log } from './lib';
 import { benchCreateCase } from './scenarios/create-case';
 import { benchWorker } from './scenarios/worker';
 import { benchSweep } from './scenarios/sweep';
+import { benchSubscribers } from './scenarios/subscribers';
 
 interface Scenario {
   name: string;
@@ -47,6 +48,12 @@ const SCENARIOS: Scenario[] = [
     (quick) => (quick ? benchSweep(100_000, 10_000) : benchSweep()),
     (r) =>
       `sweep of ${r.due} due: ${r.largeTable.ms.toFixed(0)} ms in ${r.largeTable.cases} cases vs ${r.smallTable.ms.toFixed(0)} ms in ${r.smallTable.cases}: ratio ${pct(r.ratio)} (target <= ${r.target})`,
+  ),
+  scenario(
+    'subscribers',
+    (quick) => benchSubscribers(quick ? 1000 : 5000),
+    (r) =>
+      `${r.delivered}/${r.subscribers} graphql-ws subscribers got their update: p50 ${r.p50Ms.toFixed(1)} ms, p99 ${r.p99Ms.toFixed(1)} ms (target < ${r.targets.p99Ms}); ${(r.bytesPerConnection / 1024).toFixed(1)} KB per connection (target < ${r.targets.bytesPerConnection / 1024})`,
   ),
 ];
 

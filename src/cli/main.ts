@@ -11,6 +11,7 @@ import { startBoss } from '../jobs/boss';
 import { AccountsService } from '../services/accounts.service';
 import { sweepDueCases } from '../services/sweep.service';
 import { createLogger } from '../server/logger';
+import { runDemo } from './demo';
 import { prepareDatabase, startOffload, type Role } from '../server/offload';
 
 const print = (line: string): void => void process.stdout.write(`${line}\n`);
@@ -141,6 +142,11 @@ program
     await writeFile(opts.out, await printOffloadSchema());
     progress(`wrote ${opts.out}`);
   });
+
+program
+  .command('demo')
+  .description('One case end to end on a temporary database')
+  .action(() => runDemo(process.env, print, progress));
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   if (error instanceof ConfigError || error instanceof AppError) progress(error.message);

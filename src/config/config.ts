@@ -33,6 +33,8 @@ const schema = z
       .regex(/^smtps?:\/\//, 'an smtp:// or smtps:// URL')
       .optional(),
     INBOUND_SMTP_PORT: port.default(2525),
+    // Loopback by default: exposing the listener to the internet is a decision (the MX, a proxy), not an accident.
+    INBOUND_SMTP_HOST: z.string().min(1).default('127.0.0.1'),
     INBOUND_SMTP_MAX_BYTES: z.coerce
       .number()
       .int()
@@ -52,6 +54,11 @@ const schema = z
       .default(3600),
     SIGNING_SECRET: z.string().min(16).optional(),
     IDEMPOTENCY_TTL_HOURS: z.coerce.number().int().min(24).default(48),
+    // Requests per minute per API key (GraphQL over HTTP and graphql-ws operations); 0 turns the limit off.
+    RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).default(600),
+    WS_CONNECTION_INIT_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
+    WS_MAX_SUBSCRIPTIONS_PER_CONNECTION: z.coerce.number().int().min(1).max(1_000).default(20),
+    WS_MAX_SUBSCRIPTIONS_PER_ACCOUNT: z.coerce.number().int().min(1).default(1_000),
   })
   .superRefine((env, ctx) => {
     if (env.MAIL_TRANSPORT === 'smtp' && !env.SMTP_URL)

@@ -1,18 +1,25 @@
-// The HTTP face: Apollo on /graphql (and graphql-ws on the same path), health, inbound routes, downloads.
+// The HTTP face: Apollo on /graphql (and graphql-ws on the same path), health and metrics, the dashboard at /,
+// inbound routes, downloads.
 import http from 'node:http';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { expressMiddleware } from '@as-integrations/express5';
-import express, { type Express } from 'express';
+import express, { type Express, type Router } from 'express';
 import type { GraphQLSchema } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import type { Config } from '../config/config';
+import { dashboardRoutes } from '../dashboard/dashboard.routes';
 import { authenticate, type GraphQLContext } from '../graphql/context';
 import { formatError } from '../graphql/errors';
+import { apolloSecurityOptions, apolloSecurityPlugins, isProduction } from '../graphql/security/apollo-options';
+import { bodyErrorHandler, GRAPHQL_BODY_LIMIT } from '../graphql/security/body-errors';
+import { clientErrorFormatter } from '../graphql/security/client-errors';
+import { wsGuard, type WsExtra } from '../graphql/security/ws-guard';
 import type { Services } from '../services/services';
 import type { Logger } from './logger';
 import { inboundRoutes } from './inbound.routes';
+import { RateLimiter } from './rate-limit';
 
 export interface HttpServer {
   server: http.Server;
@@ -25,7 +32,8 @@ export interface HttpOptions {
   schema: GraphQLSchema;
   services: Services;
   logger: Logger;
-  ready: () => Promise<boolean>;
+  /** /healthz, /readyz and /metrics (see ops.routes.ts). */
+  ops: Router;
   /** Mounted before the GraphQL route (REST compatibility, provider webhooks). */
   extraRoutes?: (app: Express) => void;
 }
@@ -36,12 +44,21 @@ export async function startHttp(options: HttpOptions): Promise<HttpServer> {
   app.disable('x-powered-by');
   app.set('trust proxy', false);
   const server = http.createServer(app);
+  const limiter = new RateLimiter(config.RATE_LIMIT_PER_MINUTE);
 
   const wsServer = new WebSocketServer({ server, path: '/graphql', maxPayload: 64 * 1024 });
-  const wsCleanup = useServer<Record<string, unknown>, { account?: GraphQLContext['account'] }>(
+  const wsCleanup = useServer<Record<string, unknown>, WsExtra>(
     {
       schema,
-      connectionInitWaitTimeout: 10_000,
+      connectionInitWaitTimeout: config.WS_CONNECTION_INIT_TIMEOUT_MS,
+      ...wsGuard({
+        schema,
+        limiter,
+        format: clientErrorFormatter(formatError(logger), isProduction(config)),
+        introspection: !isProduction(config),
+        maxSubscriptionsPerConnection: config.WS_MAX_SUBSCRIPTIONS_PER_CONNECTION,
+        maxSubscriptionsPerAccount: config.WS_MAX_SUBSCRIPTIONS_PER_ACCOUNT,
+      }),
       onConnect: async (ctx) => {
         try {
           ctx.extra.account = await authenticate(services, ctx.connectionParams ?? {});
@@ -57,31 +74,30 @@ export async function startHttp(options: HttpOptions): Promise<HttpServer> {
 
   const apollo = new ApolloServer<GraphQLContext>({
     schema,
-    introspection: config.NODE_ENV !== 'production',
-    includeStacktraceInErrorResponses: false,
-    csrfPrevention: true,
-    allowBatchedHttpRequests: false,
-    formatError: formatError(logger),
+    ...apolloSecurityOptions<GraphQLContext>(config, formatError(logger)),
     plugins: [
+      ...apolloSecurityPlugins<GraphQLContext>(),
       ApolloServerPluginDrainHttpServer({ httpServer: server }),
       { serverWillStart: async () => ({ drainServer: async () => void (await wsCleanup.dispose()) }) },
     ],
   });
   await apollo.start();
 
-  app.get('/healthz', (_req, res) => void res.json({ ok: true }));
-  app.get('/readyz', async (_req, res) => {
-    const ready = await options.ready().catch(() => false);
-    res.status(ready ? 200 : 503).json({ ok: ready });
-  });
+  app.use(options.ops);
+  app.use(dashboardRoutes());
   app.use(inboundRoutes({ services, config }));
   options.extraRoutes?.(app);
   app.use(
     '/graphql',
-    express.json({ limit: '1mb' }),
+    express.json({ limit: GRAPHQL_BODY_LIMIT }),
     expressMiddleware(apollo, {
-      context: async ({ req }) => ({ account: await authenticate(services, req.headers), services }),
+      context: async ({ req }) => {
+        const account = await authenticate(services, req.headers);
+        limiter.check(account.keyId);
+        return { account, services };
+      },
     }),
+    bodyErrorHandler(logger),
   );
 
   await new Promise<void>((resolve, reject) => {

@@ -19,10 +19,12 @@ import { InboundService } from '../services/inbound.service';
 import type { Clock, ServiceContext } from '../services/service-context';
 import type { Services } from '../services/services';
 import { startHttp, type HttpServer } from './http';
-import { createMailTransport, mountMailRoutes } from './mail-wiring';
+import { createMailTransport, mountMailRoutes, providerAttachmentLinks } from './mail-wiring';
 import { createWebhookWiring } from './webhook-wiring';
 import { restRoutes } from '../rest/rest.routes';
 import { createLogger, type Logger } from './logger';
+import { createMetrics, type OffloadMetrics } from './metrics';
+import { createReadiness, opsRoutes, startOpsServer } from './ops.routes';
 
 export type Role = 'serve' | 'api' | 'worker';
 
@@ -40,8 +42,12 @@ export interface Offload {
   db: DataSource;
   boss: PgBoss;
   services: Services;
+  mail: MailTransport;
   http: HttpServer | null;
   url: string;
+  metrics: OffloadMetrics;
+  /** Where the worker role serves /healthz, /readyz and /metrics (null for the other roles, or if PORT was taken). */
+  opsUrl: string | null;
   stop(): Promise<void>;
 }
 
@@ -74,28 +80,36 @@ export async function startOffload(config: Config, options: OffloadOptions): Pro
     config.ATTACHMENT_URL_TTL_SECONDS,
     clock,
   );
+  const transport = options.transport ?? createMailTransport(config, logger);
   const services: Services = {
     accounts: new AccountsService(db),
     cases: new CasesService(transitions),
-    attachments: new AttachmentsService(db, links),
+    attachments: new AttachmentsService(db, links, providerAttachmentLinks(transport)),
     inbound: new InboundService(ctx),
     feed,
+    webhooks: webhooks.records,
   };
+  const metrics = createMetrics(boss);
+  metrics.countInbound(services.inbound, transport.name);
+  const readiness = createReadiness({ db, boss, runsWorker });
+  const ops = opsRoutes({ readiness, registry: metrics.registry });
 
-  let transport: MailTransport | null = null;
   if (runsWorker) {
-    const agent = options.agent ?? createAgent(agentConfig(config));
-    transport = options.transport ?? createMailTransport(config, logger);
-    await transport.start?.(services.inbound);
+    const agent = options.agent ?? createAgent({ ...agentConfig(config), onCall: metrics.onModelCall });
+    const deliver = webhooks.deliver && metrics.observeWebhooks(db, webhooks.deliver);
     await startWorkers(boss, ctx, {
-      cases: new CaseWorker(transitions, agent, transport),
-      ...(webhooks.deliver ? { webhooks: { deliver: webhooks.deliver } } : {}),
+      cases: new CaseWorker(transitions, agent, transport, metrics.observer(logger)),
+      ...(deliver ? { webhooks: { deliver } } : {}),
     });
+    readiness.workersRegistered();
   }
 
   let http: HttpServer | null = null;
   if (runsApi) {
     await feed.start();
+    // The SMTP listener is an inbound face like /webhooks/*: it only stores mail and queues jobs, so it runs with the
+    // API, and scaling workers never has them compete for INBOUND_SMTP_PORT.
+    await transport.start?.(services.inbound);
     http = await startHttp({
       config,
       schema: await buildOffloadSchema(),
@@ -103,14 +117,16 @@ export async function startOffload(config: Config, options: OffloadOptions): Pro
       logger,
       extraRoutes: (app) => {
         mountMailRoutes(app, config, services, logger);
-        app.use(restRoutes(services, config));
+        app.use(restRoutes(services, config, logger));
       },
-      ready: async () => {
-        await db.query('SELECT 1');
-        return true;
-      },
+      ops,
     });
   }
+  const opsServer = runsApi
+    ? null
+    : await startOpsServer(ops, { port: config.PORT, host: config.HOST }, (error) =>
+        logger.warn({ err: error, port: config.PORT }, 'worker health and metrics not served: PORT unavailable'),
+      );
   const address = http?.server.address();
   const url = address && typeof address === 'object' ? `http://127.0.0.1:${address.port}` : config.publicUrl;
   if (!config.PUBLIC_URL) publicUrl = url;
@@ -118,15 +134,17 @@ export async function startOffload(config: Config, options: OffloadOptions): Pro
   let stopping: Promise<void> | null = null;
   const stop = (): Promise<void> =>
     (stopping ??= (async () => {
+      readiness.stopping();
       await http?.stop();
+      await opsServer?.stop();
       // Graceful: stop fetching, let jobs in flight finish (or go back to the queue at the timeout).
       await boss.stop({ graceful: true, timeout: 20_000 });
-      await transport?.stop?.();
+      await transport.stop?.();
       await feed.stop();
       await db.destroy();
     })());
 
-  return { config, db, boss, services, http, url, stop };
+  return { config, db, boss, services, mail: transport, http, url, metrics, opsUrl: opsServer?.url ?? null, stop };
 }
 
 function agentConfig(config: Config): Parameters<typeof createAgent>[0] {

@@ -1,0 +1,153 @@
+// 5,000 concurrent graphql-ws subscribers, one update each: delivery latency (p50/p99, target p99 < 100 ms) and the
+// API process's memory per connection (target < 30 KB). The API runs as its own process so its memory is its own.
+import { spawn } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import net from 'node:net';
+import path from 'node:path';
+import { createClient, type Client } from 'graphql-ws';
+import WebSocket from 'ws';
+import { freshDatabase, log, percentile, startBenchOffload, unlimited } from '../lib';
+
+export interface SubscribersResult {
+  subscribers: number;
+  p50Ms: number;
+  p99Ms: number;
+  delivered: number;
+  bytesPerConnection: number;
+  targets: { p99Ms: number; bytesPerConnection: number };
+}
+
+const CLI = path.resolve(__dirname, '../src/cli/main.js');
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function rssBytes(pid: number): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  const kb = /VmRSS:\s+(\d+)/.exec(status)?.[1];
+  return Number(kb) * 1024;
+}
+
+const SUBSCRIPTION = `subscription($id: ID!) { caseUpdated(id: $id) { eventId type case { id status } } }`;
+
+export async function benchSubscribers(count = 5000): Promise<SubscribersResult> {
+  const database = await freshDatabase('subs');
+  const driver = await startBenchOffload(database.url, 'api');
+  await unlimited(driver.offload, driver.accountId);
+  const account = await driver.offload.services.accounts.authenticate(driver.apiKey);
+  const port = await freePort();
+  const api = spawn(process.execPath, [CLI, 'api'], {
+    env: {
+      ...process.env,
+      DATABASE_URL: database.url,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'warn',
+      NODE_ENV: 'production',
+      RATE_LIMIT_PER_MINUTE: '0',
+    },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const clients: Client[] = [];
+  try {
+    log(`  subscribers: creating ${count} cases...`);
+    const ids: string[] = [];
+    for (let i = 0; i < count; i += 100) {
+      const batch = await Promise.all(
+        Array.from({ length: Math.min(100, count - i) }, (_, j) =>
+          driver.offload.services.cases.createCase(account, {
+            channel: 'EMAIL',
+            goal: { objective: 'Confirm the delivery window' },
+            counterparty: { address: `s${i + j}@example.com`, name: 'S' },
+            senderPersona: { name: 'Sam' },
+          }),
+        ),
+      );
+      ids.push(...batch.map((c) => c.id));
+    }
+    await waitForHttp(port);
+    const baseline = await rssBytes(api.pid!);
+    log(`  subscribers: opening ${count} graphql-ws connections...`);
+    const received = new Map<string, number>();
+    let subscribed = 0;
+    for (let i = 0; i < count; i += 250) {
+      await Promise.all(
+        ids.slice(i, i + 250).map(
+          (id) =>
+            new Promise<void>((resolve, reject) => {
+              const client = createClient({
+                url: `ws://127.0.0.1:${port}/graphql`,
+                webSocketImpl: WebSocket,
+                connectionParams: { 'x-api-key': driver.apiKey },
+                retryAttempts: 0,
+                lazy: false,
+                on: { connected: () => resolve(), error: (e) => reject(e as Error) },
+              });
+              clients.push(client);
+              client.subscribe(
+                { query: SUBSCRIPTION, variables: { id } },
+                { next: () => received.set(id, performance.now()), error: () => undefined, complete: () => undefined },
+              );
+              subscribed++;
+            }),
+        ),
+      );
+    }
+    // Let the server settle its subscriptions and collect garbage before reading its memory.
+    await new Promise((r) => setTimeout(r, 3000));
+    const loaded = await rssBytes(api.pid!);
+    log(`  subscribers: ${subscribed} subscribed; one update each...`);
+    const sentAt = new Map<string, number>();
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: 16 }, async () => {
+        for (;;) {
+          const id = ids[next++];
+          if (!id) return;
+          await driver.offload.services.cases.cancelCase(account, id, 'bench');
+          sentAt.set(id, performance.now());
+        }
+      }),
+    );
+    const deadline = Date.now() + 30_000;
+    while (received.size < count && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    const latencies = ids
+      .filter((id) => received.has(id) && sentAt.has(id))
+      .map((id) => Math.max(0, received.get(id)! - sentAt.get(id)!))
+      .sort((a, b) => a - b);
+    return {
+      subscribers: count,
+      delivered: received.size,
+      p50Ms: percentile(latencies, 50),
+      p99Ms: percentile(latencies, 99),
+      bytesPerConnection: (loaded - baseline) / count,
+      targets: { p99Ms: 100, bytesPerConnection: 30 * 1024 },
+    };
+  } finally {
+    await Promise.all(clients.map((c) => c.dispose()));
+    api.kill('SIGTERM');
+    await new Promise((r) => api.once('exit', r));
+    await driver.offload.stop();
+    await database.drop();
+  }
+}
+
+async function waitForHttp(port: number): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    try {
+      const res = await fetch(`http://127.0.0.1:${port}/readyz`);
+      if (res.ok) return;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) throw new Error('API process did not become ready');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

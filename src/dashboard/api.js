@@ -1,0 +1,87 @@
+// The dashboard's only contact with Offload: GraphQL over fetch, and one graphql-ws subscription for live updates.
+/* global window, fetch, location */
+
+const CASE_SUMMARY = `id status resultStatus inputRequestStatus createdAt updatedAt
+  goal { objective } counterparty { name address }`;
+
+export const QUERIES = {
+  cases: `query DashboardCases { cases(first: 100) { edges { node { ${CASE_SUMMARY} } } } }`,
+  detail: `query DashboardCase($id: ID!) {
+    case(id: $id) {
+      ${CASE_SUMMARY}
+      result failureReason attemptCount maxAttempts nextActionAt clientReferenceId clientWebhookUrl
+      inputRequest { id question status requestedAt }
+      messages { id direction from to subject text sentAt receivedAt deliveryStatus }
+      timeline { id type fromStatus toStatus occurredAt }
+    }
+  }`,
+  // Its own query: the thread and timeline still show on a server whose schema lacks deliveries.
+  deliveries: `query DashboardDeliveries($id: ID!) {
+    case(id: $id) {
+      webhookDeliveries { id eventType status attemptCount deliveredAt url
+        attempts { attemptNumber ok statusCode errorCode attemptedAt } }
+    }
+  }`,
+  submitInput: `mutation DashboardSubmitInput($input: SubmitInputInput!) {
+    submitInput(input: $input) { caseId inputRequestId accepted }
+  }`,
+  updates: `subscription DashboardUpdates {
+    caseUpdates { type previousStatus toStatus sequence case { ${CASE_SUMMARY} } }
+  }`,
+};
+
+export class GraphQLError extends Error {
+  constructor(errors) {
+    super(errors.map((e) => `${e.extensions?.code ?? 'ERROR'}: ${e.message}`).join('; '));
+    this.errors = errors;
+    this.authFailed = errors.some((e) => ['UNAUTHENTICATED', 'FORBIDDEN'].includes(e.extensions?.code));
+  }
+}
+
+/** Runs one query or mutation; throws GraphQLError with the server's codes when it answers with errors. */
+export async function gql(apiKey, query, variables = {}) {
+  const res = await fetch('/graphql', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-api-key': apiKey },
+    body: JSON.stringify({ query, variables }),
+  });
+  const body = await res.json().catch(() => ({ errors: [{ message: `HTTP ${res.status}` }] }));
+  if (body.errors?.length) throw new GraphQLError(body.errors);
+  return body.data;
+}
+
+/**
+ * Subscribes to every change of the account's cases. graphql-ws reconnects on its own; `onConnected` runs after
+ * each (re)connection so the caller can reload what it may have missed while offline.
+ */
+export function subscribeUpdates(apiKey, { onUpdate, onConnected, onClosed, onError }) {
+  const client = window.graphqlWs.createClient({
+    url: `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/graphql`,
+    connectionParams: { 'x-api-key': apiKey },
+    retryAttempts: Infinity,
+    // 4403: the key was refused at connect; retrying cannot help.
+    shouldRetry: (event) => event?.code !== 4403,
+    on: { connected: onConnected, closed: onClosed },
+  });
+  const unsubscribe = client.subscribe(
+    { query: QUERIES.updates },
+    {
+      next: (value) => (value.errors ? onError(new GraphQLError(value.errors)) : onUpdate(value.data.caseUpdates)),
+      error: (error) => onError(error instanceof Error ? error : closeError(error)),
+      complete: () => {},
+    },
+  );
+  return () => {
+    unsubscribe();
+    void client.dispose();
+  };
+}
+
+function closeError(event) {
+  if (event?.code === 4403) {
+    const error = new Error('FORBIDDEN: the API key was refused (live updates closed with 4403)');
+    error.authFailed = true;
+    return error;
+  }
+  return new Error(`live updates closed (${event?.code ?? 'no code'}${event?.reason ? `: ${event.reason}` : ''})`);
+}

@@ -1,0 +1,26 @@
+// Serves the dashboard: plain HTML, CSS and browser JS from this folder (no bundler), and graphql-ws's own browser
+// build from node_modules, so it works on a machine without internet access.
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import express, { Router } from 'express';
+
+/** The static files stay in src/dashboard (tsc copies no HTML), whether this runs from src/ or from dist/src/. */
+function dashboardDir(): string {
+  const candidates = [__dirname, path.resolve(__dirname, '../../../src/dashboard')];
+  const found = candidates.find((dir) => existsSync(path.join(dir, 'index.html')));
+  if (!found) throw new Error(`dashboard files (index.html) not found in ${candidates.join(' or ')}`);
+  return found;
+}
+
+export function dashboardRoutes(): Router {
+  const dir = dashboardDir();
+  const graphqlWs = path.join(path.dirname(require.resolve('graphql-ws/package.json')), 'umd');
+  const router = Router();
+  const files = { index: false, fallthrough: true, maxAge: 0 } as const;
+  router.get('/', (_req, res) => res.sendFile(path.join(dir, 'index.html')));
+  // Only the browser's files: the folder also holds this module's source.
+  router.use('/dashboard', (req, res, next) => (/^\/[\w-]+\.(js|css)$/.test(req.path) ? next() : res.sendStatus(404)));
+  router.use('/dashboard', express.static(dir, files));
+  router.use('/vendor/graphql-ws', express.static(graphqlWs, files));
+  return router;
+}

@@ -1,0 +1,152 @@
+// Prometheus metrics: one registry per Offload instance (tests run several in one process), fed by the worker's
+// observer, the agent's call hook and wrappers around inbound mail and webhook delivery. Queue depth is read from
+// pg-boss at scrape time, so it is right in every process whichever one did the work.
+import type { PgBoss } from 'pg-boss';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { DataSource } from 'typeorm';
+import type { AgentCallHook } from '../agent/openai.agent';
+import { QUEUES } from '../jobs/job.catalog';
+import type { InboundService } from '../services/inbound.service';
+import type { WorkerObserver } from '../services/case-worker';
+import type { Logger } from './logger';
+
+export interface OffloadMetrics {
+  registry: Registry;
+  /** Counts and logs what the case worker does. */
+  observer(logger: Logger): WorkerObserver;
+  onModelCall: AgentCallHook;
+  countInbound(inbound: InboundService, transport: string): void;
+  observeWebhooks(db: DataSource, deliver: (id: string) => Promise<void>): (id: string) => Promise<void>;
+}
+
+export function createMetrics(boss: PgBoss): OffloadMetrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'offload_' });
+  const transitions = new Counter({
+    name: 'offload_case_transitions_total',
+    help: 'Case status transitions applied by the worker',
+    labelNames: ['from', 'to', 'type'] as const,
+    registers: [registry],
+  });
+  const refused = new Counter({
+    name: 'offload_case_events_refused_total',
+    help: 'Case events the state machine refused (stale or out-of-order jobs)',
+    labelNames: ['reason'] as const,
+    registers: [registry],
+  });
+  const duplicates = new Counter({
+    name: 'offload_possible_duplicate_sends_total',
+    help: 'Outbound mails re-attempted after an attempt that may have gone out',
+    registers: [registry],
+  });
+  const mailSent = new Counter({
+    name: 'offload_mail_sent_total',
+    help: 'Outbound mails handed to the transport',
+    labelNames: ['transport'] as const,
+    registers: [registry],
+  });
+  const mailReceived = new Counter({
+    name: 'offload_mail_received_total',
+    help: 'Inbound mails stored on a case (duplicates not counted)',
+    labelNames: ['transport'] as const,
+    registers: [registry],
+  });
+  const modelLatency = new Histogram({
+    name: 'offload_model_call_duration_seconds',
+    help: 'Model calls (compose_message, evaluate_reply), by outcome',
+    labelNames: ['call', 'model', 'ok'] as const,
+    buckets: [0.25, 0.5, 1, 2, 4, 8, 15, 30, 60],
+    registers: [registry],
+  });
+  const modelTokens = new Counter({
+    name: 'offload_model_tokens_total',
+    help: 'Tokens reported by the model server',
+    labelNames: ['call', 'model', 'kind'] as const,
+    registers: [registry],
+  });
+  const webhookAttempts = new Counter({
+    name: 'offload_webhook_attempts_total',
+    help: 'Webhook delivery attempts: delivered, retrying (will be retried) or gave_up (no retry left)',
+    labelNames: ['outcome'] as const,
+    registers: [registry],
+  });
+  new Gauge({
+    name: 'offload_queue_jobs',
+    help: 'pg-boss jobs per queue and state (queued = ready + deferred, e.g. scheduled follow-ups, + blocked)',
+    labelNames: ['queue', 'state'] as const,
+    registers: [registry],
+    async collect() {
+      this.reset();
+      for (const { name } of Object.values(QUEUES)) {
+        // pg-boss serves these from the counts its monitor caches, recounting only when they are stale.
+        const [stats] = await boss.getQueueStats(name).catch(() => []);
+        if (!stats) continue;
+        this.set({ queue: name, state: 'queued' }, stats.queuedCount);
+        this.set({ queue: name, state: 'ready' }, stats.readyCount);
+        this.set({ queue: name, state: 'deferred' }, stats.deferredCount);
+        this.set({ queue: name, state: 'active' }, stats.activeCount);
+      }
+    },
+  });
+
+  return {
+    registry,
+    observer: (logger) => ({
+      transition(caseId, from, to, type) {
+        transitions.inc({ from, to, type: type ?? 'none' });
+        logger.info({ caseId, from, to, type }, 'case transition');
+      },
+      refused: (_caseId, reason) => refused.inc({ reason }),
+      possibleDuplicateSend: () => duplicates.inc(),
+      mailSent: (transport) => mailSent.inc({ transport }),
+    }),
+    onModelCall(info) {
+      const labels = { call: info.name, model: info.model };
+      modelLatency.observe({ ...labels, ok: String(info.ok) }, info.latencyMs / 1000);
+      if (info.promptTokens !== null) modelTokens.inc({ ...labels, kind: 'prompt' }, info.promptTokens);
+      if (info.completionTokens !== null) modelTokens.inc({ ...labels, kind: 'completion' }, info.completionTokens);
+    },
+    countInbound(inbound, transport) {
+      // Every face (local webhook, SMTP, AgentMail) stores through store(); counting there counts each mail once.
+      const store = inbound.store.bind(inbound);
+      inbound.store = async (row, mail) => {
+        const id = await store(row, mail);
+        if (id) mailReceived.inc({ transport });
+        return id;
+      };
+    },
+    observeWebhooks: (db, deliver) => async (deliveryId) => {
+      // A redelivered job may attempt nothing; only an attempt made by this call is counted.
+      const before = await lastAttempt(db, deliveryId).catch(() => null);
+      try {
+        await deliver(deliveryId);
+      } finally {
+        const after = await lastAttempt(db, deliveryId).catch(() => null);
+        if (after && after.attempt_number !== before?.attempt_number)
+          webhookAttempts.inc({ outcome: outcomeOf(after) });
+      }
+    },
+  };
+}
+
+interface AttemptRow {
+  attempt_number: number;
+  ok: boolean;
+  status: string;
+}
+
+/** The delivery's latest attempt, read back from the rows the delivery handler wrote. */
+async function lastAttempt(db: DataSource, deliveryId: string): Promise<AttemptRow | null> {
+  const rows: AttemptRow[] = await db.query(
+    `SELECT a.attempt_number, a.ok, d.status FROM webhook_delivery_attempts a
+       JOIN webhook_deliveries d ON d.id = a.delivery_id
+      WHERE a.delivery_id = $1 ORDER BY a.attempt_number DESC LIMIT 1`,
+    [deliveryId],
+  );
+  return rows[0] ?? null;
+}
+
+function outcomeOf(attempt: AttemptRow): 'delivered' | 'retrying' | 'gave_up' {
+  if (attempt.ok) return 'delivered';
+  return attempt.status === 'FAILED' ? 'gave_up' : 'retrying';
+}
