@@ -8,6 +8,7 @@ import { benchCreateCase } from './scenarios/create-case';
 import { benchWorker } from './scenarios/worker';
 import { benchSweep } from './scenarios/sweep';
 import { benchSubscribers } from './scenarios/subscribers';
+import { benchWebhooks } from './scenarios/webhooks';
 
 interface Scenario {
   name: string;
@@ -54,6 +55,12 @@ const SCENARIOS: Scenario[] = [
     (quick) => benchSubscribers(quick ? 1000 : 5000),
     (r) =>
       `${r.delivered}/${r.subscribers} graphql-ws subscribers got their update: p50 ${r.p50Ms.toFixed(1)} ms, p99 ${r.p99Ms.toFixed(1)} ms (target < ${r.targets.p99Ms}); ${(r.bytesPerConnection / 1024).toFixed(1)} KB per connection (target < ${r.targets.bytesPerConnection / 1024})`,
+  ),
+  scenario(
+    'webhooks',
+    (quick) => benchWebhooks(quick ? 500 : 2000),
+    (r) =>
+      `${r.deliveries} webhook deliveries at ${r.deliveriesPerSecond.toFixed(0)}/s to a loopback receiver; createCase p50/p99 ${r.createDuringDeliveries.p50Ms.toFixed(1)}/${r.createDuringDeliveries.p99Ms.toFixed(1)} ms during them vs ${r.createIdle.p50Ms.toFixed(1)}/${r.createIdle.p99Ms.toFixed(1)} ms idle`,
   ),
 ];
 

@@ -17,7 +17,7 @@ export interface SubscribersResult {
   targets: { p99Ms: number; bytesPerConnection: number };
 }
 
-const CLI = path.resolve(__dirname, '../src/cli/main.js');
+const CLI = path.resolve(__dirname, '../../src/cli/main.js');
 
 async function freePort(): Promise<number> {
   return new Promise((resolve) => {

@@ -40,6 +40,9 @@ const schema = z
       .int()
       .min(1024)
       .default(25 * 1024 * 1024),
+    // Attachments kept per inbound message: a mail with more is refused in the SMTP dialogue (552), and trimmed to
+    // this many (the rest logged) where the provider has already accepted it (AgentMail).
+    INBOUND_MAX_ATTACHMENTS: z.coerce.number().int().min(1).max(10_000).default(100),
     AGENTMAIL_API_KEY: z.string().min(1).optional(),
     AGENTMAIL_BASE_URL: z.url().default('https://api.agentmail.to/v0'),
     AGENTMAIL_INBOX_ID: z.string().min(3).optional(),

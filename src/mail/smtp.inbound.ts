@@ -12,6 +12,8 @@ export interface SmtpInboundOptions {
   host: string;
   /** Largest message accepted, advertised with SIZE and enforced on the byte stream. */
   maxBytes: number;
+  /** Most attachments one message may carry; more is refused with 552, as an oversized message is. */
+  maxAttachments?: number;
   /** MAIL_DOMAIN: only its addresses are accepted, so the listener is never an open relay. */
   domain: string;
   logger?: MailLogger;
@@ -59,7 +61,7 @@ export function createSmtpInbound(options: SmtpInboundOptions): SmtpInbound {
       );
     },
     onData: (stream, session, callback) => {
-      receiveData(stream, session, options.maxBytes, sink, logger).then(
+      receiveData(stream, session, options, sink, logger).then(
         () => callback(),
         (err: unknown) => callback(asReply(err, logger)),
       );
@@ -105,16 +107,21 @@ async function checkRecipient(address: SMTPServerAddress, domain: string, sink: 
 async function receiveData(
   stream: SMTPServerDataStream,
   session: SMTPServerSession,
-  maxBytes: number,
+  limits: Pick<SmtpInboundOptions, 'maxBytes' | 'maxAttachments'>,
   sink: InboundSink | null,
   logger: MailLogger,
 ): Promise<void> {
-  const raw = await readCapped(stream, maxBytes);
+  const raw = await readCapped(stream, limits.maxBytes);
   if (!sink) throw TEMPORARY();
   const parsed = await parseOrReject(
     raw,
     session.envelope.rcptTo.map((r) => r.address),
   );
+  const count = parsed.kind === 'mail' ? parsed.mail.attachments.length : 0;
+  if (limits.maxAttachments !== undefined && count > limits.maxAttachments) {
+    logger.warn({ attachments: count, max: limits.maxAttachments }, 'smtp inbound: too many attachments, refused');
+    throw new SmtpReply(552, `5.3.4 Too many attachments: ${count}, at most ${limits.maxAttachments} per message`);
+  }
   await deliver(parsed, sink, logger);
 }
 

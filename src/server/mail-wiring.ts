@@ -24,6 +24,7 @@ export function createMailTransport(config: Config, logger: Logger): MailTranspo
           port: config.INBOUND_SMTP_PORT,
           host: config.INBOUND_SMTP_HOST,
           maxBytes: config.INBOUND_SMTP_MAX_BYTES,
+          maxAttachments: config.INBOUND_MAX_ATTACHMENTS,
           domain: config.MAIL_DOMAIN,
           logger: logger.child({ component: 'smtp-inbound' }),
         }),

@@ -1,7 +1,7 @@
 // Loading, locking and saving cases and their timeline inside a transaction. No decisions are made here.
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
-import type { CaseState, CaseStatus } from '../domain/case.model';
+import type { CaseState, CaseStatus, InputRequestState } from '../domain/case.model';
 import { CaseEntity, CaseEventEntity } from '../persistence/entities';
 
 export async function lockCase(manager: EntityManager, caseId: string, accountId?: string): Promise<CaseEntity | null> {
@@ -25,16 +25,20 @@ export function toState(row: CaseEntity): CaseState {
     result: row.result,
     failureReason: row.failureReason,
     awaitingEvaluation: row.awaitingEvaluation,
-    inputRequest:
-      row.inputRequestId && row.inputRequestStatus !== 'NONE'
-        ? {
-            id: row.inputRequestId,
-            question: row.inputRequestQuestion ?? '',
-            status: row.inputRequestStatus,
-            requestedAt: row.inputRequestedAt ?? row.updatedAt,
-          }
-        : null,
+    inputRequest: inputRequestOf(row),
   };
+}
+
+/** The case's input request as one value; the row keeps it in four columns. */
+export function inputRequestOf(row: CaseEntity): InputRequestState | null {
+  return row.inputRequestId && row.inputRequestStatus !== 'NONE'
+    ? {
+        id: row.inputRequestId,
+        question: row.inputRequestQuestion ?? '',
+        status: row.inputRequestStatus,
+        requestedAt: row.inputRequestedAt ?? row.updatedAt,
+      }
+    : null;
 }
 
 export function applyState(row: CaseEntity, state: CaseState): void {

@@ -34,7 +34,8 @@ export class InboundService implements InboundSink {
   }
 
   /** Stores an inbound message on a known case; returns the stored message id (or null for a duplicate). */
-  async store(row: CaseEntity, mail: InboundMail): Promise<string | null> {
+  async store(row: CaseEntity, received: InboundMail): Promise<string | null> {
+    const mail = withoutNul(received);
     const stored = await this.ctx.db.transaction(async (manager) => {
       if (!(await claimProviderEvent(manager, mail.eventId))) return null;
       const messageId = await this.insertMessage(manager, row, mail);
@@ -52,7 +53,9 @@ export class InboundService implements InboundSink {
     return stored;
   }
 
-  async deliveryFailed(failure: DeliveryFailure): Promise<void> {
+  async deliveryFailed(report: DeliveryFailure): Promise<void> {
+    // A NUL in the report's diagnostic would fail its insert into jsonb on every redelivery (see withoutNul).
+    const failure = { ...report, reason: report.reason.replace(/\u0000/g, '') };
     const message = await this.matcher.findOutbound(failure);
     if (!message) {
       this.ctx.logger.warn({ failure }, 'delivery failure matches no message we sent');
@@ -113,7 +116,14 @@ export class InboundService implements InboundSink {
   }
 
   private async insertAttachments(manager: EntityManager, row: CaseEntity, messageId: string, mail: InboundMail) {
-    for (const a of mail.attachments) {
+    // The SMTP listener refuses such mail outright; a provider that has already accepted it leaves only trimming.
+    const max = this.ctx.config.INBOUND_MAX_ATTACHMENTS;
+    if (mail.attachments.length > max)
+      this.ctx.logger.warn(
+        { caseId: row.id, messageId, attachments: mail.attachments.length, kept: max },
+        'inbound mail has more attachments than INBOUND_MAX_ATTACHMENTS; the rest were not kept',
+      );
+    for (const a of mail.attachments.slice(0, max)) {
       await manager.insert(AttachmentEntity, {
         id: randomUUID(),
         caseId: row.id,
@@ -131,6 +141,31 @@ export class InboundService implements InboundSink {
       });
     }
   }
+}
+
+/**
+ * PostgreSQL text cannot hold U+0000, and a mail carrying one (a raw NUL byte, or an escaped one in a provider's
+ * JSON) would fail every redelivery with a database error; the character carries no meaning in mail text.
+ */
+function withoutNul(mail: InboundMail): InboundMail {
+  const clean = <T extends string | null | undefined>(value: T): T =>
+    (typeof value === 'string' ? value.replace(/\u0000/g, '') : value) as T;
+  return {
+    ...mail,
+    recipients: mail.recipients.map(clean),
+    from: { address: clean(mail.from.address), name: clean(mail.from.name) },
+    subject: clean(mail.subject),
+    text: clean(mail.text),
+    newText: clean(mail.newText),
+    messageId: clean(mail.messageId),
+    inReplyTo: clean(mail.inReplyTo),
+    references: mail.references.map(clean),
+    providerMessageId: clean(mail.providerMessageId),
+    providerThreadId: clean(mail.providerThreadId),
+    inboxId: clean(mail.inboxId),
+    eventId: clean(mail.eventId),
+    attachments: mail.attachments.map((a) => ({ ...a, name: clean(a.name), contentType: clean(a.contentType) })),
+  };
 }
 
 /** Claims a provider event id in the transaction that applies it; false when it was applied before. */

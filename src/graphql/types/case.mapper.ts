@@ -1,4 +1,5 @@
 import type { AttachmentEntity, CaseEntity, CaseEventEntity, MessageEntity } from '../../persistence/entities';
+import { inputRequestOf } from '../../services/case-store';
 import { Attachment, Case, CaseEvent, Message } from './case.types';
 
 export function toCase(row: CaseEntity): Case {
@@ -21,15 +22,7 @@ export function toCase(row: CaseEntity): Case {
     resultStatus: row.resultStatus,
     result: row.result ?? null,
     failureReason: row.failureReason,
-    inputRequest:
-      row.inputRequestId && row.inputRequestStatus !== 'NONE'
-        ? {
-            id: row.inputRequestId,
-            question: row.inputRequestQuestion ?? '',
-            status: row.inputRequestStatus,
-            requestedAt: row.inputRequestedAt ?? row.updatedAt,
-          }
-        : null,
+    inputRequest: inputRequestOf(row),
     inputRequestId: row.inputRequestId,
     inputRequestStatus: row.inputRequestStatus,
     inputRequestedAt: row.inputRequestedAt,
