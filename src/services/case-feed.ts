@@ -49,6 +49,7 @@ export class CaseFeed implements ChangeSignal {
   private reading: Promise<void> | null = null;
   private again = false;
   private notifyPending: NodeJS.Timeout | null = null;
+  private reconnectTimer: NodeJS.Timeout | null = null;
   private stopped = false;
 
   constructor(
@@ -69,6 +70,7 @@ export class CaseFeed implements ChangeSignal {
     this.stopped = true;
     if (this.pollTimer) clearInterval(this.pollTimer);
     if (this.notifyPending) clearTimeout(this.notifyPending);
+    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
     await this.reading;
     await this.listener?.end().catch(() => undefined);
     this.listener = null;
@@ -203,23 +205,46 @@ export class CaseFeed implements ChangeSignal {
   private async listen(): Promise<void> {
     const client = new Client({ connectionString: this.options.databaseUrl, application_name: 'offload-feed' });
     client.on('notification', () => this.wake());
+    // A terminated connection reports more than one error ("terminating connection", then "terminated
+    // unexpectedly"): only the first schedules a reconnect, or each would open a listener of its own.
+    let lost = false;
     client.on('error', (error) => {
+      if (lost) return;
+      lost = true;
       this.logger.warn({ err: error }, 'case feed listener lost; reconnecting');
-      this.listener = null;
-      setTimeout(() => void this.reconnect(), 1000).unref();
+      if (this.listener === client) this.listener = null;
+      client.end().catch(() => undefined);
+      this.scheduleReconnect(1000);
     });
-    await client.connect();
-    await client.query(`LISTEN ${FEED_CHANNEL}`);
-    this.listener = client;
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${FEED_CHANNEL}`);
+    } catch (error) {
+      lost = true;
+      await client.end().catch(() => undefined);
+      throw error;
+    }
+    if (this.stopped) await client.end().catch(() => undefined);
+    else this.listener = client;
+  }
+
+  private scheduleReconnect(delayMs: number): void {
+    if (this.stopped || this.reconnectTimer) return;
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = null;
+      void this.reconnect();
+    }, delayMs);
+    this.reconnectTimer.unref();
   }
 
   private async reconnect(): Promise<void> {
     if (this.stopped || this.listener) return;
     try {
       await this.listen();
+      // Notifications sent while we were away are lost; a read now catches up on what they announced.
       this.wake();
     } catch {
-      setTimeout(() => void this.reconnect(), 2000).unref();
+      this.scheduleReconnect(2000);
     }
   }
 }

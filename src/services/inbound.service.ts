@@ -55,7 +55,7 @@ export class InboundService implements InboundSink {
 
   async deliveryFailed(report: DeliveryFailure): Promise<void> {
     // A NUL in the report's diagnostic would fail its insert into jsonb on every redelivery (see withoutNul).
-    const failure = { ...report, reason: report.reason.replace(/\u0000/g, '') };
+    const failure = { ...report, reason: report.reason.replaceAll('\u0000', '') };
     const message = await this.matcher.findOutbound(failure);
     if (!message) {
       this.ctx.logger.warn({ failure }, 'delivery failure matches no message we sent');
@@ -149,7 +149,7 @@ export class InboundService implements InboundSink {
  */
 function withoutNul(mail: InboundMail): InboundMail {
   const clean = <T extends string | null | undefined>(value: T): T =>
-    (typeof value === 'string' ? value.replace(/\u0000/g, '') : value) as T;
+    (typeof value === 'string' ? value.replaceAll('\u0000', '') : value) as T;
   return {
     ...mail,
     recipients: mail.recipients.map(clean),

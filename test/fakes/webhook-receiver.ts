@@ -29,6 +29,8 @@ export interface WebhookReceiverOptions {
   /** The whsec_ secret to verify with; without it signatures are not checked. */
   secret?: string;
   host?: '127.0.0.1' | '::1';
+  /** Listen on this port (a receiver coming back where an earlier one stopped); default: any free port. */
+  port?: number;
 }
 
 export class WebhookReceiver {
@@ -53,7 +55,7 @@ export class WebhookReceiver {
     const receiver = new WebhookReceiver(http.createServer(), options);
     await new Promise<void>((resolve, reject) => {
       receiver.server.once('error', reject);
-      receiver.server.listen(0, options.host ?? '127.0.0.1', () => resolve());
+      receiver.server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
     });
     return receiver;
   }

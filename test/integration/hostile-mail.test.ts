@@ -150,6 +150,29 @@ describe('size and attachment caps', () => {
     await waitFor('COMPLETED', async () => (await detail(id)).status === 'COMPLETED');
     expect(await inbound(id)).toEqual([expect.objectContaining({ attachments: 100 })]);
   }, 30_000);
+
+  it('keeps the first 100 attachments of mail a provider already accepted, rather than refusing it', async () => {
+    const id = await runningCase();
+    // What the AgentMail webhook hands over: the provider took the mail, so there is no one to refuse it to.
+    await app.offload.services.inbound.receive({
+      recipients: [caseAddress(id, DOMAIN)],
+      from: { name: null, address: VENDOR },
+      subject: 'Re: W-9',
+      text: 'Here is the W-9.',
+      newText: 'Here is the W-9.',
+      messageId: '<many-at-provider@example.com>',
+      inReplyTo: null,
+      references: [],
+      attachments: Array.from({ length: 150 }, (_, i) => ({
+        name: `part-${i}.txt`,
+        contentType: 'text/plain',
+        size: 4,
+        providerAttachmentId: `att_${i}`,
+      })),
+      receivedAt: new Date(),
+    });
+    expect(await inbound(id)).toEqual([expect.objectContaining({ attachments: 100 })]);
+  });
 });
 
 /** Each sample reaches a case of its own; a header block, then a blank line, then the body as given. */
@@ -178,7 +201,7 @@ const MALFORMED: Array<[string, (to: string) => string]> = [
   ],
   ['multiparts nested 300 deep', (to) => mime(to, 'multipart/mixed; boundary="b0"', nested(300))],
   [
-    'an unknown charset and raw 8-bit bytes',
+    'an unknown charset and raw 8-bit bytes, a NUL among them',
     (to) => mime(to, 'text/plain; charset="x-no-such-charset"', 'Here is the W-9 \xff\xfe\x00\x80 done.'),
   ],
   [
