@@ -115,8 +115,10 @@ export async function benchSubscribers(count = 5000): Promise<SubscribersResult>
         }
       }),
     );
+    log(`  subscribers: cancels done, ${received.size} received so far`);
     const deadline = Date.now() + 30_000;
     while (received.size < count && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    log(`  subscribers: ${received.size} of ${count} updates received`);
     const latencies = ids
       .filter((id) => received.has(id) && sentAt.has(id))
       .map((id) => Math.max(0, received.get(id)! - sentAt.get(id)!))
@@ -130,7 +132,8 @@ export async function benchSubscribers(count = 5000): Promise<SubscribersResult>
       targets: { p99Ms: 100, bytesPerConnection: 30 * 1024 },
     };
   } finally {
-    await Promise.all(clients.map((c) => c.dispose()));
+    // dispose() waits for each close handshake; the API process is about to go, so do not wait for it.
+    for (const c of clients) void c.dispose();
     api.kill('SIGTERM');
     await new Promise((r) => api.once('exit', r));
     await driver.offload.stop();

@@ -2,6 +2,7 @@
 // against a pg-boss no-op job baseline on the same queue settings and worker options.
 import { PgBoss } from 'pg-boss';
 import { QUEUES } from '../../src/jobs/job.catalog';
+import { workOptions } from '../../src/jobs/worker';
 import { freshDatabase, log, startBenchOffload, unlimited } from '../lib';
 
 export interface WorkerResult {
@@ -74,13 +75,10 @@ async function noopBaseline(url: string, total: number, concurrency: number): Pr
     );
   let done = 0;
   const started = performance.now();
-  await boss.work(
-    name,
-    { localConcurrency: concurrency, groupConcurrency: 1, pollingIntervalSeconds: 0.5 },
-    async () => {
-      done++;
-    },
-  );
+  await boss.work(name, workOptions(concurrency, true), async (jobs) => {
+    done += jobs.length;
+    return jobs.map((job) => ({ id: job.id, status: 'completed' as const }));
+  });
   await until('no-op jobs done', async () => done >= total, 10 * 60_000);
   const perSecond = total / ((performance.now() - started) / 1000);
   await boss.stop({ graceful: false });

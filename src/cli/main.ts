@@ -12,7 +12,7 @@ import { AccountsService } from '../services/accounts.service';
 import { sweepDueCases } from '../services/sweep.service';
 import { createLogger } from '../server/logger';
 import { runDemo } from './demo';
-import { prepareDatabase, startOffload, type Role } from '../server/offload';
+import { prepareDatabase, startOffload, type Offload, type Role } from '../server/offload';
 
 const print = (line: string): void => void process.stdout.write(`${line}\n`);
 const progress = (line: string): void => void process.stderr.write(`${line}\n`);
@@ -20,15 +20,14 @@ const progress = (line: string): void => void process.stderr.write(`${line}\n`);
 async function run(role: Role): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config.LOG_LEVEL);
-  const offload = await startOffload(config, { role, logger });
-  if (role !== 'worker') await ensureDevAccount(offload.services.accounts);
-  logger.info({ url: offload.url, role, agent: config.agent, mail: config.MAIL_TRANSPORT }, 'offload started');
-  if (role !== 'worker') progress(`Offload ${role} listening on ${offload.url}/graphql`);
+  // Listen before starting: a signal during start-up is honoured once Offload is up, never lost to the default
+  // action (which would kill the process without closing anything).
+  let offload: Offload | null = null;
+  let signalled = false;
   let stopping = false;
-  const shutdown = (signal: string): void => {
-    if (stopping) return;
+  const stop = (): void => {
+    if (stopping || !offload) return;
     stopping = true;
-    logger.info({ signal }, 'shutting down');
     offload.stop().then(
       () => process.exit(0),
       (error: unknown) => {
@@ -37,8 +36,18 @@ async function run(role: Role): Promise<void> {
       },
     );
   };
+  const shutdown = (signal: string): void => {
+    signalled = true;
+    logger.info({ signal }, 'shutting down');
+    stop();
+  };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
+  offload = await startOffload(config, { role, logger });
+  if (role !== 'worker') await ensureDevAccount(offload.services.accounts);
+  logger.info({ url: offload.url, role, agent: config.agent, mail: config.MAIL_TRANSPORT }, 'offload started');
+  if (role !== 'worker') progress(`Offload ${role} listening on ${offload.url}/graphql`);
+  if (signalled) stop();
 }
 
 /** First start: a SANDBOX account named dev, its key printed once, so the README's next command just works. */

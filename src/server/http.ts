@@ -75,6 +75,9 @@ export async function startHttp(options: HttpOptions): Promise<HttpServer> {
   const apollo = new ApolloServer<GraphQLContext>({
     schema,
     ...apolloSecurityOptions<GraphQLContext>(config, formatError(logger)),
+    // The CLI owns SIGTERM/SIGINT and stops everything in order; Apollo's own handler would race it and leave the
+    // process waiting on a stop that never finishes.
+    stopOnTerminationSignals: false,
     plugins: [
       ...apolloSecurityPlugins<GraphQLContext>(),
       ApolloServerPluginDrainHttpServer({ httpServer: server }),
