@@ -51,6 +51,8 @@ export async function benchSubscribers(count = 5000): Promise<SubscribersResult>
       LOG_LEVEL: 'warn',
       NODE_ENV: 'production',
       RATE_LIMIT_PER_MINUTE: '0',
+      // Every subscriber here is the same account; the per-account cap would refuse all but the first thousand.
+      WS_MAX_SUBSCRIPTIONS_PER_ACCOUNT: '100000',
     },
     stdio: ['ignore', 'ignore', 'inherit'],
   });

@@ -59,6 +59,7 @@ const schema = z
     IDEMPOTENCY_TTL_HOURS: z.coerce.number().int().min(24).default(48),
     // Requests per minute per API key (GraphQL over HTTP and graphql-ws operations); 0 turns the limit off.
     RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).default(600),
+    AUTH_CACHE_SECONDS: z.coerce.number().int().min(0).max(300).default(5),
     WS_CONNECTION_INIT_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
     WS_MAX_SUBSCRIPTIONS_PER_CONNECTION: z.coerce.number().int().min(1).max(1_000).default(20),
     WS_MAX_SUBSCRIPTIONS_PER_ACCOUNT: z.coerce.number().int().min(1).default(1_000),

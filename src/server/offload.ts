@@ -82,7 +82,7 @@ export async function startOffload(config: Config, options: OffloadOptions): Pro
   );
   const transport = options.transport ?? createMailTransport(config, logger);
   const services: Services = {
-    accounts: new AccountsService(db),
+    accounts: new AccountsService(db, config.AUTH_CACHE_SECONDS),
     cases: new CasesService(transitions),
     attachments: new AttachmentsService(db, links, providerAttachmentLinks(transport)),
     inbound: new InboundService(ctx),

@@ -27,7 +27,17 @@ export const hashApiKey = (key: string): string => createHash('sha256').update(k
 const newApiKey = (): string => `${KEY_PREFIX}${randomBytes(32).toString('base64url')}`;
 
 export class AccountsService {
-  constructor(private readonly db: DataSource) {}
+  /** Valid keys seen lately, by hash: the key lookup is a round trip on every request otherwise. */
+  private readonly recent = new Map<string, { account: AuthenticatedAccount; until: number }>();
+
+  /**
+   * @param cacheSeconds how long a valid key is trusted without asking the database (AUTH_CACHE_SECONDS). A revocation
+   * takes effect at once in the process that revokes, and within this many seconds in every other process.
+   */
+  constructor(
+    private readonly db: DataSource,
+    private readonly cacheSeconds = 0,
+  ) {}
 
   async createAccount(name: string, plan: Plan): Promise<CreatedAccount> {
     if (!PLANS.includes(plan)) throw new AppError('BAD_USER_INPUT', `plan: must be one of ${PLANS.join(', ')}`);
@@ -66,6 +76,8 @@ export class AccountsService {
       .where(where)
       .andWhere('revoked_at IS NULL')
       .execute();
+    // After the update, so a lookup racing it cannot put the key back.
+    this.recent.clear();
     return (result.affected ?? 0) > 0;
   }
 
@@ -84,12 +96,24 @@ export class AccountsService {
    * reference does for inactive keys (401 vs 403).
    */
   async authenticate(apiKey: string): Promise<AuthenticatedAccount> {
+    const hash = hashApiKey(apiKey);
+    const cached = this.recent.get(hash);
+    if (cached && cached.until > Date.now()) return cached.account;
+    const account = await this.lookUp(hash);
+    if (this.cacheSeconds > 0) {
+      if (this.recent.size >= 10_000) this.recent.clear();
+      this.recent.set(hash, { account, until: Date.now() + this.cacheSeconds * 1000 });
+    }
+    return account;
+  }
+
+  private async lookUp(hash: string): Promise<AuthenticatedAccount> {
     const rows: Array<{ key_id: string; revoked_at: Date | null; id: string; name: string; plan: Plan }> =
       await this.db.query(
         `SELECT k.id AS key_id, k.revoked_at, a.id, a.name, a.plan
            FROM api_keys k JOIN accounts a ON a.id = k.account_id
           WHERE k.key_hash = $1`,
-        [hashApiKey(apiKey)],
+        [hash],
       );
     const row = rows[0];
     if (!row) throw new AppError('UNAUTHENTICATED', 'Unknown API key');

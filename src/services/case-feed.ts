@@ -42,7 +42,9 @@ export interface CaseFeedOptions {
 }
 
 export class CaseFeed implements ChangeSignal {
-  private readonly subscribers = new Set<Subscriber>();
+  /** Subscribers by what they follow: `case:<id>` for one case, `account:<id>` for all of an account's cases. */
+  private readonly subscribers = new Map<string, Set<Subscriber>>();
+  private subscriberTotal = 0;
   private watermark: { tx: string; seq: string } | null = null;
   private listener: Client | null = null;
   private pollTimer: NodeJS.Timeout | null = null;
@@ -88,7 +90,17 @@ export class CaseFeed implements ChangeSignal {
     }, this.options.notifyEveryMs ?? 20);
   }
 
-  subscribe(accountId: string, accept: (item: FeedItem) => boolean, maxQueued = 1000): AsyncIterableIterator<FeedItem> {
+  /**
+   * Follows an account's changes that `accept` lets through; with `caseId`, only that case's (indexed, so thousands
+   * of one-case subscribers cost nothing for the changes of other cases).
+   */
+  subscribe(
+    accountId: string,
+    accept: (item: FeedItem) => boolean,
+    options: { caseId?: string; maxQueued?: number } = {},
+  ): AsyncIterableIterator<FeedItem> {
+    const maxQueued = options.maxQueued ?? 1000;
+    const key = options.caseId ? `case:${options.caseId}` : `account:${accountId}`;
     const queue: FeedItem[] = [];
     let waiting: ((result: IteratorResult<FeedItem>) => void) | null = null;
     let done = false;
@@ -105,12 +117,12 @@ export class CaseFeed implements ChangeSignal {
       },
     };
     const finish = (): void => {
+      if (!done) this.removeSubscriber(key, subscriber);
       done = true;
-      this.subscribers.delete(subscriber);
       waiting?.({ value: undefined, done: true });
       waiting = null;
     };
-    this.subscribers.add(subscriber);
+    this.addSubscriber(key, subscriber);
     return {
       next: () => {
         const item = queue.shift();
@@ -133,7 +145,27 @@ export class CaseFeed implements ChangeSignal {
   }
 
   get subscriberCount(): number {
-    return this.subscribers.size;
+    return this.subscriberTotal;
+  }
+
+  private addSubscriber(key: string, subscriber: Subscriber): void {
+    const set = this.subscribers.get(key) ?? new Set<Subscriber>();
+    set.add(subscriber);
+    this.subscribers.set(key, set);
+    this.subscriberTotal++;
+  }
+
+  private removeSubscriber(key: string, subscriber: Subscriber): void {
+    const set = this.subscribers.get(key);
+    if (!set?.delete(subscriber)) return;
+    this.subscriberTotal--;
+    if (!set.size) this.subscribers.delete(key);
+  }
+
+  private interested(row: FeedRow): Subscriber[] {
+    const forCase = this.subscribers.get(`case:${row.case_id}`);
+    const forAccount = this.subscribers.get(`account:${row.account_id}`);
+    return [...(forCase ?? []), ...(forAccount ?? [])].filter((s) => s.accountId === row.account_id);
   }
 
   private wake(): void {
@@ -159,7 +191,7 @@ export class CaseFeed implements ChangeSignal {
       if (!batch.length) return;
       const last = batch.at(-1)!;
       this.watermark = { tx: last.tx, seq: last.global_seq };
-      if (this.subscribers.size) await this.dispatch(batch);
+      if (this.subscriberTotal) await this.dispatch(batch);
       if (batch.length < (this.options.batchSize ?? 500)) return;
     }
   }
@@ -182,14 +214,19 @@ export class CaseFeed implements ChangeSignal {
   }
 
   private async dispatch(batch: FeedRow[]): Promise<void> {
-    const caseIds = [...new Set(batch.map((r) => r.case_id))];
+    const wanted = orderWithinCases(batch)
+      .map((row) => ({ row, to: this.interested(row) }))
+      .filter((w) => w.to.length);
+    if (!wanted.length) return;
+    // One read of the cases concerned, shared by every subscriber of the batch.
+    const caseIds = [...new Set(wanted.map((w) => w.row.case_id))];
     const cases = await this.db.getRepository(CaseEntity).findBy(caseIds.map((id) => ({ id })));
     const byId = new Map(cases.map((c) => [c.id, c]));
-    for (const row of orderWithinCases(batch)) {
+    for (const { row, to } of wanted) {
       const current = byId.get(row.case_id);
       if (!current) continue;
       const item: FeedItem = { event: toEntity(row), case: current };
-      for (const s of this.subscribers) if (s.accountId === row.account_id && s.accept(item)) s.push(item);
+      for (const s of to) if (s.accept(item)) s.push(item);
     }
   }
 

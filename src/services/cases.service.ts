@@ -2,12 +2,12 @@
 // another account's case answers exactly like a missing one.
 import { createHash, randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
-import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { PLAN_LIMITS, TERMINAL_STATUSES, type CaseStatus } from '../domain/case.model';
 import { AppError, caseNotFound } from '../domain/errors';
 import { AttachmentEntity, CaseEntity, CaseEventEntity, MessageEntity } from '../persistence/entities';
 import type { AuthenticatedAccount } from './accounts.service';
 import { appendTimeline, lockCase, saveCase, usageMonth } from './case-store';
+import { insertNewCase } from './case-insert';
 import { enqueueCaseJob } from './case-effects';
 import { applyTransition, DuplicateStep, type TransitionContext } from './case-transition';
 import {
@@ -75,7 +75,7 @@ export class CasesService {
     requestHash: string,
   ): Promise<CaseEntity> {
     const now = this.ctx.clock();
-    const row = manager.create(CaseEntity, {
+    const row = Object.assign(new CaseEntity(), {
       id: randomUUID(),
       accountId: account.id,
       clientReferenceId: input.clientReferenceId ?? null,
@@ -108,8 +108,7 @@ export class CasesService {
       createdAt: now,
       updatedAt: now,
     });
-    // insert, not save: save would SELECT first to decide between INSERT and UPDATE.
-    await manager.insert(CaseEntity, row as QueryDeepPartialEntity<CaseEntity>);
+    await insertNewCase(manager, row);
     if (idempotencyKey) {
       const claimed: unknown[] = await manager.query(
         `INSERT INTO idempotency_keys (account_id, key, request_hash, case_id, expires_at)
@@ -124,34 +123,27 @@ export class CasesService {
       );
       if (!claimed.length) throw new IdempotencyRace();
     }
-    await appendTimeline(manager, row, {
-      type: 'case.created',
-      fromStatus: null,
-      toStatus: 'CREATED',
-      occurredAt: now,
-    });
     await enqueueCaseJob(this.ctx, manager, { type: 'CASE_CREATED', caseId: row.id, key: `${row.id}:created` });
     return row;
   }
 
   /**
-   * Takes one unit of the month's cap before the case is written. The increment is its own short transaction with
-   * an asynchronous commit, so the usage row's lock (which is what makes concurrent creates exact) is held for a
+   * Takes one unit of the month's cap before the case is written. The increment is its own statement with an
+   * asynchronous commit, so the usage row's lock (which is what makes concurrent creates exact) is held for a
    * round trip rather than for a WAL flush; it cannot be lost, because the case's own synchronous commit later in
    * the WAL flushes it too. A create that then fails gives its unit back.
    */
   private async reserveCreate(account: AuthenticatedAccount, month: string): Promise<void> {
     const limit = PLAN_LIMITS[account.plan];
-    const rows = await this.ctx.db.transaction(async (manager) => {
-      await manager.query(`SET LOCAL synchronous_commit = off`);
-      return (await manager.query(
-        `INSERT INTO account_usage AS u (account_id, month, created_count) VALUES ($1, $2, 1)
-         ON CONFLICT (account_id, month) DO UPDATE SET created_count = u.created_count + 1
-          WHERE u.created_count < $3 AND u.billable_count < $3
-         RETURNING created_count`,
-        [account.id, month, limit],
-      )) as unknown[];
-    });
+    // One autocommit statement; set_config(..., true) makes the asynchronous commit local to it.
+    const rows: unknown[] = await this.ctx.db.query(
+      `WITH async_commit AS (SELECT set_config('synchronous_commit', 'off', true))
+       INSERT INTO account_usage AS u (account_id, month, created_count) SELECT $1, $2, 1 FROM async_commit
+       ON CONFLICT (account_id, month) DO UPDATE SET created_count = u.created_count + 1
+        WHERE u.created_count < $3 AND u.billable_count < $3
+       RETURNING created_count`,
+      [account.id, month, limit],
+    );
     if (!rows.length)
       throw new AppError('USAGE_LIMIT_REACHED', `The ${account.plan} plan allows ${limit} cases per month`, { limit });
   }

@@ -27,7 +27,7 @@ export class SubscriptionResolver {
     subscribe: ({ args, context }: Data) => {
       // Another account's case, or no such case, is simply silent: it answers exactly like a missing one.
       const id = isUuid(args.id ?? '') ? args.id : '';
-      return context.services.feed.subscribe(context.account.id, (item) => item.event.caseId === id);
+      return context.services.feed.subscribe(context.account.id, (item) => item.event.caseId === id, { caseId: id });
     },
   })
   caseUpdated(@Arg('id', () => ID) _id: string, @Root() item: FeedItem): CaseUpdate {
