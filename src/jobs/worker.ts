@@ -58,7 +58,7 @@ export async function startWorkers(
     workOptions(concurrency, true),
     eachJob(ctx.logger, QUEUES.caseEvents.name, async (job) => {
       const data = parseJob(QUEUES.caseEvents, job.data);
-      ctx.logger.debug({ caseId: data.caseId, jobId: job.id, type: data.type }, 'case job');
+      ctx.logger.info({ caseId: data.caseId, jobId: job.id, type: data.type }, 'case job');
       await handlers.cases.handle(data);
     }),
   );

@@ -14,9 +14,10 @@ import type { CaseJob } from '../jobs/job.catalog';
 import { TerminalSendError, type MailTransport, type SendResult } from '../mail/mail.types';
 import { CaseEntity, MessageEntity } from '../persistence/entities';
 import { buildAgentContext } from './agent-context';
+import { dropQueuedSend } from './case-effects';
 import { claimJobKey, lockCase, toState } from './case-store';
 import type { TransitionContext } from './case-transition';
-import { findOutbound, recordPending, toOutboundMail } from './outbox';
+import { markSentIfPending, recordPending, toOutboundMail } from './outbox';
 import type { ServiceContext } from './service-context';
 
 export type SendJob = Extract<CaseJob, { type: 'SEND_MESSAGE' }>;
@@ -31,7 +32,14 @@ export interface SendObserver {
 export type BeforeEvent = (manager: EntityManager, row: CaseEntity) => Promise<void | false>;
 
 /** Applies one event to the case in a transaction on `base` (the worker's apply). */
-export type ApplyEvent = (job: CaseJob, event: CaseEvent, before: BeforeEvent, base: EntityManager) => Promise<void>;
+export type ApplyEvent = (job: CaseJob, event: CaseEvent, before: BeforeEvent, base: EntityManager) => Promise<unknown>;
+
+/** A send run by the step that queued it: its queued job goes with the transaction that claims the key. */
+export interface InlineSend {
+  queuedJobId: string | null;
+  /** The case as the committed step left it, which spares reloading it for the early look. */
+  row?: CaseEntity;
+}
 
 // The first key of pg_advisory_lock(int, int): keeps our locks apart from anyone else's single-key locks.
 const SEND_LOCK_CLASS = 0x5e4d;
@@ -45,14 +53,15 @@ export class CaseSender {
     private readonly observer: SendObserver = {},
   ) {}
 
-  async send(job: SendJob): Promise<void> {
+  async send(job: SendJob, inline: InlineSend = { queuedJobId: null }): Promise<void> {
     const db = this.ctx.db.manager;
-    const row = await db.getRepository(CaseEntity).findOneBy({ id: job.caseId });
-    let message = await findOutbound(db, job.key);
+    const row = inline.row ?? (await db.getRepository(CaseEntity).findOneBy({ id: job.caseId }));
+    const thread = row ? await this.thread(job.caseId) : [];
+    // The thread holds this send's message if an earlier attempt recorded it.
+    let message = thread.find((m) => m.sendKey === job.key) ?? null;
     // Checked again under the lock before sending; this early look saves composing a mail nobody wants.
     const unwanted = row ? sendUnwantedReason(toState(row), job.purpose, job.seq, this.ctx.clock()) : 'case gone';
-    if (!row || unwanted !== null) return this.withCase(job, (manager) => this.drop(manager, job, message));
-    const thread = await this.thread(job.caseId);
+    if (!row || unwanted !== null) return this.withCase(job, (manager) => this.drop(manager, job, message, inline));
     if (!message) {
       const composed = await this.agent.compose({
         purpose: job.purpose,
@@ -63,7 +72,9 @@ export class CaseSender {
       message = await recordPending(db, row, thread, job.key, job.purpose, composed, MAIL_DOMAIN, this.ctx.clock());
     }
     const recorded = message;
-    await this.holdingSendLock(job.key, (manager) => this.deliver(manager, job, row, recorded, thread));
+    // The local transport sends inside one transaction under the case lock, which already keeps copies apart.
+    if (storesOnly(this.transport)) return this.deliverInOneTransaction(db, job, row, recorded, thread, inline);
+    await this.holdingSendLock(job.key, (manager) => this.deliver(manager, job, row, recorded, thread, inline));
   }
 
   private async deliver(
@@ -72,20 +83,38 @@ export class CaseSender {
     row: CaseEntity,
     message: MessageEntity,
     thread: MessageEntity[],
+    inline: InlineSend,
   ): Promise<void> {
-    if (storesOnly(this.transport)) return this.deliverInOneTransaction(base, job, row, message, thread);
-    if (!(await this.beginAttempt(base, job, message.id))) return;
+    if (!(await this.beginAttempt(base, job, message.id, inline))) return;
     let sent: SendResult;
     try {
       sent = await this.transport.send(toOutboundMail(row, message, thread));
     } catch (error) {
       if (!(error instanceof TerminalSendError)) throw error; // transient: pg-boss retries with backoff
       const failed = { type: 'SEND_FAILED' as const, reason: error.message };
-      await this.apply(job, failed, (m) => markMessage(m, message.id, 'failed', 'rejected'), base);
+      await this.apply(
+        job,
+        failed,
+        async (m) => {
+          await markMessage(m, message.id, 'failed', 'rejected');
+          await dropQueuedSend(this.ctx, m, inline.queuedJobId);
+        },
+        base,
+      );
       return;
     }
     this.observer.mailSent?.(this.transport.name);
-    await this.apply(job, { type: 'MESSAGE_SENT', purpose: job.purpose }, this.recordSent(message.id, sent), base);
+    const record = this.recordSent(message.id, sent);
+    const sentEvent = { type: 'MESSAGE_SENT' as const, purpose: job.purpose };
+    await this.apply(
+      job,
+      sentEvent,
+      async (m, locked) => {
+        await record(m, locked);
+        await dropQueuedSend(this.ctx, m, inline.queuedJobId);
+      },
+      base,
+    );
   }
 
   /**
@@ -98,23 +127,27 @@ export class CaseSender {
     row: CaseEntity,
     message: MessageEntity,
     thread: MessageEntity[],
+    inline: InlineSend,
   ): Promise<void> {
     const event = { type: 'MESSAGE_SENT' as const, purpose: job.purpose };
     await this.apply(
       job,
       event,
       async (manager, locked) => {
-        const current = await manager.getRepository(MessageEntity).findOneByOrFail({ id: message.id });
-        if (current.status !== 'pending') return false;
         const unwanted = sendUnwantedReason(toState(locked), job.purpose, job.seq, this.ctx.clock());
         if (unwanted !== null) {
-          await this.supersede(manager, job, current, unwanted);
+          const current = await manager.getRepository(MessageEntity).findOneByOrFail({ id: message.id });
+          if (current.status !== 'pending') return false;
+          await this.supersede(manager, job, current, unwanted, inline);
           return false;
         }
-        await manager.increment(MessageEntity, { id: message.id }, 'sendAttempts', 1);
+        // This "send" only computes its ids; the record below is the send, and it happens once: a copy that got
+        // here first left the message no longer pending.
         const sent = await this.transport.send(toOutboundMail(row, message, thread));
+        if (!(await markSentIfPending(manager, message.id, sent, this.ctx.clock()))) return false;
         this.observer.mailSent?.(this.transport.name);
-        await this.recordSent(message.id, sent)(manager, locked);
+        if (!locked.threadRef && sent.threadId) locked.threadRef = sent.threadId;
+        await dropQueuedSend(this.ctx, manager, inline.queuedJobId);
       },
       base,
     );
@@ -137,7 +170,12 @@ export class CaseSender {
   }
 
   /** Records the attempt under the case lock, or gives the send up if the case no longer wants it. */
-  private async beginAttempt(base: EntityManager, job: SendJob, messageId: string): Promise<boolean> {
+  private async beginAttempt(
+    base: EntityManager,
+    job: SendJob,
+    messageId: string,
+    inline: InlineSend,
+  ): Promise<boolean> {
     const begun = await base.transaction(async (manager) => {
       const message = await manager.getRepository(MessageEntity).findOneByOrFail({ id: messageId });
       // A copy of this job finished while we waited for the send lock: its outcome is recorded, nothing to do.
@@ -145,7 +183,7 @@ export class CaseSender {
       const row = await lockCase(manager, job.caseId);
       const unwanted = row ? sendUnwantedReason(toState(row), job.purpose, job.seq, this.ctx.clock()) : 'case gone';
       if (unwanted !== null) {
-        await this.supersede(manager, job, message, unwanted);
+        await this.supersede(manager, job, message, unwanted, inline);
         return false;
       }
       await manager.increment(MessageEntity, { id: message.id }, 'sendAttempts', 1);
@@ -157,17 +195,28 @@ export class CaseSender {
     return begun;
   }
 
-  private async drop(manager: EntityManager, job: SendJob, message: MessageEntity | null): Promise<void> {
+  private async drop(
+    manager: EntityManager,
+    job: SendJob,
+    message: MessageEntity | null,
+    inline: InlineSend,
+  ): Promise<void> {
     const row = await lockCase(manager, job.caseId);
     const unwanted = row ? sendUnwantedReason(toState(row), job.purpose, job.seq, this.ctx.clock()) : 'case gone';
     // Nothing makes a stale send wanted again; if it ever did, the retry sends it.
     if (unwanted === null) throw new Error(`send ${job.key} became wanted again; retrying`);
     const current = message && (await manager.getRepository(MessageEntity).findOneBy({ id: message.id }));
-    await this.supersede(manager, job, current ?? null, unwanted);
+    await this.supersede(manager, job, current ?? null, unwanted, inline);
   }
 
   /** Gives up a send: its recorded message (if any) is marked with why, and the job's key is claimed. */
-  private async supersede(manager: EntityManager, job: SendJob, message: MessageEntity | null, why: string) {
+  private async supersede(
+    manager: EntityManager,
+    job: SendJob,
+    message: MessageEntity | null,
+    why: string,
+    inline: InlineSend,
+  ) {
     if (message?.status === 'pending') {
       // An attempt that began but never recorded its outcome may have gone out: say so rather than guess.
       const inDoubt = message.sendAttempts > 0;
@@ -177,7 +226,7 @@ export class CaseSender {
     }
     this.observer.refused?.(job.caseId, `SEND_MESSAGE(${job.purpose}) ${job.seq}: ${why}`);
     this.ctx.logger.info({ caseId: job.caseId, sendKey: job.key, why }, 'send no longer wanted');
-    await claimJobKey(manager, job.key, job.caseId);
+    if (await claimJobKey(manager, job.key, job.caseId)) await dropQueuedSend(this.ctx, manager, inline.queuedJobId);
   }
 
   private reportDoubt(job: SendJob, what: string): void {

@@ -7,7 +7,7 @@ import { isBillable, isTerminal } from '../domain/case.model';
 import { decide, type Transition } from '../domain/case.machine';
 import type { CaseEntity } from '../persistence/entities';
 import { applyState, appendTimeline, claimJobKey, saveCase, toState, usageMonth } from './case-store';
-import { enqueueEffects, type WebhookOutbox } from './case-effects';
+import { enqueueEffects, type QueuedSend, type WebhookOutbox } from './case-effects';
 import type { ServiceContext } from './service-context';
 
 export type TransitionContext = Pick<ServiceContext, 'boss' | 'config'> & { webhooks?: WebhookOutbox };
@@ -15,6 +15,9 @@ export type TransitionContext = Pick<ServiceContext, 'boss' | 'config'> & { webh
 export class DuplicateStep extends Error {
   override readonly name = 'DuplicateStep';
 }
+
+/** A transition, and the sends it queued (which the worker may run right after the commit). */
+export type AppliedTransition = Transition & { sends: QueuedSend[] };
 
 /**
  * Applies `event` to a case whose row the caller has locked in `manager`'s transaction. `key` claims the step:
@@ -28,10 +31,10 @@ export async function applyTransition(
   key: string,
   now: Date,
   extra: (row: CaseEntity) => void = () => {},
-): Promise<Transition> {
+): Promise<AppliedTransition> {
   if (!(await claimJobKey(manager, key, row.id))) throw new DuplicateStep(key);
   const transition = decide(toState(row), event, { now, timeScale: ctx.config.OFFLOAD_TIME_SCALE, newId: randomUUID });
-  if (!transition.ok) return transition;
+  if (!transition.ok) return { ...transition, sends: [] };
 
   const fromStatus = row.status;
   const wasTerminal = isTerminal(fromStatus);
@@ -52,8 +55,8 @@ export async function applyTransition(
       occurredAt: now,
     });
   }
-  await enqueueEffects(ctx, manager, row, transition.effects, key, now);
-  return transition;
+  const sends = await enqueueEffects(ctx, manager, row, transition.effects, key, now);
+  return { ...transition, sends };
 }
 
 async function countBillable(manager: EntityManager, accountId: string, at: Date): Promise<void> {

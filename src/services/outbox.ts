@@ -5,13 +5,9 @@ import type { EntityManager } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import type { SendPurpose } from '../domain/evaluation';
 import type { ComposedMessage } from '../agent/agent.types';
-import type { OutboundMail } from '../mail/mail.types';
+import type { OutboundMail, SendResult } from '../mail/mail.types';
 import { caseAddress } from '../mail/case-address';
 import { MessageEntity, type CaseEntity } from '../persistence/entities';
-
-export async function findOutbound(manager: EntityManager, sendKey: string): Promise<MessageEntity | null> {
-  return manager.getRepository(MessageEntity).findOneBy({ sendKey });
-}
 
 /** Records the composed message as pending; if another attempt already recorded it, that record wins. */
 export async function recordPending(
@@ -61,8 +57,33 @@ export async function recordPending(
     receivedAt: null,
     createdAt: now,
   };
-  await manager.createQueryBuilder().insert().into(MessageEntity).values(message).orIgnore().execute();
+  const inserted = await manager
+    .createQueryBuilder()
+    .insert()
+    .into(MessageEntity)
+    .values(message)
+    .orIgnore()
+    .returning('id')
+    .execute();
+  // What we inserted is what the row holds; only a lost race needs to read the winner's record.
+  if ((inserted.raw as unknown[]).length > 0) return Object.assign(new MessageEntity(), message);
   return manager.getRepository(MessageEntity).findOneByOrFail({ sendKey });
+}
+
+/** Records a send's outcome if no copy of it has yet; false when the message was no longer pending. */
+export async function markSentIfPending(
+  manager: EntityManager,
+  messageId: string,
+  sent: SendResult,
+  now: Date,
+): Promise<boolean> {
+  const rows: unknown[] = await manager.query(
+    `UPDATE messages SET status = 'sent', send_attempts = send_attempts + 1, sent_at = $2,
+            provider_message_id = $3, provider_thread_id = $4
+      WHERE id = $1 AND status = 'pending' RETURNING id`,
+    [messageId, now, sent.providerMessageId, sent.threadId ?? null],
+  );
+  return rows.length > 0;
 }
 
 export function toOutboundMail(row: CaseEntity, message: MessageEntity, thread: MessageEntity[]): OutboundMail {
