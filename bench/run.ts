@@ -1,7 +1,7 @@
 // `npm run bench [-- --only create,worker,sweep,subscribers,webhooks] [--quick]`: runs the benchmarks, prints a
 // table and writes bench/results/latest.json. Each figure is a ratio against a baseline run in the same process
 // and minute, so the numbers say something about Offload rather than about the machine.
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { machine, log } from './lib';
 import { benchCreateCase } from './scenarios/create-case';
@@ -54,7 +54,7 @@ const SCENARIOS: Scenario[] = [
     'subscribers',
     (quick) => benchSubscribers(quick ? 1000 : 5000),
     (r) =>
-      `${r.delivered}/${r.subscribers} graphql-ws subscribers got their update: p50 ${r.p50Ms.toFixed(1)} ms, p99 ${r.p99Ms.toFixed(1)} ms (target < ${r.targets.p99Ms}); ${(r.bytesPerConnection / 1024).toFixed(1)} KB per connection (target < ${r.targets.bytesPerConnection / 1024})`,
+      `${r.delivered}/${r.subscribers} graphql-ws subscribers got their update (${r.updateWriters} writers, ${r.updatesPerSecond.toFixed(0)} updates/s): p50 ${r.p50Ms.toFixed(1)} ms, p99 ${r.p99Ms.toFixed(1)} ms (target < ${r.targets.p99Ms}); ${(r.bytesPerConnection / 1024).toFixed(1)} KB per connection (target < ${r.targets.bytesPerConnection / 1024})`,
   ),
   scenario(
     'webhooks',
@@ -80,11 +80,25 @@ async function main(): Promise<void> {
     lines.push(line);
     log(`[bench] ${line}`);
   }
-  const report = { ranAt: new Date().toISOString(), quick, machine: machine(), results };
   const dir = path.resolve(__dirname, '../../bench/results');
+  const file = path.join(dir, 'latest.json');
+  // With --only, the other scenarios' last figures stay in the file, each with its own time.
+  const previous = only ? await readPrevious(file) : {};
+  const stamped = Object.fromEntries(
+    Object.entries(results).map(([k, v]) => [k, { ranAt: new Date().toISOString(), ...(v as object) }]),
+  );
+  const report = { ranAt: new Date().toISOString(), quick, machine: machine(), results: { ...previous, ...stamped } };
   await mkdir(dir, { recursive: true });
-  await writeFile(path.join(dir, 'latest.json'), `${JSON.stringify(report, null, 2)}\n`);
+  await writeFile(file, `${JSON.stringify(report, null, 2)}\n`);
   process.stdout.write(`\n${lines.map((l) => `- ${l}`).join('\n')}\n\nwritten: bench/results/latest.json\n`);
+}
+
+async function readPrevious(file: string): Promise<Record<string, unknown>> {
+  try {
+    return (JSON.parse(await readFile(file, 'utf8')) as { results?: Record<string, unknown> }).results ?? {};
+  } catch {
+    return {};
+  }
 }
 
 main().catch((error: unknown) => {

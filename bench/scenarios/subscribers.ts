@@ -10,6 +10,9 @@ import { freshDatabase, log, percentile, startBenchOffload, unlimited } from '..
 
 export interface SubscribersResult {
   subscribers: number;
+  /** Concurrent writers producing the updates, and the rate they reached. */
+  updateWriters: number;
+  updatesPerSecond: number;
   p50Ms: number;
   p99Ms: number;
   delivered: number;
@@ -34,9 +37,11 @@ async function rssBytes(pid: number): Promise<number> {
   return Number(kb) * 1024;
 }
 
+const WARMUP = 200;
+
 const SUBSCRIPTION = `subscription($id: ID!) { caseUpdated(id: $id) { eventId type case { id status } } }`;
 
-export async function benchSubscribers(count = 5000): Promise<SubscribersResult> {
+export async function benchSubscribers(count = 5000, updateConcurrency = 4): Promise<SubscribersResult> {
   const database = await freshDatabase('subs');
   const driver = await startBenchOffload(database.url, 'api');
   await unlimited(driver.offload, driver.accountId);
@@ -58,11 +63,12 @@ export async function benchSubscribers(count = 5000): Promise<SubscribersResult>
   });
   const clients: Client[] = [];
   try {
-    log(`  subscribers: creating ${count} cases...`);
-    const ids: string[] = [];
-    for (let i = 0; i < count; i += 100) {
+    const total = count + WARMUP;
+    log(`  subscribers: creating ${total} cases...`);
+    const all: string[] = [];
+    for (let i = 0; i < total; i += 100) {
       const batch = await Promise.all(
-        Array.from({ length: Math.min(100, count - i) }, (_, j) =>
+        Array.from({ length: Math.min(100, total - i) }, (_, j) =>
           driver.offload.services.cases.createCase(account, {
             channel: 'EMAIL',
             goal: { objective: 'Confirm the delivery window' },
@@ -71,44 +77,56 @@ export async function benchSubscribers(count = 5000): Promise<SubscribersResult>
           }),
         ),
       );
-      ids.push(...batch.map((c) => c.id));
+      all.push(...batch.map((c) => c.id));
     }
+    const warmup = all.slice(0, WARMUP);
+    const ids = all.slice(WARMUP);
     await waitForHttp(port);
-    const baseline = await rssBytes(api.pid!);
-    log(`  subscribers: opening ${count} graphql-ws connections...`);
     const received = new Map<string, number>();
     let subscribed = 0;
-    for (let i = 0; i < count; i += 250) {
-      await Promise.all(
-        ids.slice(i, i + 250).map(
-          (id) =>
-            new Promise<void>((resolve, reject) => {
-              const client = createClient({
-                url: `ws://127.0.0.1:${port}/graphql`,
-                webSocketImpl: WebSocket,
-                connectionParams: { 'x-api-key': driver.apiKey },
-                retryAttempts: 0,
-                lazy: false,
-                on: { connected: () => resolve(), error: (e) => reject(e as Error) },
-              });
-              clients.push(client);
-              client.subscribe(
-                { query: SUBSCRIPTION, variables: { id } },
-                { next: () => received.set(id, performance.now()), error: () => undefined, complete: () => undefined },
-              );
-              subscribed++;
-            }),
-        ),
-      );
-    }
-    // Let the server settle its subscriptions and collect garbage before reading its memory.
-    await new Promise((r) => setTimeout(r, 3000));
+    const connect = async (list: string[]) => {
+      for (let i = 0; i < list.length; i += 250) {
+        await Promise.all(
+          list.slice(i, i + 250).map(
+            (id) =>
+              new Promise<void>((resolve, reject) => {
+                const client = createClient({
+                  url: `ws://127.0.0.1:${port}/graphql`,
+                  webSocketImpl: WebSocket,
+                  connectionParams: { 'x-api-key': driver.apiKey },
+                  retryAttempts: 0,
+                  lazy: false,
+                  on: { connected: () => resolve(), error: (e) => reject(e as Error) },
+                });
+                clients.push(client);
+                client.subscribe(
+                  { query: SUBSCRIPTION, variables: { id } },
+                  {
+                    next: () => received.set(id, performance.now()),
+                    error: () => undefined,
+                    complete: () => undefined,
+                  },
+                );
+                subscribed++;
+              }),
+          ),
+        );
+      }
+      // Let the server settle its subscriptions and collect garbage before reading its memory.
+      await new Promise((r) => setTimeout(r, 3000));
+    };
+    // The first connections also pay for warming the server up (schema caches, JIT, pools); they are not counted.
+    await connect(warmup);
+    const baseline = await rssBytes(api.pid!);
+    log(`  subscribers: opening ${count} graphql-ws connections...`);
+    await connect(ids);
     const loaded = await rssBytes(api.pid!);
     log(`  subscribers: ${subscribed} subscribed; one update each...`);
     const sentAt = new Map<string, number>();
     let next = 0;
+    const updatesStarted = performance.now();
     await Promise.all(
-      Array.from({ length: 16 }, async () => {
+      Array.from({ length: updateConcurrency }, async () => {
         for (;;) {
           const id = ids[next++];
           if (!id) return;
@@ -117,7 +135,8 @@ export async function benchSubscribers(count = 5000): Promise<SubscribersResult>
         }
       }),
     );
-    log(`  subscribers: cancels done, ${received.size} received so far`);
+    const updatesPerSecond = count / ((performance.now() - updatesStarted) / 1000);
+    log(`  subscribers: ${count} updates written at ${updatesPerSecond.toFixed(0)}/s`);
     const deadline = Date.now() + 30_000;
     while (received.size < count && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     log(`  subscribers: ${received.size} of ${count} updates received`);
@@ -128,6 +147,8 @@ export async function benchSubscribers(count = 5000): Promise<SubscribersResult>
     return {
       subscribers: count,
       delivered: received.size,
+      updateWriters: updateConcurrency,
+      updatesPerSecond,
       p50Ms: percentile(latencies, 50),
       p99Ms: percentile(latencies, 99),
       bytesPerConnection: (loaded - baseline) / count,

@@ -44,11 +44,17 @@ async function timeSweep(cases: number, due: number): Promise<number> {
     await seed(database.url, accountId, cases, due);
     const boss = new PgBoss({ connectionString: database.url, max: 4, schedule: false, supervise: false });
     await boss.start();
-    const started = performance.now();
-    const queued = await sweepDueCases({ db: offload.db, boss, clock: () => new Date() });
-    const ms = performance.now() - started;
+    // The sweep leaves cases as they are (it only queues jobs), so it can run again on the same data: the median of
+    // three runs keeps one slow run (checkpoint, autovacuum) from deciding the ratio.
+    const runs: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const started = performance.now();
+      const queued = await sweepDueCases({ db: offload.db, boss, clock: () => new Date() });
+      runs.push(performance.now() - started);
+      if (queued !== due) throw new Error(`sweep queued ${queued}, expected ${due}`);
+    }
+    const ms = runs.sort((a, b) => a - b)[1]!;
     await boss.stop({ graceful: false });
-    if (queued !== due) throw new Error(`sweep queued ${queued}, expected ${due}`);
     return ms;
   } finally {
     await offload.stop();

@@ -60,6 +60,9 @@ export async function startHttp(options: HttpOptions): Promise<HttpServer> {
         maxSubscriptionsPerAccount: config.WS_MAX_SUBSCRIPTIONS_PER_ACCOUNT,
       }),
       onConnect: async (ctx) => {
+        // The upgrade request (headers, parser state) is not needed once the socket is open; thousands of idle
+        // subscribers should not each keep one alive.
+        delete (ctx.extra as { request?: unknown }).request;
         try {
           ctx.extra.account = await authenticate(services, ctx.connectionParams ?? {});
           return true;

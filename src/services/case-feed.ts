@@ -6,6 +6,7 @@ import type { DataSource } from 'typeorm';
 import { CaseEntity, CaseEventEntity } from '../persistence/entities';
 import type { Logger } from '../server/logger';
 import type { ChangeSignal } from './service-context';
+import { PushQueue } from './feed-queue';
 
 export const FEED_CHANNEL = 'offload_case_events';
 
@@ -99,49 +100,11 @@ export class CaseFeed implements ChangeSignal {
     accept: (item: FeedItem) => boolean,
     options: { caseId?: string; maxQueued?: number } = {},
   ): AsyncIterableIterator<FeedItem> {
-    const maxQueued = options.maxQueued ?? 1000;
     const key = options.caseId ? `case:${options.caseId}` : `account:${accountId}`;
-    const queue: FeedItem[] = [];
-    let waiting: ((result: IteratorResult<FeedItem>) => void) | null = null;
-    let done = false;
-    const subscriber: Subscriber = {
-      accountId,
-      accept,
-      push: (item) => {
-        if (waiting) {
-          const resolve = waiting;
-          waiting = null;
-          resolve({ value: item, done: false });
-        } else if (queue.length < maxQueued) queue.push(item);
-        else finish(); // A consumer this far behind has gone away in all but name.
-      },
-    };
-    const finish = (): void => {
-      if (!done) this.removeSubscriber(key, subscriber);
-      done = true;
-      waiting?.({ value: undefined, done: true });
-      waiting = null;
-    };
+    const queue = new PushQueue<FeedItem>(options.maxQueued ?? 1000, () => this.removeSubscriber(key, subscriber));
+    const subscriber: Subscriber = { accountId, accept, push: (item) => queue.push(item) };
     this.addSubscriber(key, subscriber);
-    return {
-      next: () => {
-        const item = queue.shift();
-        if (item) return Promise.resolve({ value: item, done: false });
-        if (done) return Promise.resolve({ value: undefined, done: true });
-        return new Promise((resolve) => (waiting = resolve));
-      },
-      return: () => {
-        finish();
-        return Promise.resolve({ value: undefined, done: true });
-      },
-      throw: (error: unknown) => {
-        finish();
-        return Promise.reject(error);
-      },
-      [Symbol.asyncIterator]() {
-        return this;
-      },
-    };
+    return queue;
   }
 
   get subscriberCount(): number {

@@ -8,6 +8,7 @@ import { AttachmentEntity, CaseEntity, CaseEventEntity, MessageEntity } from '..
 import type { AuthenticatedAccount } from './accounts.service';
 import { appendTimeline, lockCase, saveCase, usageMonth } from './case-store';
 import { insertNewCase } from './case-insert';
+import { stableJson, stripNullish, withHumanContext } from './case-values';
 import { enqueueCaseJob } from './case-effects';
 import { applyTransition, DuplicateStep, type TransitionContext } from './case-transition';
 import {
@@ -263,51 +264,6 @@ export class CasesService {
   async attachments(caseId: string): Promise<AttachmentEntity[]> {
     return this.ctx.db.getRepository(AttachmentEntity).find({ where: { caseId }, order: { receivedAt: 'ASC' } });
   }
-}
-
-/**
- * Stores the human's answer where the agent reads it: goal.knowledge.additionalHumanContext holds the latest answer
- * (as the reference does), and additionalHumanContextHistory keeps every question and answer, since a later
- * question may build on an earlier answer.
- */
-export function withHumanContext(
-  goal: CaseEntity['goal'],
-  question: string | null,
-  answer: string,
-  at: Date,
-): CaseEntity['goal'] {
-  const knowledge = goal.knowledge;
-  const base: Record<string, unknown> =
-    knowledge && typeof knowledge === 'object' && !Array.isArray(knowledge)
-      ? { ...(knowledge as Record<string, unknown>) }
-      : knowledge != null
-        ? { context: knowledge }
-        : {};
-  const history = Array.isArray(base.additionalHumanContextHistory) ? base.additionalHumanContextHistory : [];
-  return {
-    ...goal,
-    knowledge: {
-      ...base,
-      additionalHumanContext: answer,
-      additionalHumanContextHistory: [...history, { question, text: answer, at: at.toISOString() }],
-    },
-  };
-}
-
-function stripNullish<T extends Record<string, unknown>>(value: T): T {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v != null)) as T;
-}
-
-/** JSON with sorted keys, so the same input hashes the same whatever the key order. */
-function stableJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(stableJson).join(',')}]`;
-  if (value && typeof value === 'object')
-    return `{${Object.keys(value)
-      .sort()
-      .filter((k) => (value as Record<string, unknown>)[k] !== undefined)
-      .map((k) => `${JSON.stringify(k)}:${stableJson((value as Record<string, unknown>)[k])}`)
-      .join(',')}}`;
-  return JSON.stringify(value ?? null);
 }
 
 export type { CaseFilter, CasePage, CaseStatus };

@@ -83,11 +83,28 @@ export function wsGuard(options: WsGuardOptions): Hooks {
 
   const parseDocument = (query: string): DocumentNode | GraphQLError => {
     try {
-      return parse(query, { maxTokens: QUERY_LIMITS.maxTokens });
+      return parse(query, { maxTokens: QUERY_LIMITS.maxTokens, noLocation: true });
     } catch (error) {
       if (error instanceof GraphQLError) return withCode(error, 'GRAPHQL_PARSE_FAILED');
       throw error;
     }
+  };
+
+  /**
+   * Parsed and validated documents by query text. Thousands of clients subscribe with the same few queries; sharing
+   * one document (parsed without locations) keeps each subscription from holding its own syntax tree.
+   */
+  const validDocuments = new Map<string, DocumentNode>();
+  const validDocument = (query: string): DocumentNode | GraphQLError[] => {
+    const known = validDocuments.get(query);
+    if (known) return known;
+    const document = parseDocument(query);
+    if (document instanceof GraphQLError) return [document];
+    const invalid = validate(schema, document, rules);
+    if (invalid.length) return invalid.map((e) => withCode(e, 'GRAPHQL_VALIDATION_FAILED'));
+    if (validDocuments.size >= 1000) validDocuments.delete(validDocuments.keys().next().value!);
+    validDocuments.set(query, document);
+    return document;
   };
 
   const formatAll = (errors: readonly GraphQLError[]) => errors.map((e) => format(e.toJSON(), e));
@@ -98,10 +115,8 @@ export function wsGuard(options: WsGuardOptions): Hooks {
       if (!account) return [refusal('Not authenticated', 'UNAUTHENTICATED')];
       const refused = limitError(ctx, account);
       if (refused) return [refused];
-      const document = parseDocument(payload.query);
-      if (document instanceof GraphQLError) return [document];
-      const invalid = validate(schema, document, rules);
-      if (invalid.length) return invalid.map((e) => withCode(e, 'GRAPHQL_VALIDATION_FAILED'));
+      const document = validDocument(payload.query);
+      if (Array.isArray(document)) return document;
       const tooCostly = checkCost(schema, document, payload.variables, payload.operationName);
       if (tooCostly) return [tooCostly];
       return {
