@@ -21,6 +21,7 @@ import type { Services } from '../services/services';
 import { startHttp, type HttpServer } from './http';
 import { createMailTransport, mountMailRoutes, providerAttachmentLinks } from './mail-wiring';
 import { createWebhookWiring } from './webhook-wiring';
+import { closeWebhookAgents } from '../webhooks/safe-http';
 import { restRoutes } from '../rest/rest.routes';
 import { createLogger, type Logger } from './logger';
 import { createMetrics, type OffloadMetrics } from './metrics';
@@ -139,6 +140,7 @@ export async function startOffload(config: Config, options: OffloadOptions): Pro
       await opsServer?.stop();
       // Graceful: stop fetching, let jobs in flight finish (or go back to the queue at the timeout).
       await boss.stop({ graceful: true, timeout: 20_000 });
+      await closeWebhookAgents();
       await transport.stop?.();
       await feed.stop();
       await db.destroy();

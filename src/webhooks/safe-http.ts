@@ -5,6 +5,7 @@ import dns from 'node:dns';
 import net from 'node:net';
 import type { Readable } from 'node:stream';
 import { Agent, buildConnector, request } from 'undici';
+import { closeAllAgents, leaseAgent, type AgentLease } from './agent-pool';
 import { inspectWebhookUrl, isForbiddenAddress } from './ssrf.guard';
 
 export interface ResolvedAddress {
@@ -113,6 +114,9 @@ export function createGuardedConnector(options: SafeHttpOptions = {}): buildConn
 /**
  * POST `req.body` to `url`. Redirects are never followed (the 3xx is returned as is): following one would
  * reopen every question this module answers. Throws SafeHttpError when no HTTP response was obtained.
+ *
+ * Connections are pooled per set of guard options (see leaseFor). A pooled socket was vetted when it was opened
+ * and goes to the address vetted then, so reusing it skips nothing; only new connections need the guard again.
  */
 export async function safePost(
   url: string,
@@ -121,32 +125,74 @@ export async function safePost(
 ): Promise<SafeHttpResponse> {
   const problem = inspectWebhookUrl(url, options);
   if (problem) throw new SafeHttpError(problem.code, problem.message);
-  const agent = new Agent({
-    connect: createGuardedConnector({
-      ...options,
-      connectTimeoutMs: Math.min(options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS, req.timeoutMs),
-    }),
-    headersTimeout: req.timeoutMs,
-    bodyTimeout: req.timeoutMs,
-  });
+  const guard: GuardOptions = {
+    ...options,
+    connectTimeoutMs: Math.min(options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS, req.timeoutMs),
+  };
   const signal = AbortSignal.timeout(req.timeoutMs);
+  const lease = leaseFor(guard);
   try {
-    const response = await request(url, {
-      dispatcher: agent,
-      method: 'POST',
-      headers: req.headers,
-      body: req.body,
-      signal,
-    });
-    const bodySnippet = await readSnippet(response.body, options);
-    return { statusCode: response.statusCode, headers: response.headers, bodySnippet };
+    return await postVia(lease.agent, url, req, options, signal);
+  } catch (err) {
+    if (signal.aborted || !FRESH_CONNECTION_CODES.has(errorFields(err).code)) throw toSafeHttpError(err, req.timeoutMs);
+  } finally {
+    lease.release();
+  }
+  // The pooled socket died under us (the receiver closed it as we wrote), or the pool could not take the request.
+  // undici never retries a POST, so we do, once, on a connection of its own, within the same deadline. A receiver
+  // that read the request before dropping the socket sees it twice; the webhook-id is there to deduplicate.
+  const agent = new Agent({ connect: createGuardedConnector(guard) });
+  try {
+    return await postVia(agent, url, req, options, signal);
   } catch (err) {
     throw toSafeHttpError(err, req.timeoutMs);
   } finally {
-    // One agent per request: nothing pooled outlives the call, so nothing vetted earlier is reused later.
     agent.destroy().catch(() => undefined);
   }
 }
+
+async function postVia(
+  agent: Agent,
+  url: string,
+  req: SafePostRequest,
+  options: SafeHttpOptions,
+  signal: AbortSignal,
+): Promise<SafeHttpResponse> {
+  const response = await request(url, {
+    dispatcher: agent,
+    method: 'POST',
+    headers: req.headers,
+    body: req.body,
+    signal,
+    headersTimeout: req.timeoutMs,
+    bodyTimeout: req.timeoutMs,
+  });
+  const bodySnippet = await readSnippet(response.body, options);
+  return { statusCode: response.statusCode, headers: response.headers, bodySnippet };
+}
+
+/**
+ * Failures of a request that got no response on a pooled socket the receiver had given up on, and the pool's refusal
+ * of one origin too many: worth one try on a fresh connection. Not UND_ERR_DESTROYED: that is us, stopping.
+ */
+const FRESH_CONNECTION_CODES = new Set(['UND_ERR_SOCKET', 'ECONNRESET', 'EPIPE', 'UND_ERR_MAX_ORIGINS_REACHED']);
+
+type GuardOptions = SafeHttpOptions & { connectTimeoutMs: number };
+
+// Keyed by the resolver object too: a test playing hostile DNS must never be handed a socket another resolver vetted.
+const resolverIds = new WeakMap<HostResolver, number>();
+let resolversSeen = 0;
+
+function leaseFor(guard: GuardOptions): AgentLease {
+  const resolver = guard.resolver ?? systemResolver;
+  let id = resolverIds.get(resolver);
+  if (id === undefined) resolverIds.set(resolver, (id = resolversSeen++));
+  const key = `${id}|${guard.allowPrivate === true}|${guard.connectTimeoutMs}`;
+  return leaseAgent(key, () => createGuardedConnector(guard));
+}
+
+/** Close every pooled webhook connection (process stop); deliveries in flight get a short grace. */
+export const closeWebhookAgents = closeAllAgents;
 
 /**
  * Up to maxResponseBytes of the body, of which the first snippetChars are kept. The status line is the verdict, so

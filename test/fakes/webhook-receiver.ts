@@ -23,6 +23,8 @@ export interface ScriptedResponse {
   /** Answer 302 (or `status`, if 3xx) with this Location. */
   redirectTo?: string;
   retryAfter?: string;
+  /** Close the connection on this request without reading or recording it: a kept-alive socket given up on. */
+  dropConnection?: boolean;
 }
 
 export interface WebhookReceiverOptions {
@@ -35,8 +37,10 @@ export interface WebhookReceiverOptions {
 
 export class WebhookReceiver {
   readonly requests: ReceivedWebhook[] = [];
-  /** TCP connections accepted, so tests can show that a refused delivery never reached the socket. */
+  /** TCP connections accepted: a refused delivery never reached the socket, a pooled one opened none. */
   connections = 0;
+  /** Requests whose connection was dropped (scripted dropConnection); they are not in `requests`. */
+  dropped = 0;
   private readonly script: ScriptedResponse[] = [];
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly waiters: Array<() => void> = [];
@@ -95,6 +99,12 @@ export class WebhookReceiver {
   }
 
   private onRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
+    if (this.script[0]?.dropConnection) {
+      this.script.shift();
+      this.dropped += 1;
+      req.socket.destroy();
+      return;
+    }
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {

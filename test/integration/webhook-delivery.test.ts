@@ -4,7 +4,7 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import { isRetryableDelivery, nextAttemptDelayMs } from '../../src/webhooks/retry.policy';
-import type { HostResolver, ResolvedAddress } from '../../src/webhooks/safe-http';
+import { closeWebhookAgents, type HostResolver, type ResolvedAddress } from '../../src/webhooks/safe-http';
 import { deliverWebhook, WEBHOOK_USER_AGENT, type WebhookDeliveryRequest } from '../../src/webhooks/webhook.deliver';
 import { buildWebhookEnvelope } from '../../src/webhooks/webhook.payload';
 import { generateWebhookSecret } from '../../src/webhooks/webhook.signing';
@@ -54,6 +54,7 @@ afterEach(async () => {
   jest.restoreAllMocks();
   await receiver.close();
 });
+afterAll(() => closeWebhookAgents());
 
 function deliver(overrides: Partial<WebhookDeliveryRequest> = {}) {
   return deliverWebhook({
@@ -217,5 +218,70 @@ describe('a delivery that fails', () => {
     expect(badSecret.error?.code).toBe('SIGNING');
     expect(isRetryableDelivery(badSecret)).toBe(false);
     expect(receiver.requests).toHaveLength(0);
+  });
+});
+
+describe('connection reuse', () => {
+  // undici hands a kept-alive socket back to its pool one event-loop turn after the response ends (so that a FIN the
+  // server sent with it is seen first); a delivery started sooner opens a second connection. The worker's database
+  // writes between deliveries give it that turn; back-to-back calls here must wait for it.
+  const handedBack = () => new Promise((resolve) => setImmediate(resolve));
+
+  it('sends consecutive deliveries to one receiver over one connection', async () => {
+    const first = await deliver({ resolver: undefined });
+    await handedBack();
+    const second = await deliver({ resolver: undefined });
+    expect([first.ok, second.ok]).toEqual([true, true]);
+    expect(receiver.requests).toHaveLength(2);
+    expect(receiver.connections).toBe(1);
+  });
+
+  it('still refuses what the guard refuses while a vetted connection is pooled', async () => {
+    const url = receiver.url('/hooks', 'hooks.offload.test');
+    expect((await deliver({ url })).ok).toBe(true);
+    await handedBack();
+    // Same resolver, same host: only the guard options differ, and a pool vetted under allowPrivate is not lent out.
+    expect((await deliver({ url, allowPrivate: false })).error?.code).toBe('FORBIDDEN_ADDRESS');
+    expect((await deliver({ url: 'http://private.test/hook', allowPrivate: false })).error?.code).toBe(
+      'FORBIDDEN_ADDRESS',
+    );
+    expect((await deliver({ url: 'http://nowhere.test/hook' })).error?.code).toBe('DNS_FAILURE');
+    await handedBack();
+    expect((await deliver({ url })).ok).toBe(true);
+    expect(receiver.requests).toHaveLength(2);
+    expect(receiver.connections).toBe(1);
+  });
+
+  it('vets a fresh connection once a pooled one has served its time', async () => {
+    const lookups = jest.fn(resolver);
+    const url = receiver.url('/hooks', 'hooks.offload.test');
+    expect((await deliver({ url, resolver: lookups })).ok).toBe(true);
+    await handedBack();
+    const now = Date.now();
+    jest.spyOn(Date, 'now').mockReturnValue(now + 31_000);
+    expect((await deliver({ url, resolver: lookups })).ok).toBe(true);
+    expect(lookups).toHaveBeenCalledTimes(2);
+    expect(receiver.connections).toBe(2);
+  });
+
+  it('opens a new connection when the receiver dropped the pooled one', async () => {
+    expect((await deliver()).ok).toBe(true);
+    await handedBack();
+    receiver.respondWith({ dropConnection: true });
+    const result = await deliver();
+    expect(result).toMatchObject({ ok: true, statusCode: 200 });
+    expect(receiver.dropped).toBe(1);
+    expect(receiver.requests).toHaveLength(2);
+    expect(receiver.connections).toBe(2);
+  });
+
+  it('delivers to a receiver that restarted on the same port, whatever its pooled connection saw', async () => {
+    expect((await deliver()).ok).toBe(true);
+    const port = receiver.port;
+    await receiver.close();
+    receiver = await WebhookReceiver.start({ secret, port });
+    const result = await deliver();
+    expect(result).toMatchObject({ ok: true, statusCode: 200 });
+    expect(receiver.requests).toHaveLength(1);
   });
 });
