@@ -5,6 +5,7 @@ import type { MailTransport, OutboundMail, SendResult } from './mail.types';
 export function createLocalTransport(): MailTransport {
   return {
     name: 'local',
+    recordsOnly: true,
     send: async (mail: OutboundMail): Promise<SendResult> => ({ providerMessageId: mail.messageId }),
   };
 }

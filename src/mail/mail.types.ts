@@ -86,6 +86,11 @@ export interface InboundSink {
 
 export interface MailTransport {
   readonly name: 'local' | 'smtp' | 'agentmail';
+  /**
+   * True when sending is nothing but our own record (the local transport): the worker then sends inside the
+   * transaction that records the send, so a crash leaves nothing in doubt.
+   */
+  readonly recordsOnly?: boolean;
   send(mail: OutboundMail): Promise<SendResult>;
   /** Starts listeners (the SMTP server); the HTTP-based inbound routes are mounted by the server. */
   start?(sink: InboundSink): Promise<void>;

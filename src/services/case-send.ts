@@ -73,7 +73,7 @@ export class CaseSender {
     }
     const recorded = message;
     // The local transport sends inside one transaction under the case lock, which already keeps copies apart.
-    if (storesOnly(this.transport)) return this.deliverInOneTransaction(db, job, row, recorded, thread, inline);
+    if (this.transport.recordsOnly) return this.deliverInOneTransaction(db, job, row, recorded, thread, inline);
     await this.holdingSendLock(job.key, (manager) => this.deliver(manager, job, row, recorded, thread, inline));
   }
 
@@ -261,12 +261,6 @@ export class CaseSender {
     return this.ctx.db.getRepository(MessageEntity).find({ where: { caseId }, order: { createdAt: 'ASC' } });
   }
 }
-
-/**
- * The local transport keeps mail on the case thread only (src/mail/local.transport.ts), so its send has no effect
- * outside our database. A capability flag on MailTransport would say this better than the name; see the report.
- */
-const storesOnly = (transport: MailTransport): boolean => transport.name === 'local';
 
 function markMessage(manager: EntityManager, id: string, status: 'failed', deliveryStatus: string) {
   return manager.update(MessageEntity, { id }, { status, deliveryStatus }).then(() => undefined);
