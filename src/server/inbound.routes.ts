@@ -4,6 +4,7 @@ import { Router, json } from 'express';
 import { z } from 'zod';
 import type { Config } from '../config/config';
 import { AppError } from '../domain/errors';
+import { REST_ERRORS } from '../rest/rest.errors';
 import { caseAddress, caseIdFromAddress } from '../mail/case-address';
 import { apiKeyFrom } from '../graphql/context';
 import { parseInput } from '../services/case-input.schema';
@@ -60,7 +61,8 @@ export function inboundRoutes({ services, config }: { services: Services; config
       res.status(202).json({ ok: true, data: { caseId: row.id, messageId, duplicate: messageId === null } });
     } catch (error) {
       if (!(error instanceof AppError)) throw error;
-      const status = { UNAUTHENTICATED: 401, FORBIDDEN: 403, CASE_NOT_FOUND: 404 }[error.code as string] ?? 400;
+      // The same statuses as the REST routes; the body keeps our own codes, since this route is ours, not the reference's.
+      const { status } = REST_ERRORS[error.code];
       res.status(status).json({ ok: false, error: { code: error.code, message: error.message, ...error.details } });
     }
   });
