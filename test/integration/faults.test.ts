@@ -89,9 +89,23 @@ describe('PostgreSQL connections dropped', () => {
       );
 
       expect(await terminateAll()).toBeGreaterThan(3);
-      const { createCase: after } = await app.client.ok(CreateCaseDocument, {
-        input: caseInput({ followUpDelayHours: 8760 }),
-      });
+      // A request that takes a pooled connection in the instant before the pool has seen it die can fail (there is no
+      // statement retry: a commit cut off mid-way is ambiguous); each dead connection fails at most one request, and
+      // the service answers again right after, without a restart.
+      let refusedAfterKill = 0;
+      const after = await waitFor(
+        'createCase to work again after the kill',
+        async () => {
+          const result = await app.client.request(CreateCaseDocument, {
+            input: caseInput({ followUpDelayHours: 8760 }),
+          });
+          if (result.data?.createCase) return result.data.createCase;
+          refusedAfterKill++;
+          return undefined;
+        },
+        5_000,
+      );
+      expect(refusedAfterKill).toBeLessThanOrEqual(Number(app.config.DATABASE_POOL_MAX));
       await waitFor('a case created after the kill runs', async () => (await status(after.id)).status === 'RUNNING');
       expect(await terminateAll()).toBeGreaterThan(0);
 
