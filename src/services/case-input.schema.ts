@@ -30,6 +30,36 @@ const jsonBytes = (value: unknown): number => Buffer.byteLength(JSON.stringify(v
 const cappedJson = <T extends z.ZodType>(schema: T, max: number) =>
   schema.refine((v) => jsonBytes(v) <= max, { message: `must be at most ${max} bytes as JSON` });
 
+/** Where a raw JSON value has an own "__proto__" key, as a path; null when it has none. */
+function protoKeyPath(value: unknown, path: (string | number)[] = []): (string | number)[] | null {
+  if (Array.isArray(value)) {
+    for (const [i, item] of value.entries()) {
+      const found = protoKeyPath(item, [...path, i]);
+      if (found) return found;
+    }
+  } else if (value && typeof value === 'object') {
+    for (const key of Object.keys(value)) {
+      if (key === '__proto__') return [...path, key];
+      const found = protoKeyPath((value as Record<string, unknown>)[key], [...path, key]);
+      if (found) return found;
+    }
+  }
+  return null;
+}
+
+/**
+ * JSON.parse makes an own "__proto__" key, which zod's records drop without a word and plain assignment would turn
+ * into a prototype: refused, so that what is stored is what was sent.
+ */
+const noProtoKeys = <T extends z.ZodType>(schema: T) =>
+  z
+    .unknown()
+    .superRefine((raw, ctx) => {
+      const path = protoKeyPath(raw);
+      if (path) ctx.addIssue({ code: 'custom', path, message: 'the key "__proto__" is not allowed in JSON objects' });
+    })
+    .pipe(schema);
+
 const jsonValue: z.ZodType<unknown> = z.lazy(() =>
   z.union([storable(), z.number(), z.boolean(), z.null(), z.array(jsonValue), z.record(storable(), jsonValue)]),
 );
@@ -64,6 +94,10 @@ const jsonSchemaObject = cappedJson(jsonObject, LIMITS.resultSchemaBytes).superR
 });
 
 export function createCaseSchema(options: { allowPrivateWebhooks: boolean }) {
+  return noProtoKeys(caseObject(options));
+}
+
+function caseObject(options: { allowPrivateWebhooks: boolean }) {
   return z.object({
     channel: z.enum(['EMAIL', 'SMS']).refine((c) => c === 'EMAIL', {
       message: 'SMS is not supported yet: no SMS transport exists; use EMAIL',

@@ -73,6 +73,8 @@ describe('createCase', () => {
     ['resultSchema', { resultSchema: { type: 'not-a-type' } }],
     ['counterparty.timezone', { counterparty: { address: 'a@example.com', name: 'A', timezone: 'Mars/Olympus' } }],
     ['metadata', { metadata: { blob: 'x'.repeat(70_000) } }],
+    // An own "__proto__" key (as JSON.parse makes) cannot be stored and read back as sent.
+    ['metadata.__proto__', { metadata: JSON.parse('{"__proto__": {"polluted": true}}') as Record<string, unknown> }],
   ])('refuses a bad %s with BAD_USER_INPUT naming the field', async (field, override) => {
     const result = await app.client.request(CreateCaseDocument, { input: caseInput(override) as never });
     const error = result.errors?.[0];
