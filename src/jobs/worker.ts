@@ -1,6 +1,6 @@
 // Registers the handlers of every queue. Handlers parse their payload and call one service; nothing else.
 import type { Job, JobResult, PgBoss, WorkOptions } from 'pg-boss';
-import { parseJob, QUEUES } from './job.catalog';
+import { parseJob, QUEUES, type CaseJob } from './job.catalog';
 import type { CaseWorker } from '../services/case-worker';
 import { sweepDueCases } from '../services/sweep.service';
 import type { ServiceContext } from '../services/service-context';
@@ -47,21 +47,39 @@ function eachJob<T>(logger: Logger, queue: string, handle: (job: Job<T>) => Prom
     );
 }
 
+/** Case jobs go to the worker as a batch (its plain steps share a transaction); each job still settles alone. */
+function caseBatch(logger: Logger, cases: CaseWorker) {
+  const queue = QUEUES.caseEvents.name;
+  return async (jobs: Job<unknown>[]): Promise<JobResult[]> => {
+    const parsed = jobs.map((job): CaseJob | Error => {
+      try {
+        const data = parseJob(QUEUES.caseEvents, job.data);
+        logger.info({ caseId: data.caseId, jobId: job.id, type: data.type }, 'case job');
+        return data;
+      } catch (error) {
+        return error as Error;
+      }
+    });
+    const outcomes = await cases.handleBatch(parsed.filter((p): p is CaseJob => !(p instanceof Error)));
+    let handled = 0;
+    return jobs.map((job, i): JobResult => {
+      const data = parsed[i]!;
+      const error = data instanceof Error ? data : outcomes[handled++];
+      if (!error) return { id: job.id, status: 'completed' };
+      const caseId = (job.data as { caseId?: string } | null)?.caseId;
+      logger.warn({ err: error, queue, jobId: job.id, caseId }, 'job failed; pg-boss retries it');
+      return { id: job.id, status: 'failed', output: { message: error.message } };
+    });
+  };
+}
+
 export async function startWorkers(
   boss: PgBoss,
   ctx: Pick<ServiceContext, 'db' | 'boss' | 'clock' | 'config' | 'logger'>,
   handlers: WorkerHandlers,
 ): Promise<void> {
   const concurrency = ctx.config.WORKER_CONCURRENCY;
-  await boss.work(
-    QUEUES.caseEvents.name,
-    workOptions(concurrency, true),
-    eachJob(ctx.logger, QUEUES.caseEvents.name, async (job) => {
-      const data = parseJob(QUEUES.caseEvents, job.data);
-      ctx.logger.info({ caseId: data.caseId, jobId: job.id, type: data.type }, 'case job');
-      await handlers.cases.handle(data);
-    }),
-  );
+  await boss.work(QUEUES.caseEvents.name, workOptions(concurrency, true), caseBatch(ctx.logger, handlers.cases));
   if (handlers.webhooks) {
     const webhooks = handlers.webhooks;
     await boss.work(

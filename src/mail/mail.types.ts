@@ -88,7 +88,8 @@ export interface MailTransport {
   readonly name: 'local' | 'smtp' | 'agentmail';
   /**
    * True when sending is nothing but our own record (the local transport): the worker then sends inside the
-   * transaction that records the send, so a crash leaves nothing in doubt.
+   * transaction that records the send (for a plain step's mail, the step's own transaction), so a crash leaves
+   * nothing in doubt.
    */
   readonly recordsOnly?: boolean;
   send(mail: OutboundMail): Promise<SendResult>;

@@ -69,7 +69,15 @@ export class CaseSender {
         replyBody: job.replyBody,
       });
       const { MAIL_DOMAIN } = this.ctx.config;
-      message = await recordPending(db, row, thread, job.key, job.purpose, composed, MAIL_DOMAIN, this.ctx.clock());
+      message = await recordPending(db, {
+        row,
+        thread,
+        sendKey: job.key,
+        purpose: job.purpose,
+        composed,
+        domain: MAIL_DOMAIN,
+        now: this.ctx.clock(),
+      });
     }
     const recorded = message;
     // The local transport sends inside one transaction under the case lock, which already keeps copies apart.

@@ -6,8 +6,15 @@ import type { CaseEvent } from '../domain/case.events';
 import { isBillable, isTerminal } from '../domain/case.model';
 import { decide, type Transition } from '../domain/case.machine';
 import type { CaseEntity } from '../persistence/entities';
-import { applyState, appendTimeline, claimJobKey, saveCase, toState, usageMonth } from './case-store';
-import { enqueueEffects, type QueuedSend, type WebhookOutbox } from './case-effects';
+import { applyState, toState } from './case-store';
+import {
+  DuplicateSteps,
+  recordEffects,
+  TransitionWrites,
+  type QueuedSend,
+  type SendJob,
+  type WebhookOutbox,
+} from './case-effects';
 import type { ServiceContext } from './service-context';
 
 export type TransitionContext = Pick<ServiceContext, 'boss' | 'config'> & { webhooks?: WebhookOutbox };
@@ -32,7 +39,33 @@ export async function applyTransition(
   now: Date,
   extra: (row: CaseEntity) => void = () => {},
 ): Promise<AppliedTransition> {
-  if (!(await claimJobKey(manager, key, row.id))) throw new DuplicateStep(key);
+  const writes = new TransitionWrites();
+  // Claimed with the writes (one statement fewer); a duplicate rolls back whatever was decided.
+  writes.claim(key, row.id);
+  const applied = recordTransition(ctx, writes, row, event, key, now, extra);
+  try {
+    await writes.flush(ctx, manager);
+  } catch (error) {
+    if (error instanceof DuplicateSteps) throw new DuplicateStep(key);
+    throw error;
+  }
+  return applied;
+}
+
+/**
+ * Decides `event` for a locked case whose step key is claimed, applies the result to the row and records the
+ * writes in `writes` (the caller flushes them). `takeSend` may take a requested send over (see recordEffects).
+ */
+export function recordTransition(
+  ctx: TransitionContext,
+  writes: TransitionWrites,
+  row: CaseEntity,
+  event: CaseEvent,
+  key: string,
+  now: Date,
+  extra: (row: CaseEntity) => void = () => {},
+  takeSend?: (job: SendJob) => boolean,
+): AppliedTransition {
   const transition = decide(toState(row), event, { now, timeScale: ctx.config.OFFLOAD_TIME_SCALE, newId: randomUUID });
   if (!transition.ok) return { ...transition, sends: [] };
 
@@ -43,11 +76,11 @@ export async function applyTransition(
   row.updatedAt = now;
   if (!wasTerminal && isTerminal(row.status)) {
     row.finishedAt = now;
-    if (isBillable(row.status, row.resultStatus)) await countBillable(manager, row.accountId, now);
+    if (isBillable(row.status, row.resultStatus)) writes.countBillable(row.accountId, now);
   }
-  await saveCase(manager, row);
+  writes.saveCase(row);
   if (transition.timelineType) {
-    await appendTimeline(manager, row, {
+    writes.appendTimeline(row, {
       type: transition.timelineType,
       fromStatus,
       toStatus: row.status,
@@ -55,14 +88,6 @@ export async function applyTransition(
       occurredAt: now,
     });
   }
-  const sends = await enqueueEffects(ctx, manager, row, transition.effects, key, now);
+  const sends = recordEffects(writes, row, transition.effects, key, now, takeSend);
   return { ...transition, sends };
-}
-
-async function countBillable(manager: EntityManager, accountId: string, at: Date): Promise<void> {
-  await manager.query(
-    `INSERT INTO account_usage (account_id, month, billable_count) VALUES ($1, $2, 1)
-     ON CONFLICT (account_id, month) DO UPDATE SET billable_count = account_usage.billable_count + 1`,
-    [accountId, usageMonth(at)],
-  );
 }

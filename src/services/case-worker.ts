@@ -1,8 +1,9 @@
-// Handles one case job: I/O (model, mail) outside any transaction, then one transaction that applies the result
+// Handles case jobs: I/O (model, mail) outside any transaction, then one transaction that applies the result
 // through the state machine and claims the job's key. A redelivered job finds its key claimed and does nothing.
-// A step that asks for a send runs that send itself right after its commit (the case's next job could not start
-// before this one ends anyway, as jobs of a case run one at a time); the SEND_MESSAGE job it queued in the same
-// transaction stays as the safety net and is deleted by the transaction that claims the send's key.
+// Plain steps of a fetched batch share one transaction (case-steps.ts). A step that asks for a send runs that send
+// itself right after its commit (the case's next job could not start before this one ends anyway, as jobs of a
+// case run one at a time); the SEND_MESSAGE job it queued in the same transaction stays as the safety net and is
+// deleted by the transaction that claims the send's key.
 import type { EntityManager } from 'typeorm';
 import type { Agent } from '../agent/agent.types';
 import type { CaseEvent } from '../domain/case.events';
@@ -12,6 +13,7 @@ import { CaseEntity, MessageEntity } from '../persistence/entities';
 import { buildAgentContext } from './agent-context';
 import type { QueuedSend } from './case-effects';
 import { claimJobKey, isJobKeyClaimed, lockCase } from './case-store';
+import { CaseSteps, isStepJob, type StepJob } from './case-steps';
 import { CaseSender, type ApplyEvent, type BeforeEvent, type SendObserver } from './case-send';
 import { applyTransition, DuplicateStep, type TransitionContext } from './case-transition';
 import type { ServiceContext } from './service-context';
@@ -24,6 +26,7 @@ export interface WorkerObserver extends SendObserver {
 
 export class CaseWorker {
   private readonly sender: CaseSender;
+  private readonly steps: CaseSteps;
 
   constructor(
     private readonly ctx: ServiceContext & TransitionContext,
@@ -33,6 +36,7 @@ export class CaseWorker {
   ) {
     const apply: ApplyEvent = (job, event, before, base) => this.apply(job, event, before, base);
     this.sender = new CaseSender(ctx, agent, transport, apply, observer);
+    this.steps = new CaseSteps(ctx, agent, transport, observer);
   }
 
   async handle(job: CaseJob): Promise<void> {
@@ -44,37 +48,52 @@ export class CaseWorker {
     }
   }
 
+  /**
+   * Handles a fetched batch; the result for each job is null or why it failed. The plain steps of distinct cases
+   * go through one transaction; if that fails, each goes again alone so a failure is only its own job's.
+   */
+  async handleBatch(jobs: CaseJob[]): Promise<(Error | null)[]> {
+    const together: StepJob[] = [];
+    const alone: CaseJob[] = [];
+    const cases = new Set<string>();
+    for (const job of jobs) {
+      if (isStepJob(job) && !cases.has(job.caseId)) {
+        together.push(job);
+        cases.add(job.caseId);
+      } else alone.push(job);
+    }
+    const failures = new Map<CaseJob, Error>();
+    const attempt = async (run: () => Promise<void>, job: CaseJob) => {
+      try {
+        await run();
+      } catch (error) {
+        failures.set(job, error instanceof Error ? error : new Error(String(error)));
+      }
+    };
+    const stepsTogether = async () => {
+      if (together.length < 2) return Promise.all(together.map((job) => attempt(() => this.handle(job), job)));
+      try {
+        await this.runSends(await this.steps.apply(together));
+      } catch (error) {
+        this.ctx.logger.info({ err: error, jobs: together.length }, 'batch of steps failed; each goes again alone');
+        await Promise.all(together.map((job) => attempt(() => this.handle(job), job)));
+      }
+    };
+    await Promise.all([stepsTogether(), ...alone.map((job) => attempt(() => this.handle(job), job))]);
+    return jobs.map((job) => failures.get(job) ?? null);
+  }
+
   /** One job's own step; returns the sends it queued. */
   private async step(job: CaseJob): Promise<QueuedSend[]> {
+    if (isStepJob(job)) return this.steps.apply([job]);
     // Sends and evaluations call out before their transaction, so a redelivered one stops here rather than after a
-    // model call; the other steps' transaction claims the key first thing and rolls back on a duplicate.
-    const callsOut = job.type === 'SEND_MESSAGE' || job.type === 'EVALUATE_REPLY';
-    if (callsOut && (await isJobKeyClaimed(this.ctx.db.manager, job.key))) return [];
-    switch (job.type) {
-      case 'CASE_CREATED':
-        return await this.apply(job, { type: 'CASE_CREATED' });
-      case 'FOLLOW_UP_DUE':
-        return await this.apply(job, {
-          type: 'FOLLOW_UP_DUE',
-          scheduledFor: new Date(job.scheduledFor),
-          replyPending: await this.replyPending(job.caseId),
-        });
-      case 'REPLY_RECEIVED':
-        return await this.apply(job, { type: 'REPLY_RECEIVED', messageId: job.messageId });
-      case 'INPUT_PROVIDED':
-        return await this.apply(job, { type: 'INPUT_PROVIDED', inputRequestId: job.inputRequestId });
-      case 'DELIVERY_FAILED':
-        return await this.apply(job, { type: 'DELIVERY_FAILED', kind: job.kind, reason: job.reason });
-      case 'SEND_MESSAGE':
-        await this.sender.send(job);
-        return [];
-      case 'EVALUATE_REPLY':
-        return await this.evaluate(job);
-      default: {
-        const unreachable: never = job;
-        throw new Error(`unknown case job ${JSON.stringify(unreachable)}`);
-      }
+    // model call.
+    if (await isJobKeyClaimed(this.ctx.db.manager, job.key)) return [];
+    if (job.type === 'SEND_MESSAGE') {
+      await this.sender.send(job);
+      return [];
     }
+    return this.evaluate(job);
   }
 
   /**
@@ -133,19 +152,6 @@ export class CaseWorker {
   private async skip(job: CaseJob): Promise<QueuedSend[]> {
     await this.ctx.db.transaction((manager) => claimJobKey(manager, job.key, job.caseId));
     return [];
-  }
-
-  /**
-   * An inbound message is stored whose REPLY_RECEIVED job has not been applied yet (it may be queued behind us).
-   * The key is the one inbound.service.ts gives that job.
-   */
-  private async replyPending(caseId: string): Promise<boolean> {
-    const rows: unknown[] = await this.ctx.db.query(
-      `SELECT 1 FROM messages m WHERE m.case_id = $1 AND m.direction = 'inbound'
-          AND NOT EXISTS (SELECT 1 FROM processed_jobs p WHERE p.key = $1 || ':reply:' || m.id) LIMIT 1`,
-      [caseId],
-    );
-    return rows.length > 0;
   }
 
   private thread(caseId: string): Promise<MessageEntity[]> {

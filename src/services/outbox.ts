@@ -2,24 +2,42 @@
 // retry counts a possible duplicate) rather than silent, and a composed message is never composed twice.
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
-import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import type { SendPurpose } from '../domain/evaluation';
 import type { ComposedMessage } from '../agent/agent.types';
 import type { OutboundMail, SendResult } from '../mail/mail.types';
 import { caseAddress } from '../mail/case-address';
 import { MessageEntity, type CaseEntity } from '../persistence/entities';
 
+/** A composed mail of a case, and what its record is built from. */
+export interface ComposedMail {
+  row: CaseEntity;
+  thread: MessageEntity[];
+  sendKey: string;
+  purpose: SendPurpose;
+  composed: ComposedMessage;
+  domain: string;
+  now: Date;
+}
+
 /** Records the composed message as pending; if another attempt already recorded it, that record wins. */
-export async function recordPending(
-  manager: EntityManager,
-  row: CaseEntity,
-  thread: MessageEntity[],
-  sendKey: string,
-  purpose: SendPurpose,
-  composed: ComposedMessage,
-  domain: string,
-  now: Date,
-): Promise<MessageEntity> {
+export async function recordPending(manager: EntityManager, mail: ComposedMail): Promise<MessageEntity> {
+  const message = pendingMessage(mail);
+  const { sendKey } = mail;
+  const inserted = await manager
+    .createQueryBuilder()
+    .insert()
+    .into(MessageEntity)
+    .values(message)
+    .orIgnore()
+    .returning('id')
+    .execute();
+  // What we inserted is what the row holds; only a lost race needs to read the winner's record.
+  if ((inserted.raw as unknown[]).length > 0) return message;
+  return manager.getRepository(MessageEntity).findOneByOrFail({ sendKey });
+}
+
+/** The pending record of a composed message, threaded under what the case's thread already holds. */
+export function pendingMessage({ row, thread, sendKey, purpose, composed, domain, now }: ComposedMail): MessageEntity {
   const firstOutbound = thread.find((m) => m.direction === 'outbound' && m.status === 'sent');
   const threaded = thread.filter((m) => m.rfcMessageId && (m.direction === 'inbound' || m.status === 'sent'));
   const last = threaded.at(-1);
@@ -31,7 +49,7 @@ export async function recordPending(
   const references = chain.slice(-20);
   // Mail clients thread on headers, but some also need the subject to stay the same.
   const subject = firstOutbound?.subject ? reSubject(firstOutbound.subject) : composed.subject;
-  const message: QueryDeepPartialEntity<MessageEntity> = {
+  return Object.assign(new MessageEntity(), {
     id: randomUUID(),
     caseId: row.id,
     accountId: row.accountId,
@@ -56,19 +74,48 @@ export async function recordPending(
     sentAt: null,
     receivedAt: null,
     createdAt: now,
-  };
-  const inserted = await manager
-    .createQueryBuilder()
-    .insert()
-    .into(MessageEntity)
-    .values(message)
-    .orIgnore()
-    .returning('id')
-    .execute();
-  // What we inserted is what the row holds; only a lost race needs to read the winner's record.
-  if ((inserted.raw as unknown[]).length > 0) return Object.assign(new MessageEntity(), message);
-  return manager.getRepository(MessageEntity).findOneByOrFail({ sendKey });
+  } satisfies Partial<MessageEntity>);
 }
+
+/** Message rows for INSERT_MESSAGES. */
+export function messageRecords(messages: MessageEntity[]) {
+  return messages.map((m) => ({
+    id: m.id,
+    case_id: m.caseId,
+    account_id: m.accountId,
+    direction: m.direction,
+    status: m.status,
+    purpose: m.purpose,
+    send_key: m.sendKey,
+    send_attempts: m.sendAttempts,
+    from_address: m.fromAddress,
+    from_name: m.fromName,
+    to_addresses: m.toAddresses,
+    subject: m.subject,
+    text: m.text,
+    new_text: m.newText,
+    rfc_message_id: m.rfcMessageId,
+    in_reply_to: m.inReplyTo,
+    references: m.references,
+    provider_message_id: m.providerMessageId,
+    provider_thread_id: m.providerThreadId,
+    inbox_id: m.inboxId,
+    delivery_status: m.deliveryStatus,
+    sent_at: m.sentAt,
+    received_at: m.receivedAt,
+    created_at: m.createdAt,
+  }));
+}
+
+/** Outbound messages from JSON parameter $N (see messageRecords). */
+export const INSERT_MESSAGES = `INSERT INTO messages (id, case_id, account_id, direction, status, purpose, send_key, send_attempts,
+            from_address, from_name, to_addresses, subject, text, new_text, rfc_message_id, in_reply_to, "references",
+            provider_message_id, provider_thread_id, inbox_id, delivery_status, sent_at, received_at, created_at)
+     SELECT * FROM json_to_recordset($N::json) AS v(id uuid, case_id uuid, account_id uuid, direction text,
+            status text, purpose text, send_key text, send_attempts int, from_address text, from_name text,
+            to_addresses text[], subject text, text text, new_text text, rfc_message_id text, in_reply_to text,
+            "references" text[], provider_message_id text, provider_thread_id text, inbox_id text,
+            delivery_status text, sent_at timestamptz, received_at timestamptz, created_at timestamptz)`;
 
 /** Records a send's outcome if no copy of it has yet; false when the message was no longer pending. */
 export async function markSentIfPending(

@@ -1,0 +1,256 @@
+// The worker's plain steps (a case was created, a follow-up fell due, a reply or an answer arrived, a delivery
+// failed) for several cases at once: one read, one transaction and one statement per table for the whole batch,
+// because on the hot path a round trip costs more than the SQL in it.
+//
+// A step that asks for a mail gets it composed before its transaction, from an unlocked read (a model call must
+// never run under a case's lock). Under the lock the step is decided again; if it asks for the same mail of a case
+// in the same state, the composed message is recorded in the step's own transaction. A transport that only
+// records mail (MAIL_TRANSPORT=local) has then sent it, and the case moves on in that same transaction; any other
+// transport sends it right after the commit, its queued job standing by as the safety net. A step whose case
+// changed in between queues its send as before, and the send composes then.
+import { randomUUID } from 'node:crypto';
+import { In } from 'typeorm';
+import type { Agent, ComposedMessage } from '../agent/agent.types';
+import type { CaseEvent } from '../domain/case.events';
+import { decide } from '../domain/case.machine';
+import type { CaseJob } from '../jobs/job.catalog';
+import type { MailTransport, SendResult } from '../mail/mail.types';
+import { CaseEntity, MessageEntity } from '../persistence/entities';
+import { buildAgentContext } from './agent-context';
+import { DuplicateSteps, TransitionWrites, type QueuedSend, type SendJob } from './case-effects';
+import { lockCases, toState } from './case-store';
+import { recordTransition, type TransitionContext } from './case-transition';
+import { pendingMessage, toOutboundMail } from './outbox';
+import type { ServiceContext } from './service-context';
+import type { WorkerObserver } from './case-worker';
+
+export type StepJob = Exclude<CaseJob, { type: 'SEND_MESSAGE' | 'EVALUATE_REPLY' }>;
+
+export const isStepJob = (job: CaseJob): job is StepJob => job.type !== 'SEND_MESSAGE' && job.type !== 'EVALUATE_REPLY';
+
+/** A mail composed ahead of a step, for the case as it was read. */
+interface Composed {
+  seenAt: CaseEntity;
+  seq: number;
+  purpose: SendJob['purpose'];
+  replyBody: string | null;
+  message: MessageEntity;
+  /** Set when the transport only records mail: the "send" is done, its ids are these. */
+  sent: SendResult | null;
+}
+
+type Note = { caseId: string; from: string; to: string; type: string | null } | { caseId: string; refused: string };
+
+export class CaseSteps {
+  constructor(
+    private readonly ctx: ServiceContext & TransitionContext,
+    private readonly agent: Agent,
+    private readonly transport: MailTransport,
+    private readonly observer: WorkerObserver = {},
+  ) {}
+
+  /** Applies the steps (of distinct cases) in one transaction; returns the sends left to run after it. */
+  async apply(jobs: StepJob[]): Promise<QueuedSend[]> {
+    const events = await this.events(jobs);
+    const composed = await this.composeAhead(jobs, events);
+    try {
+      return await this.applyComposed(jobs, events, composed);
+    } catch (error) {
+      if (!(error instanceof DuplicateSteps)) throw error;
+      // Redeliveries of steps already applied: they are done; the others go again without them.
+      const rest = jobs.filter((job) => !error.keys.includes(job.key));
+      return rest.length ? await this.applyComposed(rest, events, composed) : [];
+    }
+  }
+
+  private async applyComposed(
+    jobs: StepJob[],
+    events: Map<StepJob, CaseEvent>,
+    composed: Map<string, Composed>,
+  ): Promise<QueuedSend[]> {
+    const notes: Note[] = [];
+    const sends = await this.ctx.db.transaction(async (manager) => {
+      const now = this.ctx.clock();
+      const rows = new Map(
+        (
+          await lockCases(
+            manager,
+            jobs.map((j) => j.caseId),
+          )
+        ).map((row) => [row.id, row]),
+      );
+      const writes = new TransitionWrites();
+      const queued: QueuedSend[] = [];
+      for (const job of jobs) {
+        const row = rows.get(job.caseId);
+        writes.claim(job.key, row ? row.id : null);
+        if (!row) continue;
+        const composedFor = composed.get(job.caseId);
+        const ahead = composedFor && sameCase(composedFor.seenAt, row) ? composedFor : null;
+        const sentNow: Composed[] = [];
+        const takeSend = (send: SendJob): boolean => {
+          if (!ahead || !sameSend(ahead, send)) return false;
+          writes.recordMessage(ahead.sent ? asSent(ahead.message, ahead.sent, now) : ahead.message);
+          if (!ahead.sent) return false; // queued as well: the send runs after the commit, its job standing by
+          sentNow.push(ahead);
+          return true;
+        };
+        const from = row.status;
+        const step = recordTransition(this.ctx, writes, row, events.get(job)!, job.key, now, undefined, takeSend);
+        notes.push(
+          step.ok
+            ? { caseId: row.id, from, to: row.status, type: step.timelineType }
+            : { caseId: row.id, refused: step.reason },
+        );
+        queued.push(...step.sends);
+        for (const mail of sentNow) queued.push(...this.messageSent(writes, row, mail, now, notes));
+      }
+      await writes.flush(this.ctx, manager);
+      return queued;
+    });
+    this.report(notes, jobs);
+    this.ctx.changes.changed();
+    return sends;
+  }
+
+  /** The mail a recording-only transport "sent" inside the step moves the case on in the same transaction. */
+  private messageSent(
+    writes: TransitionWrites,
+    row: CaseEntity,
+    mail: Composed,
+    now: Date,
+    notes: Note[],
+  ): QueuedSend[] {
+    this.observer.mailSent?.(this.transport.name);
+    if (!row.threadRef && mail.sent?.threadId) row.threadRef = mail.sent.threadId;
+    const from = row.status;
+    const event: CaseEvent = { type: 'MESSAGE_SENT', purpose: mail.purpose };
+    const sent = recordTransition(this.ctx, writes, row, event, mail.message.sendKey!, now);
+    notes.push(
+      sent.ok
+        ? { caseId: row.id, from, to: row.status, type: sent.timelineType }
+        : { caseId: row.id, refused: sent.reason },
+    );
+    return sent.sends;
+  }
+
+  private report(notes: Note[], jobs: StepJob[]): void {
+    for (const note of notes) {
+      if ('refused' in note) {
+        this.observer.refused?.(note.caseId, note.refused);
+        const jobKey = jobs.find((j) => j.caseId === note.caseId)?.key;
+        this.ctx.logger.info({ caseId: note.caseId, jobKey, reason: note.refused }, 'event refused');
+      } else this.observer.transition?.(note.caseId, note.from, note.to, note.type);
+    }
+  }
+
+  private async events(jobs: StepJob[]): Promise<Map<StepJob, CaseEvent>> {
+    const dueIds = jobs.filter((j) => j.type === 'FOLLOW_UP_DUE').map((j) => j.caseId);
+    const pending = dueIds.length ? await this.repliesPending(dueIds) : new Set<string>();
+    return new Map(jobs.map((job) => [job, eventOf(job, pending.has(job.caseId))]));
+  }
+
+  /**
+   * Cases with a stored inbound message whose REPLY_RECEIVED job has not been applied yet (it may be queued behind
+   * the follow-up). The key is the one inbound.service.ts gives that job.
+   */
+  private async repliesPending(caseIds: string[]): Promise<Set<string>> {
+    const rows: { case_id: string }[] = await this.ctx.db.query(
+      `SELECT DISTINCT m.case_id FROM messages m WHERE m.case_id = ANY($1::uuid[]) AND m.direction = 'inbound'
+          AND NOT EXISTS (SELECT 1 FROM processed_jobs p WHERE p.key = m.case_id::text || ':reply:' || m.id::text)`,
+      [caseIds],
+    );
+    return new Set(rows.map((r) => r.case_id));
+  }
+
+  /** Composes, outside any transaction, the mail each step would ask for if its case stays as read now. */
+  private async composeAhead(jobs: StepJob[], events: Map<StepJob, CaseEvent>): Promise<Map<string, Composed>> {
+    const caseIds = jobs.map((j) => j.caseId);
+    // Read side by side: the threads are only needed for the steps that turn out to ask for a mail.
+    const [rows, threads] = await Promise.all([
+      this.ctx.db.getRepository(CaseEntity).findBy({ id: In(caseIds) }),
+      this.threads(caseIds),
+    ]);
+    const now = this.ctx.clock();
+    const wanted = rows.flatMap((row) => {
+      const job = jobs.find((j) => j.caseId === row.id)!;
+      const decided = decide(toState(row), events.get(job)!, {
+        now,
+        timeScale: this.ctx.config.OFFLOAD_TIME_SCALE,
+        newId: randomUUID,
+      });
+      if (!decided.ok) return [];
+      const send = decided.effects.find((e) => e.type === 'SEND_MESSAGE');
+      return send
+        ? [{ row, job, seq: decided.next.attemptCount + 1, purpose: send.purpose, replyBody: send.replyBody }]
+        : [];
+    });
+    if (!wanted.length) return new Map();
+    const composed = await Promise.all(
+      wanted.map(async ({ row, job, seq, purpose, replyBody }): Promise<[string, Composed]> => {
+        const thread = threads.get(row.id) ?? [];
+        const mail: ComposedMessage = await this.agent.compose({
+          purpose,
+          context: buildAgentContext(row, thread),
+          replyBody,
+        });
+        // The key recordEffects gives this send (see case-effects.ts).
+        const sendKey = `${job.key}:send:${seq}`;
+        const { MAIL_DOMAIN } = this.ctx.config;
+        const message = pendingMessage({ row, thread, sendKey, purpose, composed: mail, domain: MAIL_DOMAIN, now });
+        // Only computes ids: nothing leaves a transport that only records.
+        const sent = this.transport.recordsOnly
+          ? await this.transport.send(toOutboundMail(row, message, thread))
+          : null;
+        return [row.id, { seenAt: row, seq, purpose, replyBody: replyBody ?? null, message, sent }];
+      }),
+    );
+    return new Map(composed);
+  }
+
+  private async threads(caseIds: string[]): Promise<Map<string, MessageEntity[]>> {
+    const messages = await this.ctx.db
+      .getRepository(MessageEntity)
+      .find({ where: { caseId: In(caseIds) }, order: { createdAt: 'ASC' } });
+    const threads = new Map<string, MessageEntity[]>();
+    for (const m of messages) threads.set(m.caseId, [...(threads.get(m.caseId) ?? []), m]);
+    return threads;
+  }
+}
+
+export function eventOf(job: StepJob, replyPending: boolean): CaseEvent {
+  switch (job.type) {
+    case 'CASE_CREATED':
+      return { type: 'CASE_CREATED' };
+    case 'FOLLOW_UP_DUE':
+      return { type: 'FOLLOW_UP_DUE', scheduledFor: new Date(job.scheduledFor), replyPending };
+    case 'REPLY_RECEIVED':
+      return { type: 'REPLY_RECEIVED', messageId: job.messageId };
+    case 'INPUT_PROVIDED':
+      return { type: 'INPUT_PROVIDED', inputRequestId: job.inputRequestId };
+    case 'DELIVERY_FAILED':
+      return { type: 'DELIVERY_FAILED', kind: job.kind, reason: job.reason };
+    default: {
+      const unreachable: never = job;
+      throw new Error(`unknown step ${JSON.stringify(unreachable)}`);
+    }
+  }
+}
+
+/** Nothing changed the case between the read the mail was composed from and the lock. */
+const sameCase = (seen: CaseEntity, locked: CaseEntity): boolean =>
+  seen.updatedAt.getTime() === locked.updatedAt.getTime() &&
+  seen.status === locked.status &&
+  seen.attemptCount === locked.attemptCount;
+
+const sameSend = (ahead: Composed, send: SendJob): boolean =>
+  ahead.seq === send.seq && ahead.purpose === send.purpose && ahead.replyBody === (send.replyBody ?? null);
+
+const asSent = (message: MessageEntity, sent: SendResult, at: Date): MessageEntity =>
+  Object.assign(new MessageEntity(), message, {
+    status: 'sent',
+    sendAttempts: 1,
+    sentAt: at,
+    providerMessageId: sent.providerMessageId,
+    providerThreadId: sent.threadId ?? null,
+  });
