@@ -2,6 +2,7 @@
 // inbound routes, downloads.
 import http from 'node:http';
 import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { expressMiddleware } from '@as-integrations/express5';
 import express, { type Express, type Router } from 'express';
@@ -77,12 +78,17 @@ export async function startHttp(options: HttpOptions): Promise<HttpServer> {
 
   const apollo = new ApolloServer<GraphQLContext>({
     schema,
+    // Apollo would read process.env.NODE_ENV by itself (landing page, defaults); the configuration decides.
+    nodeEnv: config.NODE_ENV,
     ...apolloSecurityOptions<GraphQLContext>(config, formatError(logger)),
     // The CLI owns SIGTERM/SIGINT and stops everything in order; Apollo's own handler would race it and leave the
     // process waiting on a stop that never finishes.
     stopOnTerminationSignals: false,
     plugins: [
       ...apolloSecurityPlugins<GraphQLContext>(),
+      // No type or field has cache hints and no response is cacheable; the default plugin would still hook every
+      // field of every operation to compute a policy that is always "do not cache".
+      ApolloServerPluginCacheControlDisabled(),
       ApolloServerPluginDrainHttpServer({ httpServer: server }),
       { serverWillStart: async () => ({ drainServer: async () => void (await wsCleanup.dispose()) }) },
     ],

@@ -7,7 +7,7 @@ import { AppError, caseNotFound } from '../domain/errors';
 import { AttachmentEntity, CaseEntity, CaseEventEntity, MessageEntity } from '../persistence/entities';
 import type { AuthenticatedAccount } from './accounts.service';
 import { appendTimeline, lockCase, saveCase, usageMonth } from './case-store';
-import { insertNewCase } from './case-insert';
+import { inReservedTransaction, insertNewCase } from './case-insert';
 import { stableJson, stripNullish, withHumanContext } from './case-values';
 import { enqueueCaseJob } from './case-effects';
 import { applyTransition, DuplicateStep, type TransitionContext } from './case-transition';
@@ -47,20 +47,25 @@ export class CasesService {
   async createCase(account: AuthenticatedAccount, raw: unknown, rawKey?: unknown): Promise<CaseEntity> {
     const input = parseInput(this.createSchema, raw);
     const idempotencyKey = parseInput(idempotencyKeySchema, rawKey, 'idempotencyKey') ?? null;
-    const requestHash = createHash('sha256').update(stableJson(input)).digest('hex');
+    // Only a keyed request is ever compared with another one.
+    const requestHash = idempotencyKey ? createHash('sha256').update(stableJson(input)).digest('hex') : null;
     for (let attempt = 0; ; attempt++) {
       if (idempotencyKey) {
-        const previous = await this.findByIdempotencyKey(account.id, idempotencyKey, requestHash);
+        const previous = await this.findByIdempotencyKey(account.id, idempotencyKey, requestHash!);
         if (previous) return previous;
       }
-      const month = usageMonth(this.ctx.clock());
-      await this.reserveCreate(account, month);
+      const limit = PLAN_LIMITS[account.plan];
+      const usage = { accountId: account.id, month: usageMonth(this.ctx.clock()), limit };
       try {
-        return await this.ctx.db.transaction((manager) =>
+        const row = await inReservedTransaction(this.ctx.db, usage, (manager) =>
           this.insertCase(manager, account, input, idempotencyKey, requestHash),
         );
+        if (!row)
+          throw new AppError('USAGE_LIMIT_REACHED', `The ${account.plan} plan allows ${limit} cases per month`, {
+            limit,
+          });
+        return row;
       } catch (error) {
-        await this.releaseCreate(account.id, month);
         // Two requests with one key raced; the loser reads the winner's case on the next pass.
         if (error instanceof IdempotencyRace && attempt < 2) continue;
         throw error;
@@ -73,7 +78,7 @@ export class CasesService {
     account: AuthenticatedAccount,
     input: ReturnType<typeof this.createSchema.parse>,
     idempotencyKey: string | null,
-    requestHash: string,
+    requestHash: string | null,
   ): Promise<CaseEntity> {
     const now = this.ctx.clock();
     const row = Object.assign(new CaseEntity(), {
@@ -126,34 +131,6 @@ export class CasesService {
     }
     await enqueueCaseJob(this.ctx, manager, { type: 'CASE_CREATED', caseId: row.id, key: `${row.id}:created` });
     return row;
-  }
-
-  /**
-   * Takes one unit of the month's cap before the case is written. The increment is its own statement with an
-   * asynchronous commit, so the usage row's lock (which is what makes concurrent creates exact) is held for a
-   * round trip rather than for a WAL flush; it cannot be lost, because the case's own synchronous commit later in
-   * the WAL flushes it too. A create that then fails gives its unit back.
-   */
-  private async reserveCreate(account: AuthenticatedAccount, month: string): Promise<void> {
-    const limit = PLAN_LIMITS[account.plan];
-    // One autocommit statement; set_config(..., true) makes the asynchronous commit local to it.
-    const rows: unknown[] = await this.ctx.db.query(
-      `WITH async_commit AS (SELECT set_config('synchronous_commit', 'off', true))
-       INSERT INTO account_usage AS u (account_id, month, created_count) SELECT $1, $2, 1 FROM async_commit
-       ON CONFLICT (account_id, month) DO UPDATE SET created_count = u.created_count + 1
-        WHERE u.created_count < $3 AND u.billable_count < $3
-       RETURNING created_count`,
-      [account.id, month, limit],
-    );
-    if (!rows.length)
-      throw new AppError('USAGE_LIMIT_REACHED', `The ${account.plan} plan allows ${limit} cases per month`, { limit });
-  }
-
-  private async releaseCreate(accountId: string, month: string): Promise<void> {
-    await this.ctx.db.query(
-      `UPDATE account_usage SET created_count = created_count - 1 WHERE account_id = $1 AND month = $2`,
-      [accountId, month],
-    );
   }
 
   private async findByIdempotencyKey(accountId: string, key: string, requestHash: string): Promise<CaseEntity | null> {

@@ -38,6 +38,9 @@ const LOADED_FIELDS: Record<string, number> = {
   'Subscription.caseUpdates': 10,
 };
 
+/** The arguments `fieldCost` reads: a document whose variables reach none of them (nor a directive) has one cost. */
+export const COST_ARGUMENTS: ReadonlySet<string> = new Set(['first']);
+
 /**
  * The estimator for graphql-query-complexity: leaves are free (they come with their row), objects cost 1, fields
  * that load from the database cost their load, and lists multiply their items' cost by the page size or the
