@@ -1,11 +1,15 @@
-// Shared pieces of the benchmarks: a fresh database, an in-process Offload, timing and percentiles.
+// Shared pieces of the benchmarks: a fresh database, an in-process Offload or an API process, timing and percentiles.
 import 'reflect-metadata';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 import { Client } from 'pg';
 import { loadConfig, type Config } from '../src/config/config';
 import { createLogger } from '../src/server/logger';
-import { startOffload, type Offload, type Role } from '../src/server/offload';
+import { prepareDatabase, startOffload, type Offload, type Role } from '../src/server/offload';
+import { AccountsService, type CreatedAccount } from '../src/services/accounts.service';
 
 const ADMIN_URL = process.env.BENCH_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
@@ -54,7 +58,7 @@ export async function startBenchOffload(
 }
 
 /** Lifts the monthly cap for the bench account by pre-seeding a usage row far below a huge limit. */
-export async function unlimited(offload: Offload, accountId: string): Promise<void> {
+export async function unlimited(offload: Pick<Offload, 'db'>, accountId: string): Promise<void> {
   await offload.db.query(
     `INSERT INTO account_usage (account_id, month, created_count) VALUES ($1, date_trunc('month', now() AT TIME ZONE 'UTC')::date, -100000000)
      ON CONFLICT (account_id, month) DO UPDATE SET created_count = -100000000`,
@@ -116,3 +120,82 @@ export function machine(): Record<string, unknown> {
 }
 
 export const log = (line: string): void => void process.stderr.write(`${line}\n`);
+
+export interface BenchApiProcess {
+  url: string;
+  apiKey: string;
+  accountId: string;
+  /** CPU the API process used so far (user + system, ms), from /proc: the bench's own figures exclude it. */
+  cpuMs(): number;
+  stop(): Promise<void>;
+}
+
+/**
+ * Offload's API role in a process of its own (`offload api`), as it is deployed: a server does not share its event
+ * loop with its clients. The account is created (BASE_PRO, cap lifted) before the process starts, so it finds one and
+ * creates no dev account.
+ */
+export async function startBenchApiProcess(
+  databaseUrl: string,
+  env: Record<string, string> = {},
+): Promise<BenchApiProcess> {
+  const childEnv = {
+    ...process.env,
+    NODE_ENV: 'production',
+    PORT: '0',
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'silent',
+    DATABASE_URL: databaseUrl,
+    WEBHOOK_ALLOW_PRIVATE: 'true',
+    RATE_LIMIT_PER_MINUTE: '0',
+    ...env,
+  };
+  const db = await prepareDatabase(loadConfig(childEnv));
+  let account: CreatedAccount;
+  try {
+    account = await new AccountsService(db).createAccount('bench', 'BASE_PRO');
+    await unlimited({ db }, account.accountId);
+  } finally {
+    await db.destroy();
+  }
+  const child = spawn(process.execPath, [path.join(__dirname, '../src/cli/main.js'), 'api'], {
+    env: childEnv,
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  // A bench that dies (an assertion, ^C) must not leave a server holding database connections behind it.
+  const killChild = () => void child.kill('SIGKILL');
+  process.once('exit', killChild);
+  void exited.then(() => process.off('exit', killChild));
+  const url = await new Promise<string>((resolve, reject) => {
+    let seen = '';
+    const onData = (chunk: Buffer) => {
+      seen += chunk.toString();
+      const match = /listening on (http:\/\/\S+)\/graphql/.exec(seen);
+      if (match) {
+        child.stderr!.off('data', onData);
+        child.stderr!.resume(); // keep draining, so a chatty child never blocks on a full pipe
+        resolve(match[1]!);
+      }
+    };
+    child.stderr!.on('data', onData);
+    void exited.then(() => reject(new Error(`offload api exited before listening: ${seen}`)));
+  });
+  return {
+    url,
+    apiKey: account.apiKey,
+    accountId: account.accountId,
+    cpuMs: () => processCpuMs(child.pid!),
+    stop: async () => {
+      if (child.exitCode === null) child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+/** User + system CPU of a live process in ms (Linux /proc; clock ticks are 100 Hz there). */
+export function processCpuMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
