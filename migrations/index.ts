@@ -2,11 +2,5 @@
 import { InitialSchema1732300000000 } from './1732300000000-initial-schema';
 import { ProviderEvents1732400000000 } from './1732400000000-provider-events';
 import { WebhookDeliveries1732500000000 } from './1732500000000-webhook-deliveries';
-import { CaseVersion1732600000000 } from './1732600000000-case-version';
 
-export const MIGRATIONS = [
-  InitialSchema1732300000000,
-  ProviderEvents1732400000000,
-  WebhookDeliveries1732500000000,
-  CaseVersion1732600000000,
-];
+export const MIGRATIONS = [InitialSchema1732300000000, ProviderEvents1732400000000, WebhookDeliveries1732500000000];

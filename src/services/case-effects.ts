@@ -2,9 +2,7 @@
 // Transitions record their writes in a TransitionWrites and flush them together, one statement per table, so a
 // batch of cases costs about what one case does.
 import { randomUUID } from 'node:crypto';
-import { escapeLiteral } from 'pg';
-import type { PgBoss } from 'pg-boss';
-import type { DataSource, EntityManager } from 'typeorm';
+import type { EntityManager } from 'typeorm';
 import type { Effect } from '../domain/case.events';
 import type { CaseJob } from '../jobs/job.catalog';
 import { QUEUES } from '../jobs/job.catalog';
@@ -95,104 +93,53 @@ export class TransitionWrites {
   }
 
   /**
-   * Writes everything in the caller's transaction: claims, cases, timeline and messages in one statement, then
-   * usage, jobs and webhooks. Throws DuplicateSteps if a claimed key was already taken (the caller must roll back).
+   * Writes everything: claims, cases, timeline and messages in one statement, then usage, jobs and webhooks.
+   * Throws DuplicateSteps if a claimed key was already taken (the caller's transaction must roll back).
    */
   async flush(ctx: EffectsContext, manager: EntityManager): Promise<void> {
     const params: unknown[] = [];
-    const main = this.mainStatement((json) => `$${params.push(json)}`);
-    if (main) {
-      const select = `SELECT ARRAY(SELECT key FROM claims) AS claimed, (SELECT count(*) FROM saved)::int AS saved`;
-      const [result] = (await manager.query(`${main} ${select}`, params)) as { claimed: string[]; saved: number }[];
-      const taken = new Set(result!.claimed);
+    const param = (value: unknown): string => `$${params.push(value)}`;
+    const parts: string[] = [];
+    if (this.claims.length) {
+      const keys = param(this.claims.map((c) => c.key));
+      const cases = param(this.claims.map((c) => c.caseId));
+      parts.push(`claims AS (INSERT INTO processed_jobs (key, case_id) SELECT * FROM unnest(${keys}::text[], ${cases}::uuid[])
+                  ON CONFLICT (key) DO NOTHING RETURNING key)`);
+    }
+    if (this.cases.size)
+      parts.push(
+        `saved AS (${UPDATE_CASES.replace('$N', param(JSON.stringify(caseRecords([...this.cases.values()]))))} RETURNING c.id)`,
+      );
+    if (this.timeline.length)
+      parts.push(
+        `timeline AS (${INSERT_TIMELINE.replace('$N', param(JSON.stringify(timelineRecords(this.timeline))))} RETURNING id)`,
+      );
+    if (this.messages.length)
+      parts.push(
+        `recorded AS (${INSERT_MESSAGES.replace('$N', param(JSON.stringify(messageRecords(this.messages))))} RETURNING id)`,
+      );
+    if (parts.length) {
+      const claimed = this.claims.length ? 'ARRAY(SELECT key FROM claims)' : `'{}'::text[]`;
+      const [result] = (await manager.query(`WITH ${parts.join(',\n')} SELECT ${claimed} AS claimed`, params)) as {
+        claimed: string[];
+      }[];
+      const taken = new Set(result?.claimed ?? []);
       const duplicates = this.claims.filter((c) => !taken.has(c.key)).map((c) => c.key);
       if (duplicates.length) throw new DuplicateSteps(duplicates);
-      // Only a write that went around saveCase's lock could do this.
-      if (result!.saved !== this.cases.size) throw new Error('a locked case changed version under its lock');
     }
     for (const { accountId, month } of this.billable) await countBillable(manager, accountId, month);
-    if (this.jobs.length) await ctx.boss.insert(QUEUES.caseEvents.name, this.jobInserts(), { db: bossDb(manager) });
+    if (this.jobs.length) {
+      const jobs = this.jobs.map(({ id, job, startAfter }) => ({
+        id,
+        data: job,
+        group: { id: job.caseId },
+        ...(startAfter ? { startAfter } : {}),
+      }));
+      await ctx.boss.insert(QUEUES.caseEvents.name, jobs, { db: bossDb(manager) });
+    }
     for (const { row, eventType, occurredAt } of this.webhooks)
       await ctx.webhooks?.enqueue(manager, row, eventType, occurredAt);
-    this.saved();
   }
-
-  /** Usage and webhooks read and write beyond one statement; everything else can go in one round trip. */
-  get fitsOneTrip(): boolean {
-    return !this.billable.length && !this.webhooks.length;
-  }
-
-  /**
-   * Writes everything in one round trip, as one transaction (several statements in one simple query), for steps
-   * decided from an unlocked read: if any case's version moved since it was read, or any key was claimed before,
-   * the whole of it fails and nothing is written. pg-boss sends its own flows the same way.
-   */
-  async flushInOneTrip(ctx: EffectsContext, db: DataSource): Promise<void> {
-    if (!this.fitsOneTrip) throw new Error('usage and webhook writes need a transaction (flush)');
-    const main = this.mainStatement(escapeLiteral);
-    const statements: string[] = [];
-    if (main)
-      statements.push(`${main} SELECT offload_stale('a case changed since it was read, or a step was applied before')
-        WHERE (SELECT count(*) FROM claims) <> ${this.claims.length} OR (SELECT count(*) FROM saved) <> ${this.cases.size}`);
-    if (this.jobs.length) statements.push(await inlineInsert(ctx.boss, this.jobInserts()));
-    if (statements.length) await db.query(statements.join(';\n'));
-    this.saved();
-  }
-
-  /** Claims, cases, timeline and messages as one statement (WITH ... without its final SELECT). */
-  private mainStatement(value: (json: string) => string): string | null {
-    if (!this.claims.length && !this.cases.size && !this.timeline.length && !this.messages.length) return null;
-    const json = (records: unknown) => value(JSON.stringify(records));
-    return `WITH claims AS (
-        INSERT INTO processed_jobs (key, case_id)
-        SELECT * FROM json_to_recordset(${json(this.claims.map((c) => ({ key: c.key, case_id: c.caseId })))}::json)
-                   AS v(key text, case_id uuid)
-        ON CONFLICT (key) DO NOTHING RETURNING key),
-      saved AS (${fill(UPDATE_CASES, json(caseRecords([...this.cases.values()])))} RETURNING c.id),
-      timeline AS (${fill(INSERT_TIMELINE, json(timelineRecords(this.timeline)))} RETURNING id),
-      recorded AS (${fill(INSERT_MESSAGES, json(messageRecords(this.messages)))} RETURNING id)`;
-  }
-
-  private jobInserts() {
-    return this.jobs.map(({ id, job, startAfter }) => ({
-      id,
-      data: job,
-      group: { id: job.caseId },
-      ...(startAfter ? { startAfter } : {}),
-    }));
-  }
-
-  /** The rows as written: each save bumped the row's version. */
-  private saved(): void {
-    for (const row of this.cases.values()) row.version += 1;
-  }
-}
-
-/** Puts `value` where a statement's $N is; a function, so `$&` or `$'` in a literal is not a replacement pattern. */
-const fill = (statement: string, value: string): string => statement.replace('$N', () => value);
-
-/**
- * pg-boss's insert of `jobs` as one self-contained statement. Its insert is one statement with one JSON parameter
- * (plans.insertJobs); anything else would be a pg-boss change we must not paper over, hence the checks.
- */
-async function inlineInsert(boss: PgBoss, jobs: object[]): Promise<string> {
-  const calls: { text: string; values: unknown[] }[] = [];
-  const capture = {
-    executeSql: async (text: string, values?: unknown[]) => {
-      calls.push({ text, values: values ?? [] });
-      return { rows: [] };
-    },
-  };
-  await boss.insert(QUEUES.caseEvents.name, jobs, { db: capture });
-  const [call] = calls;
-  if (
-    calls.length !== 1 ||
-    call!.values.length !== 1 ||
-    typeof call!.values[0] !== 'string' ||
-    /\$[2-9]/.test(call!.text)
-  )
-    throw new Error('pg-boss insert is no longer one statement with one JSON parameter');
-  return call!.text.replace(/\$1\b/g, () => escapeLiteral(call!.values[0] as string));
 }
 
 /** Steps whose keys an earlier delivery already claimed: applied before, so they must not apply again. */

@@ -1,17 +1,16 @@
 // The worker's plain steps (a case was created, a follow-up fell due, a reply or an answer arrived, a delivery
-// failed) for several cases at once, because on the hot path a round trip costs more than the SQL in it.
+// failed) for several cases at once: one read, one transaction and one statement per table for the whole batch,
+// because on the hot path a round trip costs more than the SQL in it.
 //
-// The cases are read without a lock, and each step is decided from that read. A mail a step asks for is composed
-// then, outside any transaction (a model call must never run under a case's lock). The writes of the whole batch
-// then go in one round trip that succeeds only if no case's version moved since the read and no step was applied
-// before (TransitionWrites.flushInOneTrip). Otherwise (a case changed, a redelivery, a write that needs a
-// transaction) the batch goes the careful way: lock the cases, decide again, and use a composed mail only if its
-// case is still as read. A transport that only records mail (MAIL_TRANSPORT=local) has sent the mail when it is
-// recorded, and the case moves on in the same write; any other transport sends it right after, its queued job
-// standing by as the safety net.
+// A step that asks for a mail gets it composed before its transaction, from an unlocked read (a model call must
+// never run under a case's lock). Under the lock the step is decided again; if it asks for the same mail of a case
+// in the same state, the composed message is recorded in the step's own transaction. A transport that only
+// records mail (MAIL_TRANSPORT=local) has then sent it, and the case moves on in that same transaction; any other
+// transport sends it right after the commit, its queued job standing by as the safety net. A step whose case
+// changed in between queues its send as before, and the send composes then.
 import { randomUUID } from 'node:crypto';
 import { In } from 'typeorm';
-import type { Agent } from '../agent/agent.types';
+import type { Agent, ComposedMessage } from '../agent/agent.types';
 import type { CaseEvent } from '../domain/case.events';
 import { decide } from '../domain/case.machine';
 import type { CaseJob } from '../jobs/job.catalog';
@@ -20,7 +19,7 @@ import { CaseEntity, MessageEntity } from '../persistence/entities';
 import { buildAgentContext } from './agent-context';
 import { DuplicateSteps, TransitionWrites, type QueuedSend, type SendJob } from './case-effects';
 import { lockCases, toState } from './case-store';
-import { recordTransition, type AppliedTransition, type TransitionContext } from './case-transition';
+import { recordTransition, type TransitionContext } from './case-transition';
 import { pendingMessage, toOutboundMail } from './outbox';
 import type { ServiceContext } from './service-context';
 import type { WorkerObserver } from './case-worker';
@@ -31,7 +30,7 @@ export const isStepJob = (job: CaseJob): job is StepJob => job.type !== 'SEND_ME
 
 /** A mail composed ahead of a step, for the case as it was read. */
 interface Composed {
-  seenVersion: number;
+  seenAt: CaseEntity;
   seq: number;
   purpose: SendJob['purpose'];
   replyBody: string | null;
@@ -40,17 +39,7 @@ interface Composed {
   sent: SendResult | null;
 }
 
-type Note =
-  | { caseId: string; from: string; to: string; type: string | null }
-  | { caseId: string; refused: string }
-  | { caseId: string; mailSent: true };
-
-/** What one pass over a batch decided: its writes, the sends left to run, and what to report once it holds. */
-interface Pass {
-  writes: TransitionWrites;
-  sends: QueuedSend[];
-  notes: Note[];
-}
+type Note = { caseId: string; from: string; to: string; type: string | null } | { caseId: string; refused: string };
 
 export class CaseSteps {
   constructor(
@@ -60,99 +49,99 @@ export class CaseSteps {
     private readonly observer: WorkerObserver = {},
   ) {}
 
-  /** Applies the steps (of distinct cases) together; returns the sends left to run after them. */
+  /** Applies the steps (of distinct cases) in one transaction; returns the sends left to run after it. */
   async apply(jobs: StepJob[]): Promise<QueuedSend[]> {
     const events = await this.events(jobs);
-    const { rows, threads } = await this.read(jobs.map((j) => j.caseId));
-    const composed = await this.composeAhead(jobs, events, rows, threads);
-    const asRead = this.decide(jobs, events, new Map([...rows].map(([id, row]) => [id, copy(row)])), composed);
-    if (asRead.writes.fitsOneTrip) {
-      try {
-        await asRead.writes.flushInOneTrip(this.ctx, this.ctx.db);
-        return this.done(asRead, jobs);
-      } catch (error) {
-        this.ctx.logger.debug({ err: error }, 'steps as read did not hold; locking the cases');
-      }
-    }
+    const composed = await this.composeAhead(jobs, events);
     try {
-      return await this.applyLocked(jobs, events, composed);
+      return await this.applyComposed(jobs, events, composed);
     } catch (error) {
       if (!(error instanceof DuplicateSteps)) throw error;
       // Redeliveries of steps already applied: they are done; the others go again without them.
       const rest = jobs.filter((job) => !error.keys.includes(job.key));
-      return rest.length ? await this.applyLocked(rest, events, composed) : [];
+      return rest.length ? await this.applyComposed(rest, events, composed) : [];
     }
   }
 
-  private async applyLocked(
+  private async applyComposed(
     jobs: StepJob[],
     events: Map<StepJob, CaseEvent>,
     composed: Map<string, Composed>,
   ): Promise<QueuedSend[]> {
-    const pass = await this.ctx.db.transaction(async (manager) => {
-      const locked = await lockCases(
-        manager,
-        jobs.map((j) => j.caseId),
+    const notes: Note[] = [];
+    const sends = await this.ctx.db.transaction(async (manager) => {
+      const now = this.ctx.clock();
+      const rows = new Map(
+        (
+          await lockCases(
+            manager,
+            jobs.map((j) => j.caseId),
+          )
+        ).map((row) => [row.id, row]),
       );
-      const decided = this.decide(jobs, events, new Map(locked.map((row) => [row.id, row])), composed);
-      await decided.writes.flush(this.ctx, manager);
-      return decided;
-    });
-    return this.done(pass, jobs);
-  }
-
-  /** Decides every step against `rows`, changing them, and records the writes (nothing is written yet). */
-  private decide(
-    jobs: StepJob[],
-    events: Map<StepJob, CaseEvent>,
-    rows: Map<string, CaseEntity>,
-    composed: Map<string, Composed>,
-  ): Pass {
-    const now = this.ctx.clock();
-    const pass: Pass = { writes: new TransitionWrites(), sends: [], notes: [] };
-    const { writes } = pass;
-    for (const job of jobs) {
-      const row = rows.get(job.caseId);
-      // A missing case has nothing to change; the claim still marks the step done.
-      writes.claim(job.key, row ? row.id : null);
-      if (!row) continue;
-      const composedFor = composed.get(job.caseId);
-      const ahead = composedFor?.seenVersion === row.version ? composedFor : null;
-      const sentNow: Composed[] = [];
-      const takeSend = (send: SendJob): boolean => {
-        if (!ahead || !sameSend(ahead, send)) return false;
-        writes.recordMessage(ahead.sent ? asSent(ahead.message, ahead.sent, now) : ahead.message);
-        if (!ahead.sent) return false; // queued as well: the send runs after the write, its job standing by
-        sentNow.push(ahead);
-        return true;
-      };
-      const from = row.status;
-      const step = recordTransition(this.ctx, writes, row, events.get(job)!, job.key, now, undefined, takeSend);
-      pass.notes.push(noteOf(row, from, step));
-      pass.sends.push(...step.sends);
-      for (const mail of sentNow) {
-        if (!row.threadRef && mail.sent?.threadId) row.threadRef = mail.sent.threadId;
-        const before = row.status;
-        const sent = recordTransition(this.ctx, writes, row, sentEvent(mail), mail.message.sendKey!, now);
-        pass.notes.push(noteOf(row, before, sent), { caseId: row.id, mailSent: true });
-        pass.sends.push(...sent.sends);
+      const writes = new TransitionWrites();
+      const queued: QueuedSend[] = [];
+      for (const job of jobs) {
+        const row = rows.get(job.caseId);
+        writes.claim(job.key, row ? row.id : null);
+        if (!row) continue;
+        const composedFor = composed.get(job.caseId);
+        const ahead = composedFor && sameCase(composedFor.seenAt, row) ? composedFor : null;
+        const sentNow: Composed[] = [];
+        const takeSend = (send: SendJob): boolean => {
+          if (!ahead || !sameSend(ahead, send)) return false;
+          writes.recordMessage(ahead.sent ? asSent(ahead.message, ahead.sent, now) : ahead.message);
+          if (!ahead.sent) return false; // queued as well: the send runs after the commit, its job standing by
+          sentNow.push(ahead);
+          return true;
+        };
+        const from = row.status;
+        const step = recordTransition(this.ctx, writes, row, events.get(job)!, job.key, now, undefined, takeSend);
+        notes.push(
+          step.ok
+            ? { caseId: row.id, from, to: row.status, type: step.timelineType }
+            : { caseId: row.id, refused: step.reason },
+        );
+        queued.push(...step.sends);
+        for (const mail of sentNow) queued.push(...this.messageSent(writes, row, mail, now, notes));
       }
-    }
-    return pass;
+      await writes.flush(this.ctx, manager);
+      return queued;
+    });
+    this.report(notes, jobs);
+    this.ctx.changes.changed();
+    return sends;
   }
 
-  /** Reports a pass that was written and wakes the feed. */
-  private done(pass: Pass, jobs: StepJob[]): QueuedSend[] {
-    for (const note of pass.notes) {
-      if ('mailSent' in note) this.observer.mailSent?.(this.transport.name);
-      else if ('refused' in note) {
+  /** The mail a recording-only transport "sent" inside the step moves the case on in the same transaction. */
+  private messageSent(
+    writes: TransitionWrites,
+    row: CaseEntity,
+    mail: Composed,
+    now: Date,
+    notes: Note[],
+  ): QueuedSend[] {
+    this.observer.mailSent?.(this.transport.name);
+    if (!row.threadRef && mail.sent?.threadId) row.threadRef = mail.sent.threadId;
+    const from = row.status;
+    const event: CaseEvent = { type: 'MESSAGE_SENT', purpose: mail.purpose };
+    const sent = recordTransition(this.ctx, writes, row, event, mail.message.sendKey!, now);
+    notes.push(
+      sent.ok
+        ? { caseId: row.id, from, to: row.status, type: sent.timelineType }
+        : { caseId: row.id, refused: sent.reason },
+    );
+    return sent.sends;
+  }
+
+  private report(notes: Note[], jobs: StepJob[]): void {
+    for (const note of notes) {
+      if ('refused' in note) {
         this.observer.refused?.(note.caseId, note.refused);
         const jobKey = jobs.find((j) => j.caseId === note.caseId)?.key;
         this.ctx.logger.info({ caseId: note.caseId, jobKey, reason: note.refused }, 'event refused');
       } else this.observer.transition?.(note.caseId, note.from, note.to, note.type);
     }
-    this.ctx.changes.changed();
-    return pass.sends;
   }
 
   private async events(jobs: StepJob[]): Promise<Map<StepJob, CaseEvent>> {
@@ -174,48 +163,58 @@ export class CaseSteps {
     return new Set(rows.map((r) => r.case_id));
   }
 
-  /** The cases and their threads, read side by side (the threads serve the steps that turn out to ask for mail). */
-  private async read(caseIds: string[]) {
-    const [rows, messages] = await Promise.all([
+  /** Composes, outside any transaction, the mail each step would ask for if its case stays as read now. */
+  private async composeAhead(jobs: StepJob[], events: Map<StepJob, CaseEvent>): Promise<Map<string, Composed>> {
+    const caseIds = jobs.map((j) => j.caseId);
+    // Read side by side: the threads are only needed for the steps that turn out to ask for a mail.
+    const [rows, threads] = await Promise.all([
       this.ctx.db.getRepository(CaseEntity).findBy({ id: In(caseIds) }),
-      this.ctx.db.getRepository(MessageEntity).find({ where: { caseId: In(caseIds) }, order: { createdAt: 'ASC' } }),
+      this.threads(caseIds),
     ]);
-    const threads = new Map<string, MessageEntity[]>();
-    for (const m of messages) threads.set(m.caseId, [...(threads.get(m.caseId) ?? []), m]);
-    return { rows: new Map(rows.map((row) => [row.id, row])), threads };
-  }
-
-  /** Composes the mail each step asks for, given its case as read. */
-  private async composeAhead(
-    jobs: StepJob[],
-    events: Map<StepJob, CaseEvent>,
-    rows: Map<string, CaseEntity>,
-    threads: Map<string, MessageEntity[]>,
-  ): Promise<Map<string, Composed>> {
     const now = this.ctx.clock();
-    const context = { now, timeScale: this.ctx.config.OFFLOAD_TIME_SCALE, newId: randomUUID };
+    const wanted = rows.flatMap((row) => {
+      const job = jobs.find((j) => j.caseId === row.id)!;
+      const decided = decide(toState(row), events.get(job)!, {
+        now,
+        timeScale: this.ctx.config.OFFLOAD_TIME_SCALE,
+        newId: randomUUID,
+      });
+      if (!decided.ok) return [];
+      const send = decided.effects.find((e) => e.type === 'SEND_MESSAGE');
+      return send
+        ? [{ row, job, seq: decided.next.attemptCount + 1, purpose: send.purpose, replyBody: send.replyBody }]
+        : [];
+    });
+    if (!wanted.length) return new Map();
     const composed = await Promise.all(
-      jobs.map(async (job): Promise<[string, Composed] | null> => {
-        const row = rows.get(job.caseId);
-        const decided = row && decide(toState(row), events.get(job)!, context);
-        const send = decided?.ok ? decided.effects.find((e) => e.type === 'SEND_MESSAGE') : undefined;
-        if (!row || !decided?.ok || !send) return null;
+      wanted.map(async ({ row, job, seq, purpose, replyBody }): Promise<[string, Composed]> => {
         const thread = threads.get(row.id) ?? [];
-        const { purpose, replyBody } = send;
-        const mail = await this.agent.compose({ purpose, context: buildAgentContext(row, thread), replyBody });
-        const seq = decided.next.attemptCount + 1;
+        const mail: ComposedMessage = await this.agent.compose({
+          purpose,
+          context: buildAgentContext(row, thread),
+          replyBody,
+        });
         // The key recordEffects gives this send (see case-effects.ts).
         const sendKey = `${job.key}:send:${seq}`;
-        const domain = this.ctx.config.MAIL_DOMAIN;
-        const message = pendingMessage({ row, thread, sendKey, purpose, composed: mail, domain, now });
+        const { MAIL_DOMAIN } = this.ctx.config;
+        const message = pendingMessage({ row, thread, sendKey, purpose, composed: mail, domain: MAIL_DOMAIN, now });
         // Only computes ids: nothing leaves a transport that only records.
         const sent = this.transport.recordsOnly
           ? await this.transport.send(toOutboundMail(row, message, thread))
           : null;
-        return [row.id, { seenVersion: row.version, seq, purpose, replyBody: replyBody ?? null, message, sent }];
+        return [row.id, { seenAt: row, seq, purpose, replyBody: replyBody ?? null, message, sent }];
       }),
     );
-    return new Map(composed.filter((entry) => entry !== null));
+    return new Map(composed);
+  }
+
+  private async threads(caseIds: string[]): Promise<Map<string, MessageEntity[]>> {
+    const messages = await this.ctx.db
+      .getRepository(MessageEntity)
+      .find({ where: { caseId: In(caseIds) }, order: { createdAt: 'ASC' } });
+    const threads = new Map<string, MessageEntity[]>();
+    for (const m of messages) threads.set(m.caseId, [...(threads.get(m.caseId) ?? []), m]);
+    return threads;
   }
 }
 
@@ -238,14 +237,11 @@ export function eventOf(job: StepJob, replyPending: boolean): CaseEvent {
   }
 }
 
-const copy = (row: CaseEntity): CaseEntity => Object.assign(new CaseEntity(), row);
-
-const sentEvent = (mail: Composed): CaseEvent => ({ type: 'MESSAGE_SENT', purpose: mail.purpose });
-
-const noteOf = (row: CaseEntity, from: string, step: AppliedTransition): Note =>
-  step.ok
-    ? { caseId: row.id, from, to: row.status, type: step.timelineType }
-    : { caseId: row.id, refused: step.reason };
+/** Nothing changed the case between the read the mail was composed from and the lock. */
+const sameCase = (seen: CaseEntity, locked: CaseEntity): boolean =>
+  seen.updatedAt.getTime() === locked.updatedAt.getTime() &&
+  seen.status === locked.status &&
+  seen.attemptCount === locked.attemptCount;
 
 const sameSend = (ahead: Composed, send: SendJob): boolean =>
   ahead.seq === send.seq && ahead.purpose === send.purpose && ahead.replyBody === (send.replyBody ?? null);

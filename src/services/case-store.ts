@@ -138,7 +138,6 @@ export const usageMonth = (at: Date): string =>
 /** Writes a locked case's mutable fields back in one UPDATE (TypeORM's save would SELECT first). */
 export async function saveCase(manager: EntityManager, row: CaseEntity): Promise<void> {
   await manager.query(UPDATE_CASES.replace('$N', '$1'), [JSON.stringify(caseRecords([row]))]);
-  row.version += 1;
 }
 
 /** The mutable fields of locked cases for UPDATE_CASES. */
@@ -160,20 +159,18 @@ export function caseRecords(rows: CaseEntity[]) {
     thread_ref: row.threadRef,
     finished_at: row.finishedAt,
     updated_at: row.updatedAt,
-    version: row.version,
   }));
 }
 
-/** Case rows from JSON parameter $N (see caseRecords); a row whose version moved since it was read is not written. */
+/** Case rows from JSON parameter $N (see caseRecords). */
 export const UPDATE_CASES = `UPDATE cases c SET status = v.status, goal = v.goal, attempt_count = v.attempt_count,
             next_action_at = v.next_action_at, result_status = v.result_status, result = v.result,
             failure_reason = v.failure_reason, input_request_id = v.input_request_id,
             input_request_question = v.input_request_question, input_request_status = v.input_request_status,
             input_requested_at = v.input_requested_at, awaiting_evaluation = v.awaiting_evaluation,
-            thread_ref = v.thread_ref, finished_at = v.finished_at, updated_at = v.updated_at,
-            version = c.version + 1
+            thread_ref = v.thread_ref, finished_at = v.finished_at, updated_at = v.updated_at
        FROM json_to_recordset($N::json) AS v(id uuid, status text, goal jsonb, attempt_count int,
             next_action_at timestamptz, result_status text, result jsonb, failure_reason text, input_request_id uuid,
             input_request_question text, input_request_status text, input_requested_at timestamptz,
-            awaiting_evaluation boolean, thread_ref text, finished_at timestamptz, updated_at timestamptz, version int)
-      WHERE c.id = v.id AND c.version = v.version`;
+            awaiting_evaluation boolean, thread_ref text, finished_at timestamptz, updated_at timestamptz)
+      WHERE c.id = v.id`;

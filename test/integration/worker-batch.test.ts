@@ -1,12 +1,12 @@
 // A fetched batch of plain steps shares one transaction (case-steps.ts): every case still gets exactly its own
 // transition and mail, a redelivered step inside a batch is skipped, and one failing step fails only its own job.
-import pino from 'pino';
 import { CreateCaseDocument } from '../../schema/generated/graphql';
 import type { Agent, ComposeRequest } from '../../src/agent/agent.types';
 import { RulesAgent } from '../../src/agent/rules.agent';
 import type { CaseJob } from '../../src/jobs/job.catalog';
 import { createLocalTransport } from '../../src/mail/local.transport';
 import type { MailTransport, OutboundMail } from '../../src/mail/mail.types';
+import { createLogger } from '../../src/server/logger';
 import { CaseWorker } from '../../src/services/case-worker';
 import { caseInput, startTestApp, type TestApp } from '../helpers/offload';
 import { CaseProbe, timelineTypes } from './lifecycle-support';
@@ -21,14 +21,9 @@ beforeAll(async () => {
 });
 afterAll(async () => app?.stop());
 
-/** What the worker logged; a batch that had to lock its cases says so at debug level. */
-const logged: string[] = [];
-const lockedInstead = () => logged.filter((line) => line.includes('locking the cases')).length;
-
 function workerWith(agent: Agent, transport: MailTransport = createLocalTransport()): CaseWorker {
   const { db, boss } = app.offload;
-  const logger = pino({ level: 'debug' }, { write: (line: string) => void logged.push(line) });
-  const ctx = { db, boss, config: app.config, clock: () => new Date(), logger };
+  const ctx = { db, boss, config: app.config, clock: () => new Date(), logger: createLogger('silent') };
   return new CaseWorker({ ...ctx, changes: { changed: () => {} } }, agent, transport);
 }
 
@@ -48,12 +43,10 @@ async function followUpJobs(caseId: string): Promise<number> {
   return row!.n;
 }
 
-it('each case of a batch gets its own transition, mail and follow-up, in one write', async () => {
+it('each case of a batch gets its own transition, mail and follow-up', async () => {
   const ids = [await newCase(), await newCase(), await newCase()];
-  const before = lockedInstead();
   const outcomes = await workerWith(new RulesAgent()).handleBatch(ids.map(created));
   expect(outcomes).toEqual([null, null, null]);
-  expect(lockedInstead()).toBe(before);
   for (const id of ids) {
     const detail = await probe.detail(id);
     expect(detail).toMatchObject({ status: 'RUNNING', attemptCount: 1 });
@@ -70,10 +63,7 @@ it('a redelivered step in a batch changes nothing; the others are applied', asyn
   const done = await newCase();
   expect(await worker.handleBatch([created(done)])).toEqual([null]);
   const fresh = await newCase();
-  const before = lockedInstead();
   expect(await worker.handleBatch([created(done), created(fresh)])).toEqual([null, null]);
-  // The write as read refused the batch (a key was claimed before); the locked pass skipped only that step.
-  expect(lockedInstead()).toBe(before + 1);
   expect(await probe.outbound(done)).toHaveLength(1);
   expect(timelineTypes(await probe.detail(done))).toEqual(['case.created', 'outreach.sent']);
   expect(await followUpJobs(done)).toBe(1);
@@ -127,25 +117,4 @@ it('with a transport that really sends, the mail composed ahead leaves once, aft
     [ids],
   )) as { n: number }[];
   expect(left!.n).toBe(0);
-});
-
-it('values that look like SQL or replacement patterns are written as they are', async () => {
-  const name = `Sam O'Brien \\ $& $' $\` $1 $$ "q" -- ;`;
-  const objective = `Collect the W-9'); DROP TABLE cases; -- $N $1 \\x00`;
-  const input = caseInput({ senderPersona: { name }, goal: { objective } });
-  const id = (await app.client.ok(CreateCaseDocument, { input })).createCase.id;
-  const before = lockedInstead();
-  expect(await workerWith(new RulesAgent()).handleBatch([created(id), created(await newCase())])).toEqual([null, null]);
-  expect(lockedInstead()).toBe(before);
-  const [message] = (await app.offload.db.query(
-    `SELECT from_name FROM messages WHERE case_id = $1 AND direction = 'outbound'`,
-    [id],
-  )) as { from_name: string }[];
-  expect(message!.from_name).toBe(name);
-  const [row] = (await app.offload.db.query(`SELECT goal->>'objective' AS objective FROM cases WHERE id = $1`, [
-    id,
-  ])) as {
-    objective: string;
-  }[];
-  expect(row!.objective).toBe(objective);
 });

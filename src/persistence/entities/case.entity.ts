@@ -50,6 +50,4 @@ export class CaseEntity {
   @Column('timestamptz', { name: 'finished_at', nullable: true }) finishedAt!: Date | null;
   @Column('timestamptz', { name: 'created_at' }) createdAt!: Date;
   @Column('timestamptz', { name: 'updated_at' }) updatedAt!: Date;
-  /** Bumped by every write of the row (case-store.ts); a step decided from an unlocked read checks it. */
-  @Column('int', { default: 0 }) version!: number;
 }
