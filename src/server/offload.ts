@@ -8,7 +8,7 @@ import { buildOffloadSchema } from '../graphql/schema';
 import { startBoss } from '../jobs/boss';
 import { startWorkers } from '../jobs/worker';
 import type { MailTransport } from '../mail/mail.types';
-import { createDataSource, ensureDatabase, migrate } from '../persistence/data-source';
+import { createDataSource, createPipelinePool, ensureDatabase, migrate } from '../persistence/data-source';
 import { AccountsService } from '../services/accounts.service';
 import { AttachmentLinks, loadSigningSecret } from '../services/attachment-links';
 import { AttachmentsService } from '../services/attachments.service';
@@ -66,6 +66,9 @@ export async function startOffload(config: Config, options: OffloadOptions): Pro
   const logger = options.logger ?? createLogger(config.LOG_LEVEL);
   const clock = options.clock ?? (() => new Date());
   const db = await prepareDatabase(config, logger);
+  const writes = createPipelinePool(config.DATABASE_URL, config.DATABASE_POOL_MAX);
+  // An idle connection that dies (a database restart) is dropped by the pool; unhandled, the event would crash us.
+  writes.on('error', (error) => logger.warn({ err: error }, 'idle database connection lost'));
   const runsWorker = options.role !== 'api';
   const runsApi = options.role !== 'worker';
   const boss = await startBoss(config.DATABASE_URL, { schedule: runsWorker });
@@ -84,7 +87,7 @@ export async function startOffload(config: Config, options: OffloadOptions): Pro
   const transport = options.transport ?? createMailTransport(config, logger);
   const services: Services = {
     accounts: new AccountsService(db, config.AUTH_CACHE_SECONDS),
-    cases: new CasesService(transitions),
+    cases: new CasesService(transitions, writes),
     attachments: new AttachmentsService(db, links, providerAttachmentLinks(transport)),
     inbound: new InboundService(ctx),
     feed,
@@ -144,6 +147,7 @@ export async function startOffload(config: Config, options: OffloadOptions): Pro
       await transport.stop?.();
       await feed.stop();
       await db.destroy();
+      await writes.end();
     })());
 
   return { config, db, boss, services, mail: transport, http, url, metrics, opsUrl: opsServer?.url ?? null, stop };

@@ -2,6 +2,7 @@
 // Transitions record their writes in a TransitionWrites and flush them together, one statement per table, so a
 // batch of cases costs about what one case does.
 import { randomUUID } from 'node:crypto';
+import type { Db } from 'pg-boss';
 import type { EntityManager } from 'typeorm';
 import type { Effect } from '../domain/case.events';
 import type { CaseJob } from '../jobs/job.catalog';
@@ -42,8 +43,18 @@ export async function enqueueCaseJob(
   job: CaseJob,
   startAfter?: Date,
 ): Promise<string | null> {
+  return sendCaseJob(ctx, bossDb(manager), job, startAfter);
+}
+
+/** Sends one case job through `db` (a connection in the caller's transaction). */
+export async function sendCaseJob(
+  ctx: Pick<ServiceContext, 'boss'>,
+  db: Db,
+  job: CaseJob,
+  startAfter?: Date,
+): Promise<string | null> {
   return ctx.boss.send(QUEUES.caseEvents.name, job, {
-    db: bossDb(manager),
+    db,
     group: { id: job.caseId },
     ...(startAfter ? { startAfter } : {}),
   });

@@ -1,8 +1,8 @@
 // A new case and its first timeline row in one statement, and the usage reservation in the round trip that opens its
 // transaction: createCase is the hottest write, and each round trip on it costs more than the SQL itself.
 import { randomUUID } from 'node:crypto';
-import { escapeLiteral, type PoolClient, type QueryResult } from 'pg';
-import type { DataSource, EntityManager } from 'typeorm';
+import { escapeLiteral, type Pool, type QueryResult } from 'pg';
+import type { Db } from 'pg-boss';
 import type { CaseEntity } from '../persistence/entities';
 
 const COLUMNS = [
@@ -42,11 +42,89 @@ const INSERT_CASE = {
   SELECT $${COLUMNS.length + 1}, id, account_id, 1, 'case.created', NULL, 'CREATED', created_at FROM c`,
 } as const;
 
-/** Writes in the transaction of `manager`, which must be bound to a connection (as inReservedTransaction's is). */
-export async function insertNewCase(manager: EntityManager, row: CaseEntity): Promise<void> {
-  if (!manager.queryRunner) throw new Error('insertNewCase needs a transactional EntityManager');
-  const client = (await manager.queryRunner.connect()) as PoolClient;
-  const values = [
+export interface UsageReservation {
+  accountId: string;
+  month: string;
+  limit: number;
+}
+
+export interface NewCaseWrite {
+  row: CaseEntity;
+  usage: UsageReservation;
+  /** Claimed in the case's transaction; a key another request claimed first fails the create (IdempotencyRace). */
+  idempotency: { key: string; requestHash: string; expiresAt: Date } | null;
+  /** Sends the case's first job with the given connection (in the case's transaction). */
+  sendJob: (db: Db) => Promise<unknown>;
+}
+
+export class UsageLimitReached extends Error {}
+export class IdempotencyRace extends Error {}
+
+/**
+ * Writes a new case in one round trip, on a connection of a pipeline-mode pool: the usage reservation (its own
+ * transaction, committed asynchronously so the usage row's lock is never held through a WAL flush; the case's
+ * synchronous commit later in the WAL flushes it too), then the case, its first timeline row, its idempotency key
+ * and its first job in a second transaction, and COMMIT, all sent before any answer is read. Any failure aborts
+ * what follows it: a refused reservation aborts its own transaction and with it every later statement (COMMIT then
+ * rolls back), and a failed write leaves the case's transaction to roll back at COMMIT, the unit given back.
+ */
+export async function writeNewCase(pool: Pool, write: NewCaseWrite): Promise<void> {
+  const client = await pool.connect();
+  let ended: PromiseSettledResult<QueryResult> | undefined;
+  try {
+    // Every promise is observed from the start: one may fail while the next statement is still being written.
+    const reserve = observed(client.query(reserveThenBegin(write.usage)));
+    const writes = [observed(client.query({ ...INSERT_CASE, values: insertValues(write.row) }))];
+    if (write.idempotency) {
+      const { key, requestHash, expiresAt } = write.idempotency;
+      const claim = `INSERT INTO idempotency_keys (account_id, key, request_hash, case_id, expires_at) VALUES ($1, $2, $3, $4, $5)`;
+      writes.push(observed(client.query(claim, [write.row.accountId, key, requestHash, write.row.id, expiresAt])));
+    }
+    // pg-boss reaches the connection after awaiting its own queue cache: COMMIT waits until its insert is written.
+    let sent!: () => void;
+    const jobWritten = new Promise<void>((resolve) => (sent = resolve));
+    const job = observed(
+      write.sendJob({
+        executeSql: (text, values) => {
+          const result = client.query(text, values as unknown[]);
+          sent();
+          return result;
+        },
+      }),
+    );
+    const jobFailedEarly = await Promise.race([
+      jobWritten.then(() => false),
+      job.then(
+        () => false,
+        () => true,
+      ),
+    ]);
+    const end = observed(client.query(jobFailedEarly ? 'ROLLBACK' : 'COMMIT'));
+    const [reserved, ...rest] = await Promise.allSettled([reserve, ...writes, job]);
+    ended = (await Promise.allSettled([end]))[0]!;
+    if (reserved!.status === 'rejected') {
+      if (isDivisionByZero(reserved.reason)) throw new UsageLimitReached();
+      throw reserved.reason;
+    }
+    const failed = rest.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (!failed && ended.status === 'fulfilled' && ended.value.command === 'COMMIT') return;
+    await giveBack(pool, write.usage);
+    if (isIdempotencyConflict(failed?.reason)) throw new IdempotencyRace();
+    throw failed?.reason ?? (ended.status === 'rejected' ? ended.reason : new Error('the case did not commit'));
+  } finally {
+    // A connection whose COMMIT or ROLLBACK failed is in an unknown state; it must not go back to the pool.
+    client.release(ended?.status === 'fulfilled' ? undefined : (ended?.reason ?? new Error('create interrupted')));
+  }
+}
+
+/** Marks a promise as handled (its rejection is read later through allSettled) and returns it. */
+function observed<T>(promise: Promise<T>): Promise<T> {
+  promise.catch(() => undefined);
+  return promise;
+}
+
+function insertValues(row: CaseEntity): unknown[] {
+  return [
     row.id,
     row.accountId,
     row.clientReferenceId,
@@ -66,76 +144,40 @@ export async function insertNewCase(manager: EntityManager, row: CaseEntity): Pr
     row.awaitingEvaluation,
     row.createdAt,
     row.updatedAt,
+    randomUUID(),
   ];
-  await client.query({ ...INSERT_CASE, values: [...values, randomUUID()] });
-}
-
-export interface UsageReservation {
-  accountId: string;
-  month: string;
-  limit: number;
 }
 
 /**
- * One simple-protocol round trip that takes one unit of the month's cap in a transaction of its own, committed
- * asynchronously, and then opens the transaction the case is written in. The usage row's lock (which is what keeps
- * concurrent creates exact) is held only for that statement, never for the case's WAL flush; the reservation cannot
- * be lost, because the case's synchronous commit later in the WAL flushes it too. The simple protocol takes no
- * parameters, hence the literals: none of them comes from the request.
+ * Takes one unit of the month's cap in a transaction of its own and opens the case's transaction. A refused unit
+ * divides by zero, so the statement fails and everything pipelined behind it is aborted. The simple protocol
+ * (several statements) takes no parameters, hence the literals: none of them comes from the request.
  */
 function reserveThenBegin({ accountId, month, limit }: UsageReservation): string {
   const cap = Math.trunc(limit);
   return `BEGIN;
 SET LOCAL synchronous_commit TO off;
-INSERT INTO account_usage AS u (account_id, month, created_count) VALUES (${escapeLiteral(accountId)}, ${escapeLiteral(month)}, 1)
-ON CONFLICT (account_id, month) DO UPDATE SET created_count = u.created_count + 1
- WHERE u.created_count < ${cap} AND u.billable_count < ${cap}
-RETURNING created_count;
+WITH reserved AS (
+  INSERT INTO account_usage AS u (account_id, month, created_count) VALUES (${escapeLiteral(accountId)}, ${escapeLiteral(month)}, 1)
+  ON CONFLICT (account_id, month) DO UPDATE SET created_count = u.created_count + 1
+   WHERE u.created_count < ${cap} AND u.billable_count < ${cap}
+  RETURNING 1)
+SELECT 1 / (SELECT count(*)::int FROM reserved);
 COMMIT;
 BEGIN`;
 }
 
 /** Gives back a unit taken by a create that then failed. */
-async function giveBack(db: DataSource, { accountId, month }: UsageReservation): Promise<void> {
-  await db.query(`UPDATE account_usage SET created_count = created_count - 1 WHERE account_id = $1 AND month = $2`, [
+async function giveBack(pool: Pool, { accountId, month }: UsageReservation): Promise<void> {
+  await pool.query(`UPDATE account_usage SET created_count = created_count - 1 WHERE account_id = $1 AND month = $2`, [
     accountId,
     month,
   ]);
 }
 
-/**
- * Runs `write` in a transaction once a unit of the month's cap is taken (see reserveThenBegin): four round trips
- * for a create instead of five. Returns null, having written nothing, when the cap is reached. If `write` or the
- * commit fails, the transaction is rolled back and the unit given back. TypeORM does not know about this
- * transaction, so `write` must not start one of its own (manager.transaction would commit this one early).
- */
-export async function inReservedTransaction<T>(
-  db: DataSource,
-  usage: UsageReservation,
-  write: (manager: EntityManager) => Promise<T>,
-): Promise<T | null> {
-  const runner = db.createQueryRunner();
-  try {
-    const client = (await runner.connect()) as PoolClient;
-    let reserved = false;
-    try {
-      const results = (await client.query(reserveThenBegin(usage))) as unknown as QueryResult[];
-      reserved = (results.find((r) => r.command === 'INSERT')?.rowCount ?? 0) > 0;
-      if (!reserved) {
-        await client.query('ROLLBACK');
-        return null;
-      }
-      const result = await write(runner.manager);
-      await client.query('COMMIT');
-      return result;
-    } catch (error) {
-      // After any failure the connection may be inside a transaction (even an aborted one); it must leave clean. A
-      // ROLLBACK fails only on a dead connection, which pg-pool discards on release.
-      await client.query('ROLLBACK').catch(() => undefined);
-      if (reserved) await giveBack(db, usage);
-      throw error;
-    }
-  } finally {
-    await runner.release();
-  }
-}
+const isDivisionByZero = (error: unknown): boolean => (error as { code?: string } | null)?.code === '22012';
+
+const isIdempotencyConflict = (error: unknown): boolean => {
+  const e = error as { code?: string; constraint?: string } | null;
+  return e?.code === '23505' && e.constraint === 'idempotency_keys_pkey';
+};

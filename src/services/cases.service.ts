@@ -1,15 +1,15 @@
 // The case operations the faces (GraphQL, REST) call. Every read and write is scoped to the caller's account:
 // another account's case answers exactly like a missing one.
 import { createHash, randomUUID } from 'node:crypto';
-import type { EntityManager } from 'typeorm';
+import type { Pool } from 'pg';
 import { PLAN_LIMITS, TERMINAL_STATUSES, type CaseStatus } from '../domain/case.model';
 import { AppError, caseNotFound } from '../domain/errors';
 import { AttachmentEntity, CaseEntity, CaseEventEntity, MessageEntity } from '../persistence/entities';
 import type { AuthenticatedAccount } from './accounts.service';
 import { appendTimeline, lockCase, saveCase, usageMonth } from './case-store';
-import { inReservedTransaction, insertNewCase } from './case-insert';
+import { IdempotencyRace, UsageLimitReached, writeNewCase } from './case-insert';
 import { stableJson, stripNullish, withHumanContext } from './case-values';
-import { enqueueCaseJob } from './case-effects';
+import { enqueueCaseJob, sendCaseJob } from './case-effects';
 import { applyTransition, DuplicateStep, type TransitionContext } from './case-transition';
 import {
   cancelReasonSchema,
@@ -17,6 +17,7 @@ import {
   idempotencyKeySchema,
   isUuid,
   parseInput,
+  type CreateCaseInput,
   submitInputSchema,
 } from './case-input.schema';
 import type { ServiceContext } from './service-context';
@@ -35,12 +36,14 @@ export interface SubmitInputResult {
   accepted: boolean;
 }
 
-class IdempotencyRace extends Error {}
-
 export class CasesService {
   private readonly createSchema;
 
-  constructor(private readonly ctx: ServiceContext & TransitionContext) {
+  constructor(
+    private readonly ctx: ServiceContext & TransitionContext,
+    /** A pipeline-mode pool: a create is one round trip (case-insert.ts). */
+    private readonly writes: Pool,
+  ) {
     this.createSchema = createCaseSchema({ allowPrivateWebhooks: ctx.config.WEBHOOK_ALLOW_PRIVATE });
   }
 
@@ -49,88 +52,36 @@ export class CasesService {
     const idempotencyKey = parseInput(idempotencyKeySchema, rawKey, 'idempotencyKey') ?? null;
     // Only a keyed request is ever compared with another one.
     const requestHash = idempotencyKey ? createHash('sha256').update(stableJson(input)).digest('hex') : null;
+    const limit = PLAN_LIMITS[account.plan];
     for (let attempt = 0; ; attempt++) {
       if (idempotencyKey) {
         const previous = await this.findByIdempotencyKey(account.id, idempotencyKey, requestHash!);
         if (previous) return previous;
       }
-      const limit = PLAN_LIMITS[account.plan];
-      const usage = { accountId: account.id, month: usageMonth(this.ctx.clock()), limit };
+      const now = this.ctx.clock();
+      const row = newCaseRow(account, input, now);
+      const ttlMs = this.ctx.config.IDEMPOTENCY_TTL_HOURS * 3_600_000;
       try {
-        const row = await inReservedTransaction(this.ctx.db, usage, (manager) =>
-          this.insertCase(manager, account, input, idempotencyKey, requestHash),
-        );
-        if (!row)
+        await writeNewCase(this.writes, {
+          row,
+          usage: { accountId: account.id, month: usageMonth(now), limit },
+          idempotency: idempotencyKey
+            ? { key: idempotencyKey, requestHash: requestHash!, expiresAt: new Date(now.getTime() + ttlMs) }
+            : null,
+          sendJob: (db) =>
+            sendCaseJob(this.ctx, db, { type: 'CASE_CREATED', caseId: row.id, key: `${row.id}:created` }),
+        });
+        return row;
+      } catch (error) {
+        if (error instanceof UsageLimitReached)
           throw new AppError('USAGE_LIMIT_REACHED', `The ${account.plan} plan allows ${limit} cases per month`, {
             limit,
           });
-        return row;
-      } catch (error) {
         // Two requests with one key raced; the loser reads the winner's case on the next pass.
         if (error instanceof IdempotencyRace && attempt < 2) continue;
         throw error;
       }
     }
-  }
-
-  private async insertCase(
-    manager: EntityManager,
-    account: AuthenticatedAccount,
-    input: ReturnType<typeof this.createSchema.parse>,
-    idempotencyKey: string | null,
-    requestHash: string | null,
-  ): Promise<CaseEntity> {
-    const now = this.ctx.clock();
-    const row = Object.assign(new CaseEntity(), {
-      id: randomUUID(),
-      accountId: account.id,
-      clientReferenceId: input.clientReferenceId ?? null,
-      channel: input.channel,
-      status: 'CREATED',
-      goal: {
-        objective: input.goal.objective,
-        ...(input.goal.knowledge != null ? { knowledge: input.goal.knowledge } : {}),
-      },
-      counterparty: stripNullish(input.counterparty),
-      senderPersona: stripNullish(input.senderPersona),
-      constraints: input.constraints ?? null,
-      resultSchema: input.resultSchema ?? null,
-      metadata: input.metadata ?? null,
-      clientWebhookUrl: input.clientWebhookUrl ?? null,
-      attemptCount: 0,
-      maxAttempts: input.maxAttempts ?? 3,
-      followUpDelayHours: input.followUpDelayHours ?? 72,
-      nextActionAt: null,
-      resultStatus: null,
-      result: null,
-      failureReason: null,
-      inputRequestId: null,
-      inputRequestQuestion: null,
-      inputRequestStatus: 'NONE',
-      inputRequestedAt: null,
-      awaitingEvaluation: false,
-      threadRef: null,
-      finishedAt: null,
-      createdAt: now,
-      updatedAt: now,
-    });
-    await insertNewCase(manager, row);
-    if (idempotencyKey) {
-      const claimed: unknown[] = await manager.query(
-        `INSERT INTO idempotency_keys (account_id, key, request_hash, case_id, expires_at)
-         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (account_id, key) DO NOTHING RETURNING key`,
-        [
-          account.id,
-          idempotencyKey,
-          requestHash,
-          row.id,
-          new Date(now.getTime() + this.ctx.config.IDEMPOTENCY_TTL_HOURS * 3_600_000),
-        ],
-      );
-      if (!claimed.length) throw new IdempotencyRace();
-    }
-    await enqueueCaseJob(this.ctx, manager, { type: 'CASE_CREATED', caseId: row.id, key: `${row.id}:created` });
-    return row;
   }
 
   private async findByIdempotencyKey(accountId: string, key: string, requestHash: string): Promise<CaseEntity | null> {
@@ -244,3 +195,40 @@ export class CasesService {
 }
 
 export type { CaseFilter, CasePage, CaseStatus };
+
+/** A new case as createCase writes it. */
+function newCaseRow(account: AuthenticatedAccount, input: CreateCaseInput, now: Date): CaseEntity {
+  return Object.assign(new CaseEntity(), {
+    id: randomUUID(),
+    accountId: account.id,
+    clientReferenceId: input.clientReferenceId ?? null,
+    channel: input.channel,
+    status: 'CREATED',
+    goal: {
+      objective: input.goal.objective,
+      ...(input.goal.knowledge != null ? { knowledge: input.goal.knowledge } : {}),
+    },
+    counterparty: stripNullish(input.counterparty),
+    senderPersona: stripNullish(input.senderPersona),
+    constraints: input.constraints ?? null,
+    resultSchema: input.resultSchema ?? null,
+    metadata: input.metadata ?? null,
+    clientWebhookUrl: input.clientWebhookUrl ?? null,
+    attemptCount: 0,
+    maxAttempts: input.maxAttempts ?? 3,
+    followUpDelayHours: input.followUpDelayHours ?? 72,
+    nextActionAt: null,
+    resultStatus: null,
+    result: null,
+    failureReason: null,
+    inputRequestId: null,
+    inputRequestQuestion: null,
+    inputRequestStatus: 'NONE',
+    inputRequestedAt: null,
+    awaitingEvaluation: false,
+    threadRef: null,
+    finishedAt: null,
+    createdAt: now,
+    updatedAt: now,
+  });
+}
