@@ -81,7 +81,8 @@ export class CaseFeed implements ChangeSignal {
 
   /** Called after a commit that wrote timeline rows. */
   changed(): void {
-    this.wake();
+    // With nobody to tell here, reading now would only move the watermark; the NOTIFY (and the poll) does that.
+    if (this.subscriberTotal) this.wake();
     if (this.notifyPending || this.stopped) return;
     this.notifyPending = setTimeout(() => {
       this.notifyPending = null;
