@@ -1,7 +1,7 @@
 // A new case and its first timeline row in one statement, and the usage reservation in the round trip that opens its
 // transaction: createCase is the hottest write, and each round trip on it costs more than the SQL itself.
 import { randomUUID } from 'node:crypto';
-import { escapeLiteral, type Pool, type QueryResult } from 'pg';
+import { escapeLiteral, type Pool, type PoolClient, type QueryResult } from 'pg';
 import type { Db } from 'pg-boss';
 import type { CaseEntity } from '../persistence/entities';
 
@@ -71,6 +71,7 @@ export class IdempotencyRace extends Error {}
 export async function writeNewCase(pool: Pool, write: NewCaseWrite): Promise<void> {
   const client = await pool.connect();
   let ended: PromiseSettledResult<QueryResult> | undefined;
+  let refund = false;
   try {
     // Every promise is observed from the start: one may fail while the next statement is still being written.
     const reserve = observed(client.query(reserveThenBegin(write.usage)));
@@ -108,12 +109,19 @@ export async function writeNewCase(pool: Pool, write: NewCaseWrite): Promise<voi
     }
     const failed = rest.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (!failed && ended.status === 'fulfilled' && ended.value.command === 'COMMIT') return;
-    await giveBack(pool, write.usage);
+    refund = true;
+    // On the same connection while it is healthy: under load, waiting for another one could wait forever.
+    if (ended.status === 'fulfilled') {
+      await giveBack(client, write.usage);
+      refund = false;
+    }
     if (isIdempotencyConflict(failed?.reason)) throw new IdempotencyRace();
     throw failed?.reason ?? (ended.status === 'rejected' ? ended.reason : new Error('the case did not commit'));
   } finally {
     // A connection whose COMMIT or ROLLBACK failed is in an unknown state; it must not go back to the pool.
     client.release(ended?.status === 'fulfilled' ? undefined : (ended?.reason ?? new Error('create interrupted')));
+    // The connection died after the reservation: try once more on another; if the database is gone, so is this.
+    if (refund) await giveBack(pool, write.usage).catch(() => undefined);
   }
 }
 
@@ -168,8 +176,8 @@ BEGIN`;
 }
 
 /** Gives back a unit taken by a create that then failed. */
-async function giveBack(pool: Pool, { accountId, month }: UsageReservation): Promise<void> {
-  await pool.query(`UPDATE account_usage SET created_count = created_count - 1 WHERE account_id = $1 AND month = $2`, [
+async function giveBack(db: Pool | PoolClient, { accountId, month }: UsageReservation): Promise<void> {
+  await db.query(`UPDATE account_usage SET created_count = created_count - 1 WHERE account_id = $1 AND month = $2`, [
     accountId,
     month,
   ]);
