@@ -1,6 +1,6 @@
 // `npm run bench [-- --only create,worker,sweep,subscribers,webhooks] [--quick]`: runs the benchmarks, prints a
-// table and writes bench/results/latest.json. Each figure is a ratio against a baseline run in the same process
-// and minute, so the numbers say something about Offload rather than about the machine.
+// table and writes bench/results/latest.json. Each figure is a ratio against a baseline run in the same minute on
+// the same machine, so the numbers say something about Offload rather than about the machine.
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { machine, log } from './lib';
