@@ -70,6 +70,10 @@ export class IdempotencyRace extends Error {}
  */
 export async function writeNewCase(pool: Pool, write: NewCaseWrite): Promise<void> {
   const client = await pool.connect();
+  // pg-pool stops listening for a client's errors while it is checked out; a connection that dies now fails our
+  // queries (read below), and its 'error' event must not go unhandled and take the process with it.
+  const ignore = () => undefined;
+  client.on('error', ignore);
   let ended: PromiseSettledResult<QueryResult> | undefined;
   let refund = false;
   try {
@@ -118,6 +122,7 @@ export async function writeNewCase(pool: Pool, write: NewCaseWrite): Promise<voi
     if (isIdempotencyConflict(failed?.reason)) throw new IdempotencyRace();
     throw failed?.reason ?? (ended.status === 'rejected' ? ended.reason : new Error('the case did not commit'));
   } finally {
+    client.off('error', ignore);
     // A connection whose COMMIT or ROLLBACK failed is in an unknown state; it must not go back to the pool.
     client.release(ended?.status === 'fulfilled' ? undefined : (ended?.reason ?? new Error('create interrupted')));
     // The connection died after the reservation: try once more on another; if the database is gone, so is this.

@@ -110,3 +110,22 @@ it('a key claimed by another create is a race: nothing written, the unit given b
   await expect(writeNewCase(pool, second)).rejects.toBeInstanceOf(IdempotencyRace);
   expect(await state(second.row.id)).toEqual({ used: before.used, cases: 0, jobs: 0 });
 });
+
+it('a connection killed in the middle fails that create only; the next one gets a new connection', async () => {
+  const killed = write(
+    {},
+    {
+      sendJob: async (db) => {
+        await app.offload.db.query(
+          `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'offload-writes'`,
+        );
+        return db.executeSql('SELECT 1');
+      },
+    },
+  );
+  await expect(writeNewCase(pool, killed)).rejects.toThrow();
+  expect((await state(killed.row.id)).cases).toBe(0);
+  const next = write();
+  await writeNewCase(pool, next);
+  expect((await state(next.row.id)).cases).toBe(1);
+});
