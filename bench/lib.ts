@@ -72,6 +72,12 @@ export function percentile(sorted: number[], p: number): number {
   return sorted[i]!;
 }
 
+/** The middle element by `key` (the upper middle of an even count). */
+export function medianBy<T>(values: T[], key: (value: T) => number): T {
+  if (!values.length) throw new Error('median of nothing');
+  return [...values].sort((a, b) => key(a) - key(b))[Math.floor(values.length / 2)]!;
+}
+
 export interface LatencySummary {
   count: number;
   perSecond: number;

@@ -36,13 +36,13 @@ const SCENARIOS: Scenario[] = [
     'create',
     (quick) => benchCreateCase(quick ? 600 : 3000, 32),
     (r) =>
-      `createCase ${r.offload.perSecond.toFixed(0)}/s (p50 ${r.offload.p50Ms.toFixed(1)} ms, p99 ${r.offload.p99Ms.toFixed(1)} ms) vs raw ${r.raw.perSecond.toFixed(0)}/s: ratio ${pct(r.ratio)} (target >= ${r.target})`,
+      `createCase ${r.offload.perSecond.toFixed(0)}/s (p50 ${r.offload.p50Ms.toFixed(1)} ms, p99 ${r.offload.p99Ms.toFixed(1)} ms) vs raw ${r.raw.perSecond.toFixed(0)}/s (medians of ${r.rounds.length} rounds): ratio ${pct(r.ratio)} (rounds ${r.rounds.map(pct).join(', ')}; target >= ${r.target})`,
   ),
   scenario(
     'worker',
     (quick) => benchWorker(quick ? 200 : 1000, 8),
     (r) =>
-      `worker ${r.casesPerSecond.toFixed(0)} cases/s to RUNNING vs no-op ${r.noopJobsPerSecond.toFixed(0)} jobs/s: ratio ${pct(r.ratio)} (target >= ${r.target})`,
+      `worker ${r.casesPerSecond.toFixed(0)} cases/s to RUNNING vs no-op ${r.noopJobsPerSecond.toFixed(0)} jobs/s (medians of ${r.rounds.length} rounds): ratio ${pct(r.ratio)} (rounds ${r.rounds.map(pct).join(', ')}; target >= ${r.target})`,
   ),
   scenario(
     'sweep',
