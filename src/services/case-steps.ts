@@ -1,6 +1,6 @@
 // The worker's plain steps (a case was created, a follow-up fell due, a reply or an answer arrived, a delivery
-// failed) for several cases at once: one read, one transaction and one statement per table for the whole batch,
-// because on the hot path a round trip costs more than the SQL in it.
+// failed) for several cases at once: one read, one transaction and one statement per table for the whole batch, so
+// the fixed costs of a statement (round trip, parse and plan, commit) are paid once per batch instead of per case.
 //
 // A step that asks for a mail gets it composed before its transaction, from an unlocked read (a model call must
 // never run under a case's lock). Under the lock the step is decided again; if it asks for the same mail of a case
