@@ -119,15 +119,15 @@ export class TransitionWrites {
     }
     if (this.cases.size)
       parts.push(
-        `saved AS (${UPDATE_CASES.replace('$N', param(JSON.stringify(caseRecords([...this.cases.values()]))))} RETURNING c.id)`,
+        `saved AS (${fill(UPDATE_CASES, param(JSON.stringify(caseRecords([...this.cases.values()]))))} RETURNING c.id)`,
       );
     if (this.timeline.length)
       parts.push(
-        `timeline AS (${INSERT_TIMELINE.replace('$N', param(JSON.stringify(timelineRecords(this.timeline))))} RETURNING id)`,
+        `timeline AS (${fill(INSERT_TIMELINE, param(JSON.stringify(timelineRecords(this.timeline))))} RETURNING id)`,
       );
     if (this.messages.length)
       parts.push(
-        `recorded AS (${INSERT_MESSAGES.replace('$N', param(JSON.stringify(messageRecords(this.messages))))} RETURNING id)`,
+        `recorded AS (${fill(INSERT_MESSAGES, param(JSON.stringify(messageRecords(this.messages))))} RETURNING id)`,
       );
     if (parts.length) {
       const claimed = this.claims.length ? 'ARRAY(SELECT key FROM claims)' : `'{}'::text[]`;
@@ -152,6 +152,9 @@ export class TransitionWrites {
       await ctx.webhooks?.enqueue(manager, row, eventType, occurredAt);
   }
 }
+
+/** Puts a parameter where a statement's $N is (a function: a replacement string would give `$$` a meaning). */
+const fill = (statement: string, parameter: string): string => statement.replace('$N', () => parameter);
 
 /** Steps whose keys an earlier delivery already claimed: applied before, so they must not apply again. */
 export class DuplicateSteps extends Error {
