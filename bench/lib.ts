@@ -37,12 +37,9 @@ export async function freshDatabase(label: string): Promise<BenchDatabase> {
   };
 }
 
-export async function startBenchOffload(
-  databaseUrl: string,
-  role: Role,
-  env: Record<string, string> = {},
-): Promise<{ offload: Offload; config: Config; apiKey: string; accountId: string }> {
-  const config = loadConfig({
+/** The configuration every benchmarked Offload runs with: production mode, quiet, no rate limit, any port. */
+function benchEnv(databaseUrl: string, env: Record<string, string>): Record<string, string> {
+  return {
     NODE_ENV: 'production',
     PORT: '0',
     HOST: '127.0.0.1',
@@ -51,7 +48,15 @@ export async function startBenchOffload(
     WEBHOOK_ALLOW_PRIVATE: 'true',
     RATE_LIMIT_PER_MINUTE: '0',
     ...env,
-  });
+  };
+}
+
+export async function startBenchOffload(
+  databaseUrl: string,
+  role: Role,
+  env: Record<string, string> = {},
+): Promise<{ offload: Offload; config: Config; apiKey: string; accountId: string }> {
+  const config = loadConfig(benchEnv(databaseUrl, env));
   const offload = await startOffload(config, { role, logger: createLogger('silent') });
   const account = await offload.services.accounts.createAccount('bench', 'BASE_PRO');
   return { offload, config, apiKey: account.apiKey, accountId: account.accountId };
@@ -145,17 +150,7 @@ export async function startBenchApiProcess(
   databaseUrl: string,
   env: Record<string, string> = {},
 ): Promise<BenchApiProcess> {
-  const childEnv = {
-    ...process.env,
-    NODE_ENV: 'production',
-    PORT: '0',
-    HOST: '127.0.0.1',
-    LOG_LEVEL: 'silent',
-    DATABASE_URL: databaseUrl,
-    WEBHOOK_ALLOW_PRIVATE: 'true',
-    RATE_LIMIT_PER_MINUTE: '0',
-    ...env,
-  };
+  const childEnv = { ...process.env, ...benchEnv(databaseUrl, env) };
   const db = await prepareDatabase(loadConfig(childEnv));
   let account: CreatedAccount;
   try {

@@ -120,7 +120,14 @@ export async function writeNewCase(pool: Pool, write: NewCaseWrite): Promise<voi
       refund = false;
     }
     if (isIdempotencyConflict(failed?.reason)) throw new IdempotencyRace();
-    throw failed?.reason ?? (ended.status === 'rejected' ? ended.reason : new Error('the case did not commit'));
+    throw (
+      failed?.reason ??
+      (ended.status === 'rejected'
+        ? ended.reason
+        : new Error(
+            `createCase: the transaction ended with ${ended.status === 'fulfilled' ? ended.value.command : 'an error'} instead of COMMIT; nothing was written, retry the request`,
+          ))
+    );
   } finally {
     client.off('error', ignore);
     // A connection whose COMMIT or ROLLBACK failed is in an unknown state; it must not go back to the pool.

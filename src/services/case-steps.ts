@@ -19,7 +19,7 @@ import { CaseEntity, MessageEntity } from '../persistence/entities';
 import { buildAgentContext } from './agent-context';
 import { DuplicateSteps, TransitionWrites, type QueuedSend, type SendJob } from './case-effects';
 import { lockCases, toState } from './case-store';
-import { recordTransition, type TransitionContext } from './case-transition';
+import { recordTransition, type AppliedTransition, type TransitionContext } from './case-transition';
 import { pendingMessage, toOutboundMail } from './outbox';
 import type { ServiceContext } from './service-context';
 import type { WorkerObserver } from './case-worker';
@@ -71,14 +71,11 @@ export class CaseSteps {
     const notes: Note[] = [];
     const sends = await this.ctx.db.transaction(async (manager) => {
       const now = this.ctx.clock();
-      const rows = new Map(
-        (
-          await lockCases(
-            manager,
-            jobs.map((j) => j.caseId),
-          )
-        ).map((row) => [row.id, row]),
+      const locked = await lockCases(
+        manager,
+        jobs.map((j) => j.caseId),
       );
+      const rows = new Map(locked.map((row) => [row.id, row]));
       const writes = new TransitionWrites();
       const queued: QueuedSend[] = [];
       for (const job of jobs) {
@@ -97,11 +94,7 @@ export class CaseSteps {
         };
         const from = row.status;
         const step = recordTransition(this.ctx, writes, row, events.get(job)!, job.key, now, undefined, takeSend);
-        notes.push(
-          step.ok
-            ? { caseId: row.id, from, to: row.status, type: step.timelineType }
-            : { caseId: row.id, refused: step.reason },
-        );
+        notes.push(noteOf(row, from, step));
         queued.push(...step.sends);
         for (const mail of sentNow) queued.push(...this.messageSent(writes, row, mail, now, notes));
       }
@@ -126,11 +119,7 @@ export class CaseSteps {
     const from = row.status;
     const event: CaseEvent = { type: 'MESSAGE_SENT', purpose: mail.purpose };
     const sent = recordTransition(this.ctx, writes, row, event, mail.message.sendKey!, now);
-    notes.push(
-      sent.ok
-        ? { caseId: row.id, from, to: row.status, type: sent.timelineType }
-        : { caseId: row.id, refused: sent.reason },
-    );
+    notes.push(noteOf(row, from, sent));
     return sent.sends;
   }
 
@@ -213,7 +202,11 @@ export class CaseSteps {
       .getRepository(MessageEntity)
       .find({ where: { caseId: In(caseIds) }, order: { createdAt: 'ASC' } });
     const threads = new Map<string, MessageEntity[]>();
-    for (const m of messages) threads.set(m.caseId, [...(threads.get(m.caseId) ?? []), m]);
+    for (const m of messages) {
+      const thread = threads.get(m.caseId);
+      if (thread) thread.push(m);
+      else threads.set(m.caseId, [m]);
+    }
     return threads;
   }
 }
@@ -236,6 +229,12 @@ export function eventOf(job: StepJob, replyPending: boolean): CaseEvent {
     }
   }
 }
+
+/** What a transition of `row` (from `from`) is reported as once its transaction commits. */
+const noteOf = (row: CaseEntity, from: string, transition: AppliedTransition): Note =>
+  transition.ok
+    ? { caseId: row.id, from, to: row.status, type: transition.timelineType }
+    : { caseId: row.id, refused: transition.reason };
 
 /** Nothing changed the case between the read the mail was composed from and the lock. */
 const sameCase = (seen: CaseEntity, locked: CaseEntity): boolean =>
