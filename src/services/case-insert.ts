@@ -125,7 +125,7 @@ export async function writeNewCase(pool: Pool, write: NewCaseWrite): Promise<voi
       (ended.status === 'rejected'
         ? ended.reason
         : new Error(
-            `createCase: the transaction ended with ${ended.status === 'fulfilled' ? ended.value.command : 'an error'} instead of COMMIT; nothing was written, retry the request`,
+            `createCase: the transaction ended with ${ended.value.command} instead of COMMIT; nothing was written, retry the request`,
           ))
     );
   } finally {
