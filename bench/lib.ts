@@ -7,9 +7,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
 import { loadConfig, type Config } from '../src/config/config';
-import { createLogger } from '../src/server/logger';
+import { createLogger } from '../src/observability/logger.factory';
 import { prepareDatabase, startOffload, type Offload, type Role } from '../src/server/offload';
-import { AccountsService, type CreatedAccount } from '../src/services/accounts.service';
+import { AccountsService, type CreatedAccount } from '../src/services/accounts/account.service';
 
 const ADMIN_URL = process.env.BENCH_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 

@@ -2,7 +2,7 @@
 // 100,000 with the same number due (target: within 1.5x).
 import { PgBoss } from 'pg-boss';
 import { Client } from 'pg';
-import { sweepDueCases } from '../../src/services/sweep.service';
+import { sweepDueCases } from '../../src/services/sweep/sweep.service';
 import { freshDatabase, log, startBenchOffload } from '../lib';
 
 export interface SweepResult {

@@ -14,7 +14,7 @@ import {
   type GetCaseDetailQuery,
 } from '../../schema/generated/graphql';
 import { loadConfig } from '../config/config';
-import { createLogger } from '../server/logger';
+import { createLogger } from '../observability/logger.factory';
 import { startOffload, type Offload } from '../server/offload';
 
 type Out = (line: string) => void;

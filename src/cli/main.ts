@@ -8,9 +8,9 @@ import { PLANS, type Plan } from '../domain/case.model';
 import { AppError } from '../domain/errors';
 import { printOffloadSchema } from '../graphql/schema';
 import { startBoss } from '../jobs/boss';
-import { AccountsService } from '../services/accounts.service';
-import { sweepDueCases } from '../services/sweep.service';
-import { createLogger } from '../server/logger';
+import { AccountsService } from '../services/accounts/account.service';
+import { sweepDueCases } from '../services/sweep/sweep.service';
+import { createLogger } from '../observability/logger.factory';
 import { runDemo } from './demo';
 import { prepareDatabase, startOffload, type Offload, type Role } from '../server/offload';
 

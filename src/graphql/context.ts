@@ -1,7 +1,7 @@
 import { GraphQLError } from 'graphql';
-import type { AuthenticatedAccount } from '../services/accounts.service';
+import type { AuthenticatedAccount } from '../services/accounts/account.service';
 import { AppError } from '../domain/errors';
-import type { Services } from '../services/services';
+import type { Services } from '../services/service.registry';
 
 export interface GraphQLContext {
   account: AuthenticatedAccount;

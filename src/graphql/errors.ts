@@ -3,7 +3,7 @@
 import { unwrapResolverError } from '@apollo/server/errors';
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { AppError } from '../domain/errors';
-import type { Logger } from '../server/logger';
+import type { Logger } from '../observability/logger.factory';
 
 const PASS_THROUGH = new Set([
   'GRAPHQL_PARSE_FAILED',

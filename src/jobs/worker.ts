@@ -1,10 +1,10 @@
 // Registers the handlers of every queue. Handlers parse their payload and call one service; nothing else.
 import type { Job, JobResult, PgBoss, WorkOptions } from 'pg-boss';
 import { parseJob, QUEUES, type CaseJob } from './job.catalog';
-import type { CaseWorker } from '../services/case-worker';
-import { sweepDueCases } from '../services/sweep.service';
-import type { ServiceContext } from '../services/service-context';
-import type { Logger } from '../server/logger';
+import type { CaseWorker } from '../services/worker/case-job.service';
+import { sweepDueCases } from '../services/sweep/sweep.service';
+import type { ServiceContext } from '../services/service.context';
+import type { Logger } from '../observability/logger.factory';
 
 export interface WorkerHandlers {
   cases: CaseWorker;

@@ -2,7 +2,7 @@
 // reference's codes and statuses. Anything that is not an expected failure is a bug: logged, masked as 500.
 import type { ErrorRequestHandler, Response } from 'express';
 import { AppError, type ErrorCode } from '../domain/errors';
-import type { Logger } from '../server/logger';
+import type { Logger } from '../observability/logger.factory';
 
 export type RestErrorCode =
   | 'INVALID_REQUEST'

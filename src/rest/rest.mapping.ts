@@ -1,9 +1,9 @@
 // Cases in the reference REST shape: Unix milliseconds, the nextActionAt sentinel, attachment metadata, and the
 // fields the reference leaves out of GET /cases/{id} (metadata, failureReason, clientWebhookUrl) left out.
 import type { AttachmentEntity, CaseEntity } from '../persistence/entities';
-import type { AttachmentLink } from '../services/attachment-links';
-import { toState } from '../services/case-store';
-import { toAttachmentMeta } from '../services/webhook-snapshot';
+import type { AttachmentLink } from '../services/attachments/attachment-link.signer';
+import { toState } from '../services/transitions/case.store';
+import { toAttachmentMeta } from '../services/webhooks/webhook-snapshot.mapper';
 
 /** What the reference answers for "nothing scheduled": 9999-12-31T23:59:59.999Z. */
 export const NEXT_ACTION_NONE = 253402300799999;

@@ -5,10 +5,10 @@ import { json, Router, type NextFunction, type Request, type RequestHandler, typ
 import type { Config } from '../config/config';
 import { AppError } from '../domain/errors';
 import { apiKeyFrom } from '../graphql/context';
-import { createLogger, type Logger } from '../server/logger';
-import type { AuthenticatedAccount } from '../services/accounts.service';
-import type { Services } from '../services/services';
-import { renderTranscript } from '../services/transcript';
+import { createLogger, type Logger } from '../observability/logger.factory';
+import type { AuthenticatedAccount } from '../services/accounts/account.service';
+import type { Services } from '../services/service.registry';
+import { renderTranscript } from '../services/cases/transcript.mapper';
 import { restErrorHandler, sendOk } from './rest.errors';
 import { toRestAttachment, toRestCase } from './rest.mapping';
 

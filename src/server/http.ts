@@ -17,8 +17,8 @@ import { apolloSecurityOptions, apolloSecurityPlugins, isProduction } from '../g
 import { bodyErrorHandler, GRAPHQL_BODY_LIMIT } from '../graphql/security/body-errors';
 import { clientErrorFormatter } from '../graphql/security/client-errors';
 import { wsGuard, type WsExtra } from '../graphql/security/ws-guard';
-import type { Services } from '../services/services';
-import type { Logger } from './logger';
+import type { Services } from '../services/service.registry';
+import type { Logger } from '../observability/logger.factory';
 import { inboundRoutes } from './inbound.routes';
 import { RateLimiter } from './rate-limit';
 

@@ -7,8 +7,8 @@ import { AppError } from '../domain/errors';
 import { REST_ERRORS } from '../rest/rest.errors';
 import { caseAddress, caseIdFromAddress } from '../mail/case-address';
 import { apiKeyFrom } from '../graphql/context';
-import { parseInput } from '../services/case-input.schema';
-import type { Services } from '../services/services';
+import { parseInput } from '../services/cases/case-input.schema';
+import type { Services } from '../services/service.registry';
 
 const localInbound = z.object({
   caseId: z.uuid().optional(),

@@ -8,10 +8,10 @@ import { createLocalTransport } from '../mail/local.transport';
 import type { MailTransport } from '../mail/mail.types';
 import { createSmtpInbound } from '../mail/smtp.inbound';
 import { createSmtpTransport } from '../mail/smtp.transport';
-import type { ProviderLinkFn } from '../services/attachments.service';
-import type { InboundService } from '../services/inbound.service';
-import type { Services } from '../services/services';
-import type { Logger } from './logger';
+import type { ProviderLinkFn } from '../services/attachments/attachment.service';
+import type { InboundService } from '../services/inbound/inbound.service';
+import type { Services } from '../services/service.registry';
+import type { Logger } from '../observability/logger.factory';
 
 export function createMailTransport(config: Config, logger: Logger): MailTransport {
   switch (config.MAIL_TRANSPORT) {

@@ -6,9 +6,9 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import type { DataSource } from 'typeorm';
 import type { AgentCallHook } from '../agent/openai.agent';
 import { QUEUES } from '../jobs/job.catalog';
-import type { InboundService } from '../services/inbound.service';
-import type { WorkerObserver } from '../services/case-worker';
-import type { Logger } from './logger';
+import type { InboundService } from '../services/inbound/inbound.service';
+import type { WorkerObserver } from '../services/worker/case-job.service';
+import type { Logger } from '../observability/logger.factory';
 
 export interface OffloadMetrics {
   registry: Registry;

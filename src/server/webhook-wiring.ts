@@ -1,11 +1,11 @@
 // Outbound webhooks: the outbox the state machine's EMIT_WEBHOOK effects write to, the delivery handler of the
 // 'webhooks' queue, and the read side clients use to see every attempt.
 import type { Config } from '../config/config';
-import type { WebhookOutbox } from '../services/case-effects';
-import type { ServiceContext } from '../services/service-context';
-import { WebhookDeliveryService } from '../services/webhook-delivery';
-import { WebhookOutboxService } from '../services/webhook-outbox';
-import { WebhookRecords } from '../services/webhook-records';
+import type { WebhookOutbox } from '../services/transitions/transition.writer';
+import type { ServiceContext } from '../services/service.context';
+import { WebhookDeliveryService } from '../services/webhooks/webhook-delivery.service';
+import { WebhookOutboxService } from '../services/webhooks/webhook-outbox.service';
+import { WebhookRecords } from '../services/webhooks/webhook-record.service';
 
 export interface WebhookWiring {
   outbox?: WebhookOutbox;

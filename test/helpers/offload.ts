@@ -4,7 +4,7 @@ import type { Agent } from '../../src/agent/agent.types';
 import { loadConfig, type Config } from '../../src/config/config';
 import type { MailTransport } from '../../src/mail/mail.types';
 import { startOffload, type Offload, type Role } from '../../src/server/offload';
-import { createLogger } from '../../src/server/logger';
+import { createLogger } from '../../src/observability/logger.factory';
 import type { Plan } from '../../src/domain/case.model';
 import { createTestDatabase, type TestDatabase } from './database';
 import { GraphQLClient } from './graphql-client';

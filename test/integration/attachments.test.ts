@@ -3,7 +3,7 @@
 // can mint one.
 import { createHash, randomBytes } from 'node:crypto';
 import { CreateCaseDocument, GetCaseDetailDocument } from '../../schema/generated/graphql';
-import { AttachmentLinks } from '../../src/services/attachment-links';
+import { AttachmentLinks } from '../../src/services/attachments/attachment-link.signer';
 import { caseInput, startTestApp, type TestApp } from '../helpers/offload';
 import { waitFor } from '../helpers/wait';
 

@@ -4,7 +4,7 @@ import { CancelCaseDocument, CreateCaseDocument } from '../../schema/generated/g
 import { answer } from '../fakes/openai-fake';
 import { caseInput, startTestApp, type TestApp } from '../helpers/offload';
 import { waitFor } from '../helpers/wait';
-import { sweepDueCases } from '../../src/services/sweep.service';
+import { sweepDueCases } from '../../src/services/sweep/sweep.service';
 import { CaseProbe, startScriptedFake, timelineTypes, verdict, type ScriptedFake } from './lifecycle-support';
 
 let app: TestApp;

@@ -7,8 +7,8 @@ import {
   CreateCaseDocument,
   GetCaseWebhookDeliveriesDocument,
 } from '../../schema/generated/graphql';
-import { createLogger } from '../../src/server/logger';
-import { WebhookDeliveryService } from '../../src/services/webhook-delivery';
+import { createLogger } from '../../src/observability/logger.factory';
+import { WebhookDeliveryService } from '../../src/services/webhooks/webhook-delivery.service';
 import type { HostResolver, ResolvedAddress } from '../../src/webhooks/safe-http';
 import { WebhookReceiver } from '../fakes/webhook-receiver';
 import { caseInput, startTestApp, type TestApp } from '../helpers/offload';

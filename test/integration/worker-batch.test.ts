@@ -6,8 +6,8 @@ import { RulesAgent } from '../../src/agent/rules.agent';
 import type { CaseJob } from '../../src/jobs/job.catalog';
 import { createLocalTransport } from '../../src/mail/local.transport';
 import type { MailTransport, OutboundMail } from '../../src/mail/mail.types';
-import { createLogger } from '../../src/server/logger';
-import { CaseWorker } from '../../src/services/case-worker';
+import { createLogger } from '../../src/observability/logger.factory';
+import { CaseWorker } from '../../src/services/worker/case-job.service';
 import { caseInput, startTestApp, type TestApp } from '../helpers/offload';
 import { CaseProbe, timelineTypes } from './lifecycle-support';
 

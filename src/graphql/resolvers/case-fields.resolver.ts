@@ -3,7 +3,7 @@ import { Ctx, FieldResolver, Resolver, Root } from 'type-graphql';
 import type { GraphQLContext } from '../context';
 import { Attachment, AttachmentLink, Case, CaseEvent, Message } from '../types/case.types';
 import { toAttachment, toCaseEvent, toMessage } from '../types/case.mapper';
-import { renderTranscript } from '../../services/transcript';
+import { renderTranscript } from '../../services/cases/transcript.mapper';
 
 @Resolver(() => Case)
 export class CaseFieldsResolver {

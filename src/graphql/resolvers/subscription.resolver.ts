@@ -1,9 +1,9 @@
 import { Arg, ID, Root, Subscription, Resolver } from 'type-graphql';
 import type { SubscribeResolverData } from 'type-graphql';
 import type { GraphQLContext } from '../context';
-import type { FeedItem } from '../../services/case-feed';
-import type { CaseFilter as Filter } from '../../services/case-list';
-import { isUuid } from '../../services/case-input.schema';
+import type { FeedItem } from '../../services/feed/case-feed.service';
+import type { CaseFilter as Filter } from '../../services/cases/case-list.service';
+import { isUuid } from '../../services/cases/case-input.schema';
 import { CaseFilter } from '../types/inputs';
 import { CaseUpdate } from '../types/case.types';
 import { toCase } from '../types/case.mapper';

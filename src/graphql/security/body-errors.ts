@@ -1,7 +1,7 @@
 // express.json's refusals (too large, not JSON) and anything else thrown on /graphql, as GraphQL-shaped JSON instead
 // of express's HTML error page, which outside production would also show a stack trace.
 import type { ErrorRequestHandler } from 'express';
-import type { Logger } from '../../server/logger';
+import type { Logger } from '../../observability/logger.factory';
 
 interface BodyParserError {
   type?: string;

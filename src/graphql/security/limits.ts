@@ -3,7 +3,7 @@
 // document from being expensive to parse and validate.
 import { getNamedType, isLeafType } from 'graphql';
 import type { ComplexityEstimatorArgs } from 'graphql-query-complexity';
-import { MAX_PAGE } from '../../services/case-list';
+import { MAX_PAGE } from '../../services/cases/case-list.service';
 
 export const QUERY_LIMITS = {
   /** graphql-js stops parsing past this many tokens; the largest checked-in operation has about 300. */

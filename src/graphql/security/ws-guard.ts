@@ -12,7 +12,7 @@ import {
   type ValidationRule,
 } from 'graphql';
 import type { Context, ServerOptions } from 'graphql-ws';
-import type { AuthenticatedAccount } from '../../services/accounts.service';
+import type { AuthenticatedAccount } from '../../services/accounts/account.service';
 import { rateLimitedError, type RateLimiter } from '../../server/rate-limit';
 import type { ErrorFormatter } from './client-errors';
 import { checkCost } from './cost';

@@ -3,13 +3,13 @@
 // state change without its event.
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
-import { bossDb } from '../jobs/boss';
-import { QUEUES } from '../jobs/job.catalog';
-import type { CaseEntity } from '../persistence/entities';
-import { buildWebhookEnvelope, WEBHOOK_EVENT_TYPES, type WebhookEventType } from '../webhooks/webhook.payload';
-import type { WebhookOutbox } from './case-effects';
-import type { ServiceContext } from './service-context';
-import { caseSnapshot } from './webhook-snapshot';
+import { bossDb } from '../../jobs/boss';
+import { QUEUES } from '../../jobs/job.catalog';
+import type { CaseEntity } from '../../persistence/entities';
+import { buildWebhookEnvelope, WEBHOOK_EVENT_TYPES, type WebhookEventType } from '../../webhooks/webhook.payload';
+import type { WebhookOutbox } from '../transitions/transition.writer';
+import type { ServiceContext } from '../service.context';
+import { caseSnapshot } from './webhook-snapshot.mapper';
 
 export class WebhookOutboxService implements WebhookOutbox {
   constructor(private readonly ctx: Pick<ServiceContext, 'boss'>) {}

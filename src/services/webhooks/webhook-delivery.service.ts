@@ -4,12 +4,12 @@
 // with the same webhook-id, which receivers deduplicate on.
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
-import { bossDb } from '../jobs/boss';
-import { QUEUES } from '../jobs/job.catalog';
-import { isRetryableDelivery, nextAttemptDelayMs } from '../webhooks/retry.policy';
-import type { HostResolver } from '../webhooks/safe-http';
-import { deliverWebhook, type WebhookDeliveryResult } from '../webhooks/webhook.deliver';
-import type { ServiceContext } from './service-context';
+import { bossDb } from '../../jobs/boss';
+import { QUEUES } from '../../jobs/job.catalog';
+import { isRetryableDelivery, nextAttemptDelayMs } from '../../webhooks/retry.policy';
+import type { HostResolver } from '../../webhooks/safe-http';
+import { deliverWebhook, type WebhookDeliveryResult } from '../../webhooks/webhook.deliver';
+import type { ServiceContext } from '../service.context';
 
 export type WebhookDeliveryStatus = 'PENDING' | 'DELIVERED' | 'FAILED';
 

@@ -2,7 +2,7 @@
 import type { PgBoss } from 'pg-boss';
 import type { DataSource } from 'typeorm';
 import type { Config } from '../config/config';
-import type { Logger } from '../server/logger';
+import type { Logger } from '../observability/logger.factory';
 
 export type Clock = () => Date;
 

@@ -1,8 +1,8 @@
 // Loading, locking and saving cases and their timeline inside a transaction. No decisions are made here.
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
-import type { CaseState, CaseStatus, InputRequestState } from '../domain/case.model';
-import { CaseEntity, CaseEventEntity } from '../persistence/entities';
+import type { CaseState, CaseStatus, InputRequestState } from '../../domain/case.model';
+import { CaseEntity, CaseEventEntity } from '../../persistence/entities';
 
 export async function lockCase(manager: EntityManager, caseId: string, accountId?: string): Promise<CaseEntity | null> {
   const query = manager

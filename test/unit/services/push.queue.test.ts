@@ -1,4 +1,4 @@
-import { PushQueue } from '../../../src/services/feed-queue';
+import { PushQueue } from '../../../src/services/feed/push.queue';
 
 describe('PushQueue', () => {
   it('hands items to a waiting reader and queues them for a later one, in order', async () => {

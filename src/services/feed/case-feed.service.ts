@@ -3,10 +3,10 @@
 // once and sends at most one NOTIFY per interval for readers in other processes. Readers also poll as a floor.
 import { Client } from 'pg';
 import type { DataSource } from 'typeorm';
-import { CaseEntity, CaseEventEntity } from '../persistence/entities';
-import type { Logger } from '../server/logger';
-import type { ChangeSignal } from './service-context';
-import { PushQueue } from './feed-queue';
+import { CaseEntity, CaseEventEntity } from '../../persistence/entities';
+import type { Logger } from '../../observability/logger.factory';
+import type { ChangeSignal } from '../service.context';
+import { PushQueue } from './push.queue';
 
 export const FEED_CHANNEL = 'offload_case_events';
 

@@ -10,19 +10,19 @@
 // changed in between queues its send as before, and the send composes then.
 import { randomUUID } from 'node:crypto';
 import { In } from 'typeorm';
-import type { Agent, ComposedMessage } from '../agent/agent.types';
-import type { CaseEvent } from '../domain/case.events';
-import { decide } from '../domain/case.machine';
-import type { CaseJob } from '../jobs/job.catalog';
-import type { MailTransport, SendResult } from '../mail/mail.types';
-import { CaseEntity, MessageEntity } from '../persistence/entities';
-import { buildAgentContext } from './agent-context';
-import { DuplicateSteps, TransitionWrites, type QueuedSend, type SendJob } from './case-effects';
-import { lockCases, toState } from './case-store';
-import { recordTransition, type AppliedTransition, type TransitionContext } from './case-transition';
-import { pendingMessage, toOutboundMail } from './outbox';
-import type { ServiceContext } from './service-context';
-import type { WorkerObserver } from './case-worker';
+import type { Agent, ComposedMessage } from '../../agent/agent.types';
+import type { CaseEvent } from '../../domain/case.events';
+import { decide } from '../../domain/case.machine';
+import type { CaseJob } from '../../jobs/job.catalog';
+import type { MailTransport, SendResult } from '../../mail/mail.types';
+import { CaseEntity, MessageEntity } from '../../persistence/entities';
+import { buildAgentContext } from './agent-context.mapper';
+import { DuplicateSteps, TransitionWrites, type QueuedSend, type SendJob } from '../transitions/transition.writer';
+import { lockCases, toState } from '../transitions/case.store';
+import { recordTransition, type AppliedTransition, type TransitionContext } from '../transitions/transition.service';
+import { pendingMessage, toOutboundMail } from './mail-outbox.service';
+import type { ServiceContext } from '../service.context';
+import type { WorkerObserver } from './case-job.service';
 
 export type StepJob = Exclude<CaseJob, { type: 'SEND_MESSAGE' | 'EVALUATE_REPLY' }>;
 

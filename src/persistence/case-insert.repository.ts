@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { escapeLiteral, type Pool, type PoolClient, type QueryResult } from 'pg';
 import type { Db } from 'pg-boss';
-import type { CaseEntity } from '../persistence/entities';
+import type { CaseEntity } from './entities';
 
 const COLUMNS = [
   'id',

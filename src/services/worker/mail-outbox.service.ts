@@ -2,11 +2,11 @@
 // retry counts a possible duplicate) rather than silent, and a composed message is never composed twice.
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
-import type { SendPurpose } from '../domain/evaluation';
-import type { ComposedMessage } from '../agent/agent.types';
-import type { OutboundMail, SendResult } from '../mail/mail.types';
-import { caseAddress } from '../mail/case-address';
-import { MessageEntity, type CaseEntity } from '../persistence/entities';
+import type { SendPurpose } from '../../domain/evaluation';
+import type { ComposedMessage } from '../../agent/agent.types';
+import type { OutboundMail, SendResult } from '../../mail/mail.types';
+import { caseAddress } from '../../mail/case-address';
+import { MessageEntity, type CaseEntity } from '../../persistence/entities';
 
 /** A composed mail of a case, and what its record is built from. */
 export interface ComposedMail {

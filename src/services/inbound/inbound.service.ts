@@ -2,13 +2,13 @@
 // Nothing that arrives is dropped: a reply to a finished case is still stored on its thread.
 import { createHash, randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
-import { caseIdFromAddress } from '../mail/case-address';
-import { InboundMatcher } from './inbound-match';
-import type { DeliveryFailure, InboundMail, InboundSink } from '../mail/mail.types';
-import { isTerminal } from '../domain/case.model';
-import { AttachmentEntity, CaseEntity, MessageEntity } from '../persistence/entities';
-import { enqueueCaseJob } from './case-effects';
-import type { ServiceContext } from './service-context';
+import { caseIdFromAddress } from '../../mail/case-address';
+import { InboundMatcher } from './inbound-match.service';
+import type { DeliveryFailure, InboundMail, InboundSink } from '../../mail/mail.types';
+import { isTerminal } from '../../domain/case.model';
+import { AttachmentEntity, CaseEntity, MessageEntity } from '../../persistence/entities';
+import { enqueueCaseJob } from '../transitions/transition.writer';
+import type { ServiceContext } from '../service.context';
 
 export class InboundService implements InboundSink {
   private readonly matcher: InboundMatcher;

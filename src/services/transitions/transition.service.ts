@@ -2,11 +2,11 @@
 // transaction. Worker steps and API mutations (cancel) both come through here.
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
-import type { CaseEvent } from '../domain/case.events';
-import { isBillable, isTerminal } from '../domain/case.model';
-import { decide, type Transition } from '../domain/case.machine';
-import type { CaseEntity } from '../persistence/entities';
-import { applyState, toState } from './case-store';
+import type { CaseEvent } from '../../domain/case.events';
+import { isBillable, isTerminal } from '../../domain/case.model';
+import { decide, type Transition } from '../../domain/case.machine';
+import type { CaseEntity } from '../../persistence/entities';
+import { applyState, toState } from './case.store';
 import {
   DuplicateSteps,
   recordEffects,
@@ -14,8 +14,8 @@ import {
   type QueuedSend,
   type SendJob,
   type WebhookOutbox,
-} from './case-effects';
-import type { ServiceContext } from './service-context';
+} from './transition.writer';
+import type { ServiceContext } from '../service.context';
 
 export type TransitionContext = Pick<ServiceContext, 'boss' | 'config'> & { webhooks?: WebhookOutbox };
 

@@ -1,8 +1,8 @@
 // The case as a webhook (and the REST API) describes it: plain data taken from the rows, no framework types.
 import type { EntityManager } from 'typeorm';
-import { AttachmentEntity, type CaseEntity } from '../persistence/entities';
-import type { WebhookAttachment, WebhookCaseSnapshot } from '../webhooks/webhook.payload';
-import { toState } from './case-store';
+import { AttachmentEntity, type CaseEntity } from '../../persistence/entities';
+import type { WebhookAttachment, WebhookCaseSnapshot } from '../../webhooks/webhook.payload';
+import { toState } from '../transitions/case.store';
 
 /** Attachment metadata as the reference shows it on cases and in webhooks (no download link). */
 export function toAttachmentMeta(a: AttachmentEntity): WebhookAttachment {

@@ -1,8 +1,8 @@
 // Keyset pagination of an account's cases, newest first (Relay connection semantics).
 import type { DataSource } from 'typeorm';
-import type { CaseStatus } from '../domain/case.model';
-import { AppError } from '../domain/errors';
-import { CaseEntity } from '../persistence/entities';
+import type { CaseStatus } from '../../domain/case.model';
+import { AppError } from '../../domain/errors';
+import { CaseEntity } from '../../persistence/entities';
 import { clientReferenceFilterSchema, parseInput } from './case-input.schema';
 
 export interface CaseFilter {

@@ -1,10 +1,10 @@
 // Accounts and their API keys. Keys are shown once at creation and stored only as a hash.
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
-import { PLANS, type Plan } from '../domain/case.model';
-import { AppError } from '../domain/errors';
-import { AccountEntity, ApiKeyEntity } from '../persistence/entities';
-import { generateWebhookSecret } from '../webhooks/webhook.signing';
+import { PLANS, type Plan } from '../../domain/case.model';
+import { AppError } from '../../domain/errors';
+import { AccountEntity, ApiKeyEntity } from '../../persistence/entities';
+import { generateWebhookSecret } from '../../webhooks/webhook.signing';
 
 export interface AuthenticatedAccount {
   id: string;

@@ -1,5 +1,5 @@
-import type { CaseContext, ThreadMessage } from '../agent/agent.types';
-import type { CaseEntity, MessageEntity } from '../persistence/entities';
+import type { CaseContext, ThreadMessage } from '../../agent/agent.types';
+import type { CaseEntity, MessageEntity } from '../../persistence/entities';
 
 /** What the agent may know of a case: its brief and the thread, inbound text already stripped of quotes. */
 export function buildAgentContext(row: CaseEntity, messages: MessageEntity[]): CaseContext {

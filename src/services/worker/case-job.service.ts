@@ -5,18 +5,18 @@
 // case run one at a time); the SEND_MESSAGE job it queued in the same transaction stays as the safety net and is
 // deleted by the transaction that claims the send's key.
 import type { EntityManager } from 'typeorm';
-import type { Agent } from '../agent/agent.types';
-import type { CaseEvent } from '../domain/case.events';
-import type { CaseJob } from '../jobs/job.catalog';
-import type { MailTransport } from '../mail/mail.types';
-import { CaseEntity, MessageEntity } from '../persistence/entities';
-import { buildAgentContext } from './agent-context';
-import type { QueuedSend } from './case-effects';
-import { claimJobKey, isJobKeyClaimed, lockCase } from './case-store';
-import { CaseSteps, isStepJob, type StepJob } from './case-steps';
-import { CaseSender, type ApplyEvent, type BeforeEvent, type SendObserver } from './case-send';
-import { applyTransition, DuplicateStep, type TransitionContext } from './case-transition';
-import type { ServiceContext } from './service-context';
+import type { Agent } from '../../agent/agent.types';
+import type { CaseEvent } from '../../domain/case.events';
+import type { CaseJob } from '../../jobs/job.catalog';
+import type { MailTransport } from '../../mail/mail.types';
+import { CaseEntity, MessageEntity } from '../../persistence/entities';
+import { buildAgentContext } from './agent-context.mapper';
+import type { QueuedSend } from '../transitions/transition.writer';
+import { claimJobKey, isJobKeyClaimed, lockCase } from '../transitions/case.store';
+import { CaseSteps, isStepJob, type StepJob } from './case-step.service';
+import { CaseSender, type ApplyEvent, type BeforeEvent, type SendObserver } from './case-send.service';
+import { applyTransition, DuplicateStep, type TransitionContext } from '../transitions/transition.service';
+import type { ServiceContext } from '../service.context';
 
 type EvaluateJob = Extract<CaseJob, { type: 'EVALUATE_REPLY' }>;
 

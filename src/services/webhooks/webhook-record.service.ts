@@ -1,6 +1,6 @@
 // What happened to a case's webhooks, for clients: every delivery and every attempt, scoped to the caller's account.
 import type { DataSource } from 'typeorm';
-import type { WebhookDeliveryStatus } from './webhook-delivery';
+import type { WebhookDeliveryStatus } from './webhook-delivery.service';
 
 export interface WebhookAttemptRecord {
   attemptNumber: number;

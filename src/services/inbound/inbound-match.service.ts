@@ -3,9 +3,9 @@
 // `case:<id>` label - can be forged or misdirected by whoever writes the mail, so it only ever selects a case whose
 // counterparty is the sender: a forged In-Reply-To cannot attach mail to another tenant's case.
 import type { DataSource } from 'typeorm';
-import { caseIdFromAddress } from '../mail/case-address';
-import type { DeliveryFailure, InboundMail } from '../mail/mail.types';
-import { CaseEntity, MessageEntity } from '../persistence/entities';
+import { caseIdFromAddress } from '../../mail/case-address';
+import type { DeliveryFailure, InboundMail } from '../../mail/mail.types';
+import { CaseEntity, MessageEntity } from '../../persistence/entities';
 
 const CASE_LABEL = /^case:([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/i;
 /** Enough to cover any honest thread; a References header listing thousands of ids is not one. */

@@ -1,4 +1,4 @@
-import type { MessageEntity } from '../persistence/entities';
+import type { MessageEntity } from '../../persistence/entities';
 
 /** The case thread as plain text, oldest first (reference: conversationThread); null when there is no thread. */
 export function renderTranscript(messages: MessageEntity[]): string | null {

@@ -4,11 +4,11 @@
 import { randomUUID } from 'node:crypto';
 import type { Db } from 'pg-boss';
 import type { EntityManager } from 'typeorm';
-import type { Effect } from '../domain/case.events';
-import type { CaseJob } from '../jobs/job.catalog';
-import { QUEUES } from '../jobs/job.catalog';
-import { bossDb } from '../jobs/boss';
-import { CaseEntity, MessageEntity } from '../persistence/entities';
+import type { Effect } from '../../domain/case.events';
+import type { CaseJob } from '../../jobs/job.catalog';
+import { QUEUES } from '../../jobs/job.catalog';
+import { bossDb } from '../../jobs/boss';
+import { CaseEntity, MessageEntity } from '../../persistence/entities';
 import {
   caseRecords,
   INSERT_TIMELINE,
@@ -16,9 +16,9 @@ import {
   UPDATE_CASES,
   usageMonth,
   type TimelineEntry,
-} from './case-store';
-import { INSERT_MESSAGES, messageRecords } from './outbox';
-import type { ServiceContext } from './service-context';
+} from './case.store';
+import { INSERT_MESSAGES, messageRecords } from '../worker/mail-outbox.service';
+import type { ServiceContext } from '../service.context';
 
 export type SendJob = Extract<CaseJob, { type: 'SEND_MESSAGE' }>;
 

@@ -7,18 +7,18 @@
 // What remains is a crash between the transport accepting the mail and our record of it: the retry sees an attempt
 // already begun and reports a possible duplicate (send_attempts > 1) instead of passing silently.
 import type { EntityManager, QueryRunner } from 'typeorm';
-import type { Agent } from '../agent/agent.types';
-import type { CaseEvent } from '../domain/case.events';
-import { sendUnwantedReason } from '../domain/case.machine';
-import type { CaseJob } from '../jobs/job.catalog';
-import { TerminalSendError, type MailTransport, type SendResult } from '../mail/mail.types';
-import { CaseEntity, MessageEntity } from '../persistence/entities';
-import { buildAgentContext } from './agent-context';
-import { dropQueuedSend } from './case-effects';
-import { claimJobKey, lockCase, toState } from './case-store';
-import type { TransitionContext } from './case-transition';
-import { markSentIfPending, recordPending, toOutboundMail } from './outbox';
-import type { ServiceContext } from './service-context';
+import type { Agent } from '../../agent/agent.types';
+import type { CaseEvent } from '../../domain/case.events';
+import { sendUnwantedReason } from '../../domain/case.machine';
+import type { CaseJob } from '../../jobs/job.catalog';
+import { TerminalSendError, type MailTransport, type SendResult } from '../../mail/mail.types';
+import { CaseEntity, MessageEntity } from '../../persistence/entities';
+import { buildAgentContext } from './agent-context.mapper';
+import { dropQueuedSend } from '../transitions/transition.writer';
+import { claimJobKey, lockCase, toState } from '../transitions/case.store';
+import type { TransitionContext } from '../transitions/transition.service';
+import { markSentIfPending, recordPending, toOutboundMail } from './mail-outbox.service';
+import type { ServiceContext } from '../service.context';
 
 export type SendJob = Extract<CaseJob, { type: 'SEND_MESSAGE' }>;
 

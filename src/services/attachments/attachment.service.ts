@@ -1,9 +1,9 @@
 // Attachment downloads: a signed link to our own route for bytes we keep, the provider's fresh link otherwise.
 import type { DataSource } from 'typeorm';
-import { AppError } from '../domain/errors';
-import { AttachmentEntity } from '../persistence/entities';
-import type { AttachmentLink, AttachmentLinks } from './attachment-links';
-import { isUuid } from './case-input.schema';
+import { AppError } from '../../domain/errors';
+import { AttachmentEntity } from '../../persistence/entities';
+import type { AttachmentLink, AttachmentLinks } from './attachment-link.signer';
+import { isUuid } from '../cases/case-input.schema';
 
 export type ProviderLinkFn = (attachment: AttachmentEntity) => Promise<AttachmentLink>;
 

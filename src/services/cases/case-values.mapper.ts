@@ -1,5 +1,5 @@
 // Pure helpers shaping the values a case stores: the human's answers, nullish-free records, the idempotency hash.
-import type { CaseEntity } from '../persistence/entities';
+import type { CaseEntity } from '../../persistence/entities';
 
 /**
  * Stores the human's answer where the agent reads it: goal.knowledge.additionalHumanContext holds the latest answer

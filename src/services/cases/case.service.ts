@@ -2,15 +2,15 @@
 // another account's case answers exactly like a missing one.
 import { createHash, randomUUID } from 'node:crypto';
 import type { Pool } from 'pg';
-import { PLAN_LIMITS, TERMINAL_STATUSES, type CaseStatus } from '../domain/case.model';
-import { AppError, caseNotFound } from '../domain/errors';
-import { AttachmentEntity, CaseEntity, CaseEventEntity, MessageEntity } from '../persistence/entities';
-import type { AuthenticatedAccount } from './accounts.service';
-import { appendTimeline, lockCase, saveCase, usageMonth } from './case-store';
-import { IdempotencyRace, UsageLimitReached, writeNewCase } from './case-insert';
-import { stableJson, stripNullish, withHumanContext } from './case-values';
-import { enqueueCaseJob, sendCaseJob } from './case-effects';
-import { applyTransition, DuplicateStep, type TransitionContext } from './case-transition';
+import { PLAN_LIMITS, TERMINAL_STATUSES, type CaseStatus } from '../../domain/case.model';
+import { AppError, caseNotFound } from '../../domain/errors';
+import { AttachmentEntity, CaseEntity, CaseEventEntity, MessageEntity } from '../../persistence/entities';
+import type { AuthenticatedAccount } from '../accounts/account.service';
+import { appendTimeline, lockCase, saveCase, usageMonth } from '../transitions/case.store';
+import { IdempotencyRace, UsageLimitReached, writeNewCase } from '../../persistence/case-insert.repository';
+import { stableJson, stripNullish, withHumanContext } from './case-values.mapper';
+import { enqueueCaseJob, sendCaseJob } from '../transitions/transition.writer';
+import { applyTransition, DuplicateStep, type TransitionContext } from '../transitions/transition.service';
 import {
   cancelReasonSchema,
   createCaseSchema,
@@ -20,8 +20,8 @@ import {
   type CreateCaseInput,
   submitInputSchema,
 } from './case-input.schema';
-import type { ServiceContext } from './service-context';
-import { listCases, type CaseFilter, type CasePage } from './case-list';
+import type { ServiceContext } from '../service.context';
+import { listCases, type CaseFilter, type CasePage } from './case-list.service';
 
 export interface Usage {
   plan: AuthenticatedAccount['plan'];

@@ -1,8 +1,8 @@
 // One zod schema per input, shared by GraphQL and REST. Every free-text and JSON field has a size cap.
 import Ajv from 'ajv';
 import { z } from 'zod';
-import { badInput, type FieldIssue } from '../domain/errors';
-import { checkWebhookUrlSyntax } from '../webhooks/ssrf.guard';
+import { badInput, type FieldIssue } from '../../domain/errors';
+import { checkWebhookUrlSyntax } from '../../webhooks/ssrf.guard';
 
 export const LIMITS = {
   shortText: 200,

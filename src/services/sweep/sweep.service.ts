@@ -1,9 +1,9 @@
 // The safety net, run by SWEEP_CRON and `offload sweep`: re-queues every RUNNING case whose next action is due
 // (delayed jobs normally get there first; the job keys make the sweep's copies no-ops when they do), and gives
 // every dead-lettered case job another round, so no case waits forever on a job that gave up.
-import type { ServiceContext } from './service-context';
-import { QUEUES } from '../jobs/job.catalog';
-import { followUpKey } from './case-effects';
+import type { ServiceContext } from '../service.context';
+import { QUEUES } from '../../jobs/job.catalog';
+import { followUpKey } from '../transitions/transition.writer';
 
 /** Returns how many jobs it queued: due follow-ups plus dead-lettered case jobs moved back. */
 export async function sweepDueCases(
