@@ -34,4 +34,7 @@ export class AppError extends Error {
 export const badInput = (fields: FieldIssue[]): AppError =>
   new AppError('BAD_USER_INPUT', fields.map((f) => `${f.path}: ${f.message}`).join('; '), { fields });
 
+/** One failing field: the usual shape of a refusal (`path: message`, with the path in extensions.fields). */
+export const badField = (path: string, message: string): AppError => badInput([{ path, message }]);
+
 export const caseNotFound = (): AppError => new AppError('CASE_NOT_FOUND', 'Case not found');

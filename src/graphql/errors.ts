@@ -2,7 +2,7 @@
 // through, anything else is a bug and is masked (no message, no stack, no SQL).
 import { unwrapResolverError } from '@apollo/server/errors';
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
-import { AppError } from '../domain/errors';
+import { AppError, type ErrorCode } from '../domain/errors';
 import type { Logger } from '../observability/logger.factory';
 
 const PASS_THROUGH = new Set([
@@ -47,5 +47,10 @@ export function formatError(logger: Logger) {
   };
 }
 
+/** An expected failure raised outside a resolver (authentication, limits), with the HTTP status it deserves. */
 export const toGraphQLError = (error: AppError): GraphQLError =>
-  new GraphQLError(error.message, { extensions: { code: error.code, ...error.details } });
+  new GraphQLError(error.message, {
+    extensions: { code: error.code, ...error.details, http: { status: HTTP_STATUS[error.code] ?? 400 } },
+  });
+
+const HTTP_STATUS: Partial<Record<ErrorCode, number>> = { UNAUTHENTICATED: 401, FORBIDDEN: 403, RATE_LIMITED: 429 };

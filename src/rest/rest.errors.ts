@@ -33,8 +33,15 @@ export const REST_ERRORS: Record<ErrorCode, { status: number; code: RestErrorCod
   RATE_LIMITED: { status: 429, code: 'RATE_LIMITED' },
 };
 
-export function sendError(res: Response, status: number, code: RestErrorCode, message: string): void {
-  res.status(status).json({ ok: false, error: { code, message } });
+/** The one writer of the error envelope, for the reference routes and our own HTTP routes beside them. */
+export function sendError(
+  res: Response,
+  status: number,
+  code: RestErrorCode | ErrorCode,
+  message: string,
+  details: Record<string, unknown> = {},
+): void {
+  res.status(status).json({ ok: false, error: { code, message, ...details } });
 }
 
 export function sendOk(res: Response, data: unknown, status = 200): void {

@@ -3,10 +3,10 @@
 // user's case, we answer 404 CASE_NOT_FOUND: SPEC §2 says another account's case answers exactly like a missing one.
 import { json, Router, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import type { Config } from '../config/config';
-import { AppError } from '../domain/errors';
-import { apiKeyFrom } from '../graphql/context';
+import { badField } from '../domain/errors';
 import { createLogger, type Logger } from '../observability/logger.factory';
 import type { AuthenticatedAccount } from '../services/accounts/account.service';
+import { authenticateRequest } from '../services/accounts/request-auth.service';
 import type { Services } from '../services/service.registry';
 import { renderTranscript } from '../services/cases/transcript.mapper';
 import { restErrorHandler, sendOk } from './rest.errors';
@@ -73,9 +73,7 @@ export function restRoutes(services: Services, config: Config, logger?: Logger):
 function authenticated(services: Services, handler: AuthedHandler): RequestHandler {
   return (req: Request, res: Response, next: NextFunction) => {
     const run = async (): Promise<void> => {
-      const key = apiKeyFrom(req.headers);
-      if (!key) throw new AppError('UNAUTHENTICATED', 'Missing API key: send the x-api-key header');
-      await handler(req, res, await services.accounts.authenticate(key));
+      await handler(req, res, await authenticateRequest(services.accounts, req.headers));
     };
     run().catch(next);
   };
@@ -83,7 +81,5 @@ function authenticated(services: Services, handler: AuthedHandler): RequestHandl
 
 function requireObject(value: unknown): Record<string, unknown> {
   if (value && typeof value === 'object' && !Array.isArray(value)) return value as Record<string, unknown>;
-  throw new AppError('BAD_USER_INPUT', 'body: must be a JSON object', {
-    fields: [{ path: '(body)', message: 'must be a JSON object' }],
-  });
+  throw badField('(body)', 'must be a JSON object');
 }

@@ -19,8 +19,8 @@ import { clientErrorFormatter } from '../graphql/security/client-errors';
 import { wsGuard, type WsExtra } from '../graphql/security/ws-guard';
 import type { Services } from '../services/service.registry';
 import type { Logger } from '../observability/logger.factory';
-import { inboundRoutes } from './inbound.routes';
-import { RateLimiter } from './rate-limit';
+import { inboundRoutes } from '../rest/inbound.routes';
+import { RateLimiter } from '../graphql/security/rate-limit';
 
 export interface HttpServer {
   server: http.Server;

@@ -5,7 +5,7 @@ import type { GraphQLOutputType } from 'graphql';
 import { buildOffloadSchema } from '../../src/graphql/schema';
 import { LOADED_LISTS, QUERY_LIMITS } from '../../src/graphql/security/limits';
 import { depthLimitRule } from '../../src/graphql/security/rules';
-import { RateLimiter } from '../../src/server/rate-limit';
+import { RateLimiter } from '../../src/graphql/security/rate-limit';
 import { caseInput, startTestApp, type TestApp } from '../helpers/offload';
 
 let dev: TestApp;

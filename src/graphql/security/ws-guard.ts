@@ -13,7 +13,7 @@ import {
 } from 'graphql';
 import type { Context, ServerOptions } from 'graphql-ws';
 import type { AuthenticatedAccount } from '../../services/accounts/account.service';
-import { rateLimitedError, type RateLimiter } from '../../server/rate-limit';
+import { rateLimitedError, type RateLimiter } from './rate-limit';
 import type { ErrorFormatter } from './client-errors';
 import { checkCost } from './cost';
 import { QUERY_LIMITS } from './limits';

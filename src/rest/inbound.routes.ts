@@ -4,9 +4,9 @@ import { Router, json } from 'express';
 import { z } from 'zod';
 import type { Config } from '../config/config';
 import { AppError } from '../domain/errors';
-import { REST_ERRORS } from '../rest/rest.errors';
+import { REST_ERRORS, sendError } from '../rest/rest.errors';
 import { caseAddress, caseIdFromAddress } from '../mail/case-address';
-import { apiKeyFrom } from '../graphql/context';
+import { authenticateRequest } from '../services/accounts/request-auth.service';
 import { parseInput } from '../services/cases/case-input.schema';
 import type { Services } from '../services/service.registry';
 
@@ -36,9 +36,7 @@ export function inboundRoutes({ services, config }: { services: Services; config
 
   router.post('/webhooks/local', json({ limit: '30mb' }), async (req, res) => {
     try {
-      const key = apiKeyFrom(req.headers);
-      if (!key) throw new AppError('UNAUTHENTICATED', 'Missing API key');
-      const account = await services.accounts.authenticate(key);
+      const account = await authenticateRequest(services.accounts, req.headers);
       const body = parseInput(localInbound, req.body);
       const caseId = body.caseId ?? (body.to ? caseIdFromAddress(body.to, config.MAIL_DOMAIN) : null);
       const row = caseId ? await services.cases.getCase(account.id, caseId) : null;
@@ -62,8 +60,7 @@ export function inboundRoutes({ services, config }: { services: Services; config
     } catch (error) {
       if (!(error instanceof AppError)) throw error;
       // The same statuses as the REST routes; the body keeps our own codes, since this route is ours, not the reference's.
-      const { status } = REST_ERRORS[error.code];
-      res.status(status).json({ ok: false, error: { code: error.code, message: error.message, ...error.details } });
+      sendError(res, REST_ERRORS[error.code].status, error.code, error.message, error.details);
     }
   });
 
@@ -73,7 +70,7 @@ export function inboundRoutes({ services, config }: { services: Services; config
     const sig = String(req.query.sig ?? '');
     const found = await services.attachments.download(caseId, attachmentId, expires, sig);
     if (!found) {
-      res.status(403).json({ ok: false, error: { code: 'FORBIDDEN', message: 'Link invalid or expired' } });
+      sendError(res, 403, 'FORBIDDEN', 'Link invalid or expired');
       return;
     }
     res.setHeader('Content-Type', found.row.contentType ?? 'application/octet-stream');
