@@ -9,7 +9,7 @@ import type { MailTransport, OutboundMail } from '../../src/mail/mail.types';
 import { createLogger } from '../../src/observability/logger.factory';
 import { CaseWorker } from '../../src/services/worker/case-job.service';
 import { caseInput, startTestApp, type TestApp } from '../helpers/offload';
-import { CaseProbe, timelineTypes } from './lifecycle-support';
+import { CaseProbe, timelineTypes } from '../helpers/case.probe';
 
 let app: TestApp;
 let probe: CaseProbe;
