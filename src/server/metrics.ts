@@ -3,9 +3,10 @@
 // pg-boss at scrape time, so it is right in every process whichever one did the work.
 import type { PgBoss } from 'pg-boss';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { DataSource } from 'typeorm';
 import type { AgentCallHook } from '../agent/openai.agent';
 import { QUEUES } from '../jobs/job.catalog';
+import type { Database } from '../persistence/transaction.types';
+import { lastAttempt, type LastAttempt } from '../persistence/webhook-deliveries.repository';
 import type { InboundService } from '../services/inbound/inbound.service';
 import type { WorkerObserver } from '../services/worker/case-job.service';
 import type { Logger } from '../observability/logger.factory';
@@ -16,7 +17,7 @@ export interface OffloadMetrics {
   observer(logger: Logger): WorkerObserver;
   onModelCall: AgentCallHook;
   countInbound(inbound: InboundService, transport: string): void;
-  observeWebhooks(db: DataSource, deliver: (id: string) => Promise<void>): (id: string) => Promise<void>;
+  observeWebhooks(db: Database, deliver: (id: string) => Promise<void>): (id: string) => Promise<void>;
 }
 
 export function createMetrics(boss: PgBoss): OffloadMetrics {
@@ -117,11 +118,11 @@ export function createMetrics(boss: PgBoss): OffloadMetrics {
     },
     observeWebhooks: (db, deliver) => async (deliveryId) => {
       // A redelivered job may attempt nothing; only an attempt made by this call is counted.
-      const before = await lastAttempt(db, deliveryId).catch(() => null);
+      const before = await lastAttempt(db.manager, deliveryId).catch(() => null);
       try {
         await deliver(deliveryId);
       } finally {
-        const after = await lastAttempt(db, deliveryId).catch(() => null);
+        const after = await lastAttempt(db.manager, deliveryId).catch(() => null);
         if (after && after.attempt_number !== before?.attempt_number)
           webhookAttempts.inc({ outcome: outcomeOf(after) });
       }
@@ -129,24 +130,7 @@ export function createMetrics(boss: PgBoss): OffloadMetrics {
   };
 }
 
-interface AttemptRow {
-  attempt_number: number;
-  ok: boolean;
-  status: string;
-}
-
-/** The delivery's latest attempt, read back from the rows the delivery handler wrote. */
-async function lastAttempt(db: DataSource, deliveryId: string): Promise<AttemptRow | null> {
-  const rows: AttemptRow[] = await db.query(
-    `SELECT a.attempt_number, a.ok, d.status FROM webhook_delivery_attempts a
-       JOIN webhook_deliveries d ON d.id = a.delivery_id
-      WHERE a.delivery_id = $1 ORDER BY a.attempt_number DESC LIMIT 1`,
-    [deliveryId],
-  );
-  return rows[0] ?? null;
-}
-
-function outcomeOf(attempt: AttemptRow): 'delivered' | 'retrying' | 'gave_up' {
+function outcomeOf(attempt: LastAttempt): 'delivered' | 'retrying' | 'gave_up' {
   if (attempt.ok) return 'delivered';
   return attempt.status === 'FAILED' ? 'gave_up' : 'retrying';
 }

@@ -1,6 +1,6 @@
 // When to try a webhook again. Pure: the caller supplies the attempt number, the receiver's Retry-After and the
 // randomness, and schedules the next attempt itself (a delayed job), so a restart never loses a retry.
-import type { WebhookDeliveryResult } from './webhook.deliver';
+import type { WebhookDeliveryResult } from './webhook-delivery.types';
 
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;
