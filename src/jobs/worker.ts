@@ -12,7 +12,7 @@ export interface CaseJobHandler {
   sweep(): Promise<number>;
 }
 
-export interface WebhookJobHandler {
+interface WebhookJobHandler {
   deliver(deliveryId: string): Promise<void>;
 }
 

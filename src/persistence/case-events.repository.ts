@@ -59,7 +59,7 @@ export async function loadTimeline(db: Tx, caseId: string): Promise<CaseEventEnt
 }
 
 /** The channel that tells feed readers in other processes that timeline rows were committed. */
-export const FEED_CHANNEL = 'offload_case_events';
+const FEED_CHANNEL = 'offload_case_events';
 
 /** A timeline row as the feed reads it, with its place in the database-wide order. */
 export interface FeedRow {

@@ -44,8 +44,6 @@ const INSERT_CASE = {
   SELECT $${COLUMNS.length + 1}, id, account_id, 1, 'case.created', NULL, 'CREATED', created_at FROM c`,
 } as const;
 
-export type { UsageReservation };
-
 /** A pool of pipeline-mode connections (createPipelinePool): what writeNewCase writes through. */
 export type PipelinePool = Pool;
 

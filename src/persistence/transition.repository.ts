@@ -23,7 +23,7 @@ export async function writeTransitions(manager: Tx, batch: TransitionBatch): Pro
 }
 
 /** The batch's one statement, each table's write a CTE; null when there is nothing to write. */
-export function transitionStatement(batch: TransitionBatch): { text: string; values: unknown[] } | null {
+function transitionStatement(batch: TransitionBatch): { text: string; values: unknown[] } | null {
   const values: unknown[] = [];
   const param = (value: unknown): string => `$${values.push(value)}`;
   const parts: string[] = [];
