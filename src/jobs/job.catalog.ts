@@ -222,3 +222,13 @@ export async function deleteCaseJob(ctx: { boss: PgBoss }, manager: Tx, jobId: s
 export async function redriveCaseJobs(ctx: { boss: PgBoss }, createdBefore: Date): Promise<number> {
   return ctx.boss.redrive(QUEUES.caseEventsDead.name, { destination: QUEUES.caseEvents.name, createdBefore });
 }
+
+/** Sends one webhook delivery attempt in the transaction of `manager`, not before `startAfter` when given. */
+export async function enqueueWebhookJob(
+  ctx: { boss: PgBoss },
+  manager: Tx,
+  job: WebhookJob,
+  startAfter?: Date,
+): Promise<void> {
+  await ctx.boss.send(QUEUES.webhooks.name, job, { db: bossDb(manager), ...(startAfter ? { startAfter } : {}) });
+}
