@@ -114,12 +114,14 @@ export async function notifyFeed(db: Tx): Promise<void> {
 }
 
 /** A connection of its own for a feed reader's LISTEN: it is held for as long as the reader runs. */
-export function createFeedListener(databaseUrl: string): Client {
+export type FeedListener = Client;
+
+export function createFeedListener(databaseUrl: string): FeedListener {
   return new Client({ connectionString: databaseUrl, application_name: 'offload-feed' });
 }
 
 /** Makes a feed listener (see createFeedListener) hear notifyFeed. */
-export async function listenToFeed(client: Client): Promise<void> {
+export async function listenToFeed(client: FeedListener): Promise<void> {
   await client.query(`LISTEN ${FEED_CHANNEL}`);
 }
 

@@ -8,6 +8,7 @@ import {
   notifyFeed,
   readFeed,
   toCaseEvent,
+  type FeedListener,
   type FeedRow,
   type FeedWatermark,
 } from '../../persistence/case-events.repository';
@@ -41,7 +42,7 @@ export class CaseFeed implements ChangeSignal {
   private readonly subscribers = new Map<string, Set<Subscriber>>();
   private subscriberTotal = 0;
   private watermark: FeedWatermark | null = null;
-  private listener: ReturnType<typeof createFeedListener> | null = null;
+  private listener: FeedListener | null = null;
   private pollTimer: NodeJS.Timeout | null = null;
   private reading: Promise<void> | null = null;
   private again = false;
