@@ -9,6 +9,9 @@ import { DELIVERY_FAILURE_KINDS } from '../domain/delivery';
 import { bossDb } from '../persistence/boss-db.adapter';
 import type { Tx } from '../persistence/transaction.types';
 
+/** The queue client as services hold it: they hand it to the enqueue functions below, never call it themselves. */
+export type JobQueue = PgBoss;
+
 const caseId = z.uuid();
 
 /** Everything that happens to one case goes through this queue, one job at a time per case (group = caseId). */
@@ -180,7 +183,7 @@ export interface NewCaseJob {
 
 /** Sends one case job through `db` (a connection in the caller's transaction); jobs of one case run one at a time. */
 export async function sendCaseJob(
-  ctx: { boss: PgBoss },
+  ctx: { boss: JobQueue },
   db: Db,
   job: CaseJob,
   startAfter?: Date,
@@ -194,7 +197,7 @@ export async function sendCaseJob(
 
 /** Sends one case job in the transaction of `manager`: the job exists iff the transaction commits. */
 export async function enqueueCaseJob(
-  ctx: { boss: PgBoss },
+  ctx: { boss: JobQueue },
   manager: Tx,
   job: CaseJob,
   startAfter?: Date,
@@ -203,7 +206,7 @@ export async function enqueueCaseJob(
 }
 
 /** Inserts case jobs in one statement, in the transaction of `manager` when given. */
-export async function insertCaseJobs(ctx: { boss: PgBoss }, jobs: NewCaseJob[], manager?: Tx): Promise<void> {
+export async function insertCaseJobs(ctx: { boss: JobQueue }, jobs: NewCaseJob[], manager?: Tx): Promise<void> {
   const rows = jobs.map(({ id, job, startAfter }) => ({
     ...(id ? { id } : {}),
     data: job,
@@ -214,18 +217,18 @@ export async function insertCaseJobs(ctx: { boss: PgBoss }, jobs: NewCaseJob[], 
 }
 
 /** Deletes a queued case job in the transaction of `manager`. */
-export async function deleteCaseJob(ctx: { boss: PgBoss }, manager: Tx, jobId: string): Promise<void> {
+export async function deleteCaseJob(ctx: { boss: JobQueue }, manager: Tx, jobId: string): Promise<void> {
   await ctx.boss.deleteJob(QUEUES.caseEvents.name, jobId, { db: bossDb(manager) });
 }
 
 /** Moves case jobs dead-lettered before `createdBefore` back to the case queue with fresh retries. */
-export async function redriveCaseJobs(ctx: { boss: PgBoss }, createdBefore: Date): Promise<number> {
+export async function redriveCaseJobs(ctx: { boss: JobQueue }, createdBefore: Date): Promise<number> {
   return ctx.boss.redrive(QUEUES.caseEventsDead.name, { destination: QUEUES.caseEvents.name, createdBefore });
 }
 
 /** Sends one webhook delivery attempt in the transaction of `manager`, not before `startAfter` when given. */
 export async function enqueueWebhookJob(
-  ctx: { boss: PgBoss },
+  ctx: { boss: JobQueue },
   manager: Tx,
   job: WebhookJob,
   startAfter?: Date,
