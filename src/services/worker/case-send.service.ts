@@ -32,8 +32,6 @@ import { markSentIfPending, recordPending, toOutboundMail } from './mail-outbox.
 import type { ServiceContext } from '../service.context';
 import type { SendObserver } from './worker-observer.types';
 
-export type { SendObserver };
-
 /** Runs in the event's transaction with the case locked, before the event; false stops there (and commits). */
 export type BeforeEvent = (manager: Tx, row: CaseEntity) => Promise<void | false>;
 
