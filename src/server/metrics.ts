@@ -1,10 +1,9 @@
 // Prometheus metrics: one registry per Offload instance (tests run several in one process), fed by the worker's
 // observer, the agent's call hook and wrappers around inbound mail and webhook delivery. Queue depth is read from
 // pg-boss at scrape time, so it is right in every process whichever one did the work.
-import type { PgBoss } from 'pg-boss';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { AgentCallHook } from '../agent/openai.agent';
-import { QUEUES } from '../jobs/job.catalog';
+import { QUEUES, type JobQueue } from '../jobs/job.catalog';
 import type { Database } from '../persistence/transaction.types';
 import { lastAttempt, type LastAttempt } from '../persistence/webhook-deliveries.repository';
 import type { InboundService } from '../services/inbound/inbound.service';
@@ -20,7 +19,7 @@ export interface OffloadMetrics {
   observeWebhooks(db: Database, deliver: (id: string) => Promise<void>): (id: string) => Promise<void>;
 }
 
-export function createMetrics(boss: PgBoss): OffloadMetrics {
+export function createMetrics(boss: JobQueue): OffloadMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'offload_' });
   const transitions = new Counter({

@@ -2,9 +2,8 @@
 // alive, /readyz that it can do its job right now, /metrics is Prometheus's scrape.
 import http from 'node:http';
 import express, { Router } from 'express';
-import type { PgBoss } from 'pg-boss';
 import type { Registry } from 'prom-client';
-import { QUEUES } from '../jobs/job.catalog';
+import { QUEUES, type JobQueue } from '../jobs/job.catalog';
 import { ping } from '../persistence/data-source';
 import type { Database } from '../persistence/transaction.types';
 
@@ -18,7 +17,7 @@ export interface Readiness {
   check(): Promise<{ ok: boolean; checks: Record<string, boolean> }>;
 }
 
-export function createReadiness(deps: { db: Database; boss: PgBoss; runsWorker: boolean }): Readiness {
+export function createReadiness(deps: { db: Database; boss: JobQueue; runsWorker: boolean }): Readiness {
   let registered = !deps.runsWorker;
   let stopping = false;
   return {

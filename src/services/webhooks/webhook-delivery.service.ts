@@ -3,8 +3,7 @@
 // delayed job in the same transaction as the record. A crash between the POST and the record means one more attempt
 // with the same webhook-id, which receivers deduplicate on.
 import { randomUUID } from 'node:crypto';
-import { bossDb } from '../../jobs/boss';
-import { QUEUES } from '../../jobs/job.catalog';
+import { enqueueWebhookJob } from '../../jobs/job.catalog';
 import { isRetryableDelivery, nextAttemptDelayMs } from '../../webhooks/retry.policy';
 import type { HostResolver } from '../../webhooks/safe-http';
 import { deliverWebhook } from '../../webhooks/webhook.deliver';
@@ -88,13 +87,7 @@ export class WebhookDeliveryService {
       retryAfterMs: result.retryAfterMs,
       nextAttemptAt: nextAt,
     });
-    if (nextAt) {
-      await this.ctx.boss.send(
-        QUEUES.webhooks.name,
-        { deliveryId: due.id },
-        { db: bossDb(manager), startAfter: nextAt },
-      );
-    }
+    if (nextAt) await enqueueWebhookJob(this.ctx, manager, { deliveryId: due.id }, nextAt);
     this.ctx.logger.info(
       { caseId: due.case_id, deliveryId: due.id, attempt: attemptNumber, status, statusCode: result.statusCode },
       result.ok ? 'webhook delivered' : `webhook attempt failed: ${result.error?.message ?? 'unknown'}`,

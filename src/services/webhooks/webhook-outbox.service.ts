@@ -3,8 +3,7 @@
 // state change without its event.
 import { randomUUID } from 'node:crypto';
 import { WEBHOOK_EVENT_TYPES, type WebhookEventType } from '../../domain/case.events';
-import { bossDb } from '../../jobs/boss';
-import { QUEUES } from '../../jobs/job.catalog';
+import { enqueueWebhookJob } from '../../jobs/job.catalog';
 import type { CaseEntity } from '../../persistence/entities';
 import type { Tx } from '../../persistence/transaction.types';
 import { insertDelivery } from '../../persistence/webhook-deliveries.repository';
@@ -33,7 +32,7 @@ export class WebhookOutboxService implements WebhookOutbox {
     });
     // The same event (same case, type and updatedAt) is delivered once, however often it is announced.
     if (!inserted) return;
-    await this.ctx.boss.send(QUEUES.webhooks.name, { deliveryId: id }, { db: bossDb(manager) });
+    await enqueueWebhookJob(this.ctx, manager, { deliveryId: id });
   }
 }
 
