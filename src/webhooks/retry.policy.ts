@@ -25,7 +25,7 @@ export const WEBHOOK_RETRY_SCHEDULE_MS = [
 export const WEBHOOK_MAX_ATTEMPTS = WEBHOOK_RETRY_SCHEDULE_MS.length;
 
 /** ±20%, so that receivers recovering from an outage are not hit by every queued event in the same second. */
-export const WEBHOOK_RETRY_JITTER = 0.2;
+const WEBHOOK_RETRY_JITTER = 0.2;
 
 /** A receiver may slow us down with Retry-After, but not park an event for longer than a day. */
 export const WEBHOOK_MAX_RETRY_AFTER_MS = 24 * HOUR;

@@ -1,7 +1,7 @@
 // What one delivery attempt found: made by webhook.deliver.ts, judged by retry.policy.ts, recorded by the service.
 import type { SafeHttpErrorCode } from './safe-http';
 
-export type DeliveryErrorCode = SafeHttpErrorCode | 'REDIRECT' | 'HTTP_STATUS' | 'SIGNING';
+type DeliveryErrorCode = SafeHttpErrorCode | 'REDIRECT' | 'HTTP_STATUS' | 'SIGNING';
 
 export interface DeliveryError {
   code: DeliveryErrorCode;

@@ -34,7 +34,7 @@ export interface WebhookCaseSnapshot {
   updatedAt: Date;
 }
 
-export interface WebhookEventData {
+interface WebhookEventData {
   caseId: string;
   status: CaseStatus;
   channel: Channel;
@@ -81,7 +81,7 @@ export function webhookEventTypeFor(status: CaseStatus): WebhookEventType | null
  * `evt_<caseId>_<event type with _ for .>_<updatedAt ms>`, the reference's scheme. It is stable for one state of the
  * case, so it doubles as the Standard Webhooks webhook-id that receivers deduplicate on.
  */
-export function webhookEventId(eventType: WebhookEventType, caseId: string, updatedAt: Date): string {
+function webhookEventId(eventType: WebhookEventType, caseId: string, updatedAt: Date): string {
   return `evt_${caseId}_${eventType.replace('.', '_')}_${updatedAt.getTime()}`;
 }
 

@@ -23,7 +23,7 @@ export interface CreatedAccount {
 
 const KEY_PREFIX = 'ofk_';
 
-export const hashApiKey = (key: string): string => createHash('sha256').update(key).digest('hex');
+const hashApiKey = (key: string): string => createHash('sha256').update(key).digest('hex');
 
 const newApiKey = (): string => `${KEY_PREFIX}${randomBytes(32).toString('base64url')}`;
 

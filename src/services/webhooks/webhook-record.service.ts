@@ -8,7 +8,7 @@ import {
 } from '../../persistence/webhook-deliveries.repository';
 
 export type { WebhookDeliveryStatus } from '../../persistence/webhook-deliveries.repository';
-export type WebhookAttemptRecord = WebhookAttemptRow;
+type WebhookAttemptRecord = WebhookAttemptRow;
 
 export interface WebhookDeliveryRecord extends WebhookDeliveryRow {
   attempts: WebhookAttemptRecord[];
