@@ -8,10 +8,9 @@ import {
 } from '../../persistence/webhook-deliveries.repository';
 
 export type { WebhookDeliveryStatus } from '../../persistence/webhook-deliveries.repository';
-type WebhookAttemptRecord = WebhookAttemptRow;
 
 export interface WebhookDeliveryRecord extends WebhookDeliveryRow {
-  attempts: WebhookAttemptRecord[];
+  attempts: WebhookAttemptRow[];
 }
 
 export class WebhookRecords {
