@@ -2,10 +2,8 @@
 // and so do each case job's idempotency key and its enqueue.
 import { z } from 'zod';
 import type { Db, PgBoss, Queue } from 'pg-boss';
-import type { SendPurpose } from '../domain/evaluation';
-import { SEND_PURPOSES } from '../domain/evaluation';
-import type { DeliveryFailureKind } from '../domain/delivery';
-import { DELIVERY_FAILURE_KINDS } from '../domain/delivery';
+import { SEND_PURPOSES, type SendPurpose } from '../domain/evaluation';
+import { DELIVERY_FAILURE_KINDS, type DeliveryFailureKind } from '../domain/delivery';
 import { bossDb } from '../persistence/boss-db.adapter';
 import type { Tx } from '../persistence/transaction.types';
 

@@ -4,7 +4,10 @@ import { parseJob, QUEUES, type CaseJob } from './job.catalog';
 import type { Config } from '../config/config';
 import type { Logger } from '../observability/logger.factory';
 
-/** What handles the case queues (the case worker service). */
+/**
+ * What handles the case queues: the case-events batches and the follow-up sweep (the case worker service, handed
+ * in by the composition root so that jobs/ never imports services/).
+ */
 export interface CaseJobHandler {
   /** Handles a fetched batch; the result for each job is null or why it failed. */
   handleBatch(jobs: CaseJob[]): Promise<(Error | null)[]>;
