@@ -2,9 +2,6 @@
 import { PgBoss } from 'pg-boss';
 import { QUEUES } from './job.catalog';
 
-// Services enqueue through the catalog (job.catalog.ts); this stays for callers that hand pg-boss a transaction.
-export { bossDb } from '../persistence/boss-db.adapter';
-
 const SUPERVISE_SECONDS = 5;
 
 export async function startBoss(

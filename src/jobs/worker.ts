@@ -19,9 +19,10 @@ interface WebhookJobHandler {
   deliver(deliveryId: string): Promise<void>;
 }
 
+/** Both are required: a worker that took case jobs but dropped their webhooks would lose deliveries silently. */
 export interface WorkerHandlers {
   cases: CaseJobHandler;
-  webhooks?: WebhookJobHandler;
+  webhooks: WebhookJobHandler;
 }
 
 export interface WorkerContext {
@@ -94,16 +95,13 @@ function caseBatch(logger: Logger, cases: CaseJobHandler) {
 export async function startWorkers(boss: PgBoss, ctx: WorkerContext, handlers: WorkerHandlers): Promise<void> {
   const concurrency = ctx.config.WORKER_CONCURRENCY;
   await boss.work(QUEUES.caseEvents.name, workOptions(concurrency, true), caseBatch(ctx.logger, handlers.cases));
-  if (handlers.webhooks) {
-    const webhooks = handlers.webhooks;
-    await boss.work(
-      QUEUES.webhooks.name,
-      workOptions(Math.max(2, concurrency), false),
-      eachJob(ctx.logger, QUEUES.webhooks.name, async (job) => {
-        await webhooks.deliver(parseJob(QUEUES.webhooks, job.data).deliveryId);
-      }),
-    );
-  }
+  await boss.work(
+    QUEUES.webhooks.name,
+    workOptions(Math.max(2, concurrency), false),
+    eachJob(ctx.logger, QUEUES.webhooks.name, async (job) => {
+      await handlers.webhooks.deliver(parseJob(QUEUES.webhooks, job.data).deliveryId);
+    }),
+  );
   await boss.work(QUEUES.sweep.name, async () => {
     const queued = await handlers.cases.sweep();
     if (queued) ctx.logger.info({ queued }, 'follow-up sweep queued due cases');

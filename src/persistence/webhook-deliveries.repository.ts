@@ -154,20 +154,3 @@ export async function attemptsOf(
     [deliveryIds],
   );
 }
-
-export interface LastAttempt {
-  attempt_number: number;
-  ok: boolean;
-  status: WebhookDeliveryStatus;
-}
-
-/** The delivery's latest attempt and the status it left the delivery in. */
-export async function lastAttempt(db: Tx, deliveryId: string): Promise<LastAttempt | null> {
-  const rows: LastAttempt[] = await db.query(
-    `SELECT a.attempt_number, a.ok, d.status FROM webhook_delivery_attempts a
-       JOIN webhook_deliveries d ON d.id = a.delivery_id
-      WHERE a.delivery_id = $1 ORDER BY a.attempt_number DESC LIMIT 1`,
-    [deliveryId],
-  );
-  return rows[0] ?? null;
-}

@@ -1,7 +1,7 @@
 // Accounts and their API keys. Keys are shown once at creation and stored only as a hash.
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { PLANS, type Plan } from '../../domain/case.model';
-import { AppError } from '../../domain/errors';
+import { AppError, badField } from '../../domain/errors';
 import { countAccounts, findAccount, insertAccount, setWebhookSecret } from '../../persistence/accounts.repository';
 import { insertApiKey, keyWithAccount, revokeApiKey, type NewApiKey } from '../../persistence/api-keys.repository';
 import type { Database } from '../../persistence/transaction.types';
@@ -41,8 +41,8 @@ export class AccountsService {
   ) {}
 
   async createAccount(name: string, plan: Plan): Promise<CreatedAccount> {
-    if (!PLANS.includes(plan)) throw new AppError('BAD_USER_INPUT', `plan: must be one of ${PLANS.join(', ')}`);
-    if (!name.trim()) throw new AppError('BAD_USER_INPUT', 'name: must not be empty');
+    if (!PLANS.includes(plan)) throw badField('plan', `must be one of ${PLANS.join(', ')}`);
+    if (!name.trim()) throw badField('name', 'must not be empty');
     return this.db.transaction(async (manager) => {
       const account = { id: randomUUID(), name: name.trim(), plan, webhookSecret: generateWebhookSecret() };
       await insertAccount(manager, account);
@@ -54,7 +54,7 @@ export class AccountsService {
 
   async createKey(accountId: string): Promise<{ keyId: string; apiKey: string }> {
     const account = await findAccount(this.db.manager, accountId);
-    if (!account) throw new AppError('BAD_USER_INPUT', `account: no account ${accountId}`);
+    if (!account) throw badField('account', `no account ${accountId}`);
     const apiKey = newApiKey();
     const row = this.keyRow(accountId, apiKey);
     await insertApiKey(this.db.manager, row);

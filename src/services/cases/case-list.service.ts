@@ -1,6 +1,6 @@
 // Keyset pagination of an account's cases, newest first (Relay connection semantics).
 import type { CaseStatus } from '../../domain/case.model';
-import { AppError } from '../../domain/errors';
+import { badField } from '../../domain/errors';
 import { listCases as listCaseRows } from '../../persistence/cases.repository';
 import type { CaseEntity } from '../../persistence/entities';
 import type { Tx } from '../../persistence/transaction.types';
@@ -31,9 +31,7 @@ function decodeCursor(cursor: string): { createdAt: Date; id: string } {
     if (Number.isNaN(date.getTime()) || typeof id !== 'string' || !/^[0-9a-f-]{36}$/i.test(id)) throw new Error();
     return { createdAt: date, id };
   } catch {
-    throw new AppError('BAD_USER_INPUT', 'after: not a cursor returned by this API', {
-      fields: [{ path: 'after', message: 'not a cursor returned by this API' }],
-    });
+    throw badField('after', 'not a cursor returned by this API');
   }
 }
 
@@ -45,9 +43,7 @@ export async function listCases(
   after: string | null,
 ): Promise<CasePage> {
   if (!Number.isInteger(first) || first < 1 || first > MAX_PAGE)
-    throw new AppError('BAD_USER_INPUT', `first: must be an integer from 1 to ${MAX_PAGE}`, {
-      fields: [{ path: 'first', message: `must be an integer from 1 to ${MAX_PAGE}` }],
-    });
+    throw badField('first', `must be an integer from 1 to ${MAX_PAGE}`);
   const ref = parseInput(clientReferenceFilterSchema, filter.clientReferenceId, 'filter.clientReferenceId');
   const rows = await listCaseRows(db, {
     accountId,

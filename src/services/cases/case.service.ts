@@ -195,7 +195,7 @@ export class CasesService {
   }
 }
 
-export type { CaseFilter, CasePage, CaseStatus };
+export type { CaseFilter, CasePage };
 
 /** A new case as createCase writes it. */
 function newCaseRow(account: AuthenticatedAccount, input: CreateCaseInput, now: Date): CaseEntity {

@@ -11,13 +11,21 @@ import type { CaseEntity } from '../../persistence/entities';
 import { insertInbound, markDelivered, setDeliveryStatus } from '../../persistence/messages.repository';
 import { claimProviderEvent } from '../../persistence/provider-events.repository';
 import type { Tx } from '../../persistence/transaction.types';
-import { enqueueCaseJob } from '../transitions/transition.writer';
+import { caseJobs, enqueueCaseJob } from '../../jobs/job.catalog';
 import type { ServiceContext } from '../service.context';
+
+/** Told once per message stored (every face stores through store(), so each mail is counted once). */
+export interface InboundObserver {
+  stored?(): void;
+}
 
 export class InboundService implements InboundSink {
   private readonly matcher: InboundMatcher;
 
-  constructor(private readonly ctx: ServiceContext) {
+  constructor(
+    private readonly ctx: ServiceContext,
+    private readonly observer: InboundObserver = {},
+  ) {
     this.matcher = new InboundMatcher(ctx.db.manager, ctx.config.MAIL_DOMAIN);
   }
 
@@ -45,15 +53,10 @@ export class InboundService implements InboundSink {
       const messageId = await this.insertMessage(manager, row, mail);
       if (!messageId) return null;
       await this.insertAttachments(manager, row, messageId, mail);
-      if (!isTerminal(row.status))
-        await enqueueCaseJob(this.ctx, manager, {
-          type: 'REPLY_RECEIVED',
-          caseId: row.id,
-          key: `${row.id}:reply:${messageId}`,
-          messageId,
-        });
+      if (!isTerminal(row.status)) await enqueueCaseJob(this.ctx, manager, caseJobs.replyReceived(row.id, messageId));
       return messageId;
     });
+    if (stored) this.observer.stored?.();
     return stored;
   }
 
@@ -68,13 +71,7 @@ export class InboundService implements InboundSink {
     await this.ctx.db.transaction(async (manager) => {
       if (!(await claimEvent(manager, failure.eventId))) return;
       await setDeliveryStatus(manager, message.id, failure.kind.toLowerCase());
-      await enqueueCaseJob(this.ctx, manager, {
-        type: 'DELIVERY_FAILED',
-        caseId: message.caseId,
-        key: `${message.caseId}:delivery:${failure.eventId ?? `${message.id}:${failure.kind}`}`,
-        kind: failure.kind,
-        reason: failure.reason,
-      });
+      await enqueueCaseJob(this.ctx, manager, caseJobs.deliveryFailed(message.caseId, message.id, failure));
     });
   }
 

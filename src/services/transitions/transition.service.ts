@@ -17,7 +17,7 @@ import {
 } from './transition.writer';
 import type { ServiceContext } from '../service.context';
 
-export type TransitionContext = Pick<ServiceContext, 'boss' | 'config'> & { webhooks?: WebhookOutbox };
+export type TransitionContext = Pick<ServiceContext, 'boss' | 'config'> & { webhooks: WebhookOutbox };
 
 export class DuplicateStep extends Error {
   override readonly name = 'DuplicateStep';

@@ -19,7 +19,6 @@ import { countBillable, usageMonth } from '../../persistence/usage.repository';
 import type { ServiceContext } from '../service.context';
 
 // Kept for inbound.service.ts until it enqueues through the catalog itself.
-export { enqueueCaseJob } from '../../jobs/job.catalog';
 
 /** A send this transaction queued: the worker that committed it may run it at once (see case-job.service.ts). */
 export interface QueuedSend {
@@ -33,7 +32,7 @@ export interface WebhookOutbox {
   enqueue(manager: Tx, row: CaseEntity, eventType: string, occurredAt: Date): Promise<void>;
 }
 
-type EffectsContext = Pick<ServiceContext, 'boss'> & { webhooks?: WebhookOutbox };
+type EffectsContext = Pick<ServiceContext, 'boss'> & { webhooks: WebhookOutbox };
 
 /** What the transitions of one transaction write, kept until flush() writes it all. */
 export class TransitionWrites {
@@ -94,7 +93,7 @@ export class TransitionWrites {
     for (const { accountId, month } of this.billable) await countBillable(manager, accountId, month);
     if (this.jobs.length) await insertCaseJobs(ctx, this.jobs, manager);
     for (const { row, eventType, occurredAt } of this.webhooks)
-      await ctx.webhooks?.enqueue(manager, row, eventType, occurredAt);
+      await ctx.webhooks.enqueue(manager, row, eventType, occurredAt);
   }
 }
 

@@ -18,7 +18,13 @@ import {
 } from '../../persistence/webhook-deliveries.repository';
 import type { ServiceContext } from '../service.context';
 
+/** Told of every attempt this process recorded (metrics); a duplicate job that attempted nothing tells nothing. */
+export interface WebhookObserver {
+  attempted(outcome: 'delivered' | 'retrying' | 'gave_up'): void;
+}
+
 export interface WebhookDeliveryOptions {
+  observer?: WebhookObserver;
   /** Tests play hostile DNS through this; production resolves with the system resolver. */
   resolver?: HostResolver;
   /** Jitter source, for tests that pin it. */
@@ -27,6 +33,8 @@ export interface WebhookDeliveryOptions {
 
 /** A job may fire a little before its startAfter as another process's clock sees it. */
 const EARLY_SLACK_MS = 1000;
+
+const OUTCOMES = { DELIVERED: 'delivered', PENDING: 'retrying', FAILED: 'gave_up' } as const;
 
 export class WebhookDeliveryService {
   constructor(
@@ -49,7 +57,8 @@ export class WebhookDeliveryService {
       allowPrivate: this.ctx.config.WEBHOOK_ALLOW_PRIVATE,
       resolver: this.options.resolver,
     });
-    await this.ctx.db.transaction((manager) => this.record(manager, due, attemptedAt, result));
+    const status = await this.ctx.db.transaction((manager) => this.record(manager, due, attemptedAt, result));
+    if (status) this.options.observer?.attempted(OUTCOMES[status]);
   }
 
   private async loadDue(deliveryId: string): Promise<DeliveryToAttempt | null> {
@@ -65,14 +74,14 @@ export class WebhookDeliveryService {
     due: DeliveryToAttempt,
     attemptedAt: Date,
     result: WebhookDeliveryResult,
-  ): Promise<void> {
+  ): Promise<WebhookDeliveryStatus | null> {
     const attemptNumber = due.attempt_count + 1;
     const nextAt = this.nextAttemptAt(attemptNumber, attemptedAt, result);
     const status: WebhookDeliveryStatus = result.ok ? 'DELIVERED' : nextAt ? 'PENDING' : 'FAILED';
     const now = this.ctx.clock();
     const outcome = { attemptCountRead: due.attempt_count, attemptNumber, status, nextAttemptAt: nextAt, now };
     // Another worker recorded this attempt number first (a duplicate job): its record stands.
-    if (!(await recordOutcome(manager, due.id, outcome))) return;
+    if (!(await recordOutcome(manager, due.id, outcome))) return null;
     await insertAttempt(manager, {
       id: randomUUID(),
       deliveryId: due.id,
@@ -92,6 +101,7 @@ export class WebhookDeliveryService {
       { caseId: due.case_id, deliveryId: due.id, attempt: attemptNumber, status, statusCode: result.statusCode },
       result.ok ? 'webhook delivered' : `webhook attempt failed: ${result.error?.message ?? 'unknown'}`,
     );
+    return status;
   }
 
   /**

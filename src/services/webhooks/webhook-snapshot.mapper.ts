@@ -3,7 +3,7 @@ import { attachmentsOfCase } from '../../persistence/attachments.repository';
 import type { AttachmentEntity, CaseEntity } from '../../persistence/entities';
 import type { Tx } from '../../persistence/transaction.types';
 import type { WebhookAttachment, WebhookCaseSnapshot } from '../../webhooks/webhook.payload';
-import { toState } from '../transitions/case.store';
+import { toState } from '../transitions/case-state.mapper';
 
 /** Attachment metadata as the reference shows it on cases and in webhooks (no download link). */
 export function toAttachmentMeta(a: AttachmentEntity): WebhookAttachment {
