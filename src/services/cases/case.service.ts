@@ -1,7 +1,7 @@
 // The case operations the faces (GraphQL, REST) call. Every read and write is scoped to the caller's account:
 // another account's case answers exactly like a missing one.
 import { createHash, randomUUID } from 'node:crypto';
-import { PLAN_LIMITS, TERMINAL_STATUSES, type CaseStatus } from '../../domain/case.model';
+import { PLAN_LIMITS, TERMINAL_STATUSES } from '../../domain/case.model';
 import { AppError, caseNotFound } from '../../domain/errors';
 import { cancelKey, caseJobs, enqueueCaseJob, sendCaseJob } from '../../jobs/job.catalog';
 import { attachmentsOfCase } from '../../persistence/attachments.repository';
