@@ -12,6 +12,7 @@ import { createDataSource, createPipelinePool, ensureDatabase, migrate } from '.
 import { AccountsService } from '../services/accounts.service';
 import { AttachmentLinks, loadSigningSecret } from '../services/attachment-links';
 import { AttachmentsService } from '../services/attachments.service';
+import { CaseStatsService } from '../services/case-stats.service';
 import { CaseFeed } from '../services/case-feed';
 import { CaseWorker } from '../services/case-worker';
 import { CasesService } from '../services/cases.service';
@@ -92,6 +93,7 @@ export async function startOffload(config: Config, options: OffloadOptions): Pro
     inbound: new InboundService(ctx),
     feed,
     webhooks: webhooks.records,
+    stats: new CaseStatsService(db, clock),
   };
   const metrics = createMetrics(boss);
   metrics.countInbound(services.inbound, transport.name);

@@ -3,13 +3,16 @@ import type { DataSource } from 'typeorm';
 import type { CaseStatus } from '../domain/case.model';
 import { AppError } from '../domain/errors';
 import { CaseEntity } from '../persistence/entities';
+import { caseSearchWhere } from '../persistence/case-search.sql';
 import { clientReferenceFilterSchema, parseInput } from './case-input.schema';
+import { parseSearch } from './case-search';
 
 export interface CaseFilter {
   status?: CaseStatus[] | null;
   clientReferenceId?: string | null;
   createdAfter?: Date | null;
   createdBefore?: Date | null;
+  search?: string | null;
 }
 
 export interface CasePage {
@@ -59,6 +62,11 @@ export async function listCases(
   if (ref) query.andWhere('c.client_reference_id = :ref', { ref });
   if (filter.createdAfter) query.andWhere('c.created_at > :createdAfter', { createdAfter: filter.createdAfter });
   if (filter.createdBefore) query.andWhere('c.created_at < :createdBefore', { createdBefore: filter.createdBefore });
+  const search = parseSearch(filter.search);
+  if (search) {
+    const where = caseSearchWhere('c', search);
+    query.andWhere(where.sql, where.params);
+  }
   if (after) {
     const [at, id] = decodeCursor(after);
     query.andWhere('(c.created_at, c.id) < (:at, :id)', { at, id });

@@ -1,6 +1,7 @@
 import type { AccountsService } from './accounts.service';
 import type { AttachmentsService } from './attachments.service';
 import type { CaseFeed } from './case-feed';
+import type { CaseStatsService } from './case-stats.service';
 import type { CasesService } from './cases.service';
 import type { InboundService } from './inbound.service';
 import type { WebhookRecords } from './webhook-records';
@@ -13,4 +14,5 @@ export interface Services {
   inbound: InboundService;
   feed: CaseFeed;
   webhooks: WebhookRecords;
+  stats: CaseStatsService;
 }
