@@ -2,12 +2,20 @@
 // it live to its result (answering its input request on the way), copy its id, cancel another, open cases by deep
 // link, filter, search and page the list, check the narrow layout, and sign out. Every view passes axe-core, and
 // screenshots land in test/artifacts/dashboard/ for a human to look at.
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import type { Socket } from 'node:net';
 import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { CreateCaseDocument, GetCaseStatsDocument } from '../../schema/generated/graphql';
+import {
+  CreateCaseDocument,
+  GetCaseDetailDocument,
+  GetCaseDocument,
+  GetCaseStatsDocument,
+  GetCaseWebhookDeliveriesDocument,
+} from '../../schema/generated/graphql';
 import { WebhookReceiver } from '../fakes/webhook-receiver';
 import { caseInput, startTestApp, type TestApp } from '../helpers/offload';
+import { waitFor } from '../helpers/wait';
 
 // The few browser globals the callbacks below use inside the page (this project compiles without the DOM library).
 interface PageNode {
@@ -28,7 +36,7 @@ declare function getComputedStyle(node: unknown): { fontSize: string };
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ARTIFACTS = path.resolve(__dirname, '../artifacts/dashboard');
-const AXE = require.resolve('axe-core/axe.min.js');
+const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 
 let app: TestApp;
 let browser: Browser;
@@ -36,6 +44,8 @@ let context: BrowserContext;
 let page: Page;
 let receiver: WebhookReceiver;
 const pageErrors: string[] = [];
+/** The browsers' graphql-ws sockets as the server sees them, to cut them as a flaky network would. */
+const sockets = new Set<Socket>();
 
 beforeAll(async () => {
   if (!existsSync(CHROMIUM))
@@ -64,6 +74,14 @@ beforeAll(async () => {
   page = await context.newPage();
   page.setDefaultTimeout(20_000);
   page.on('pageerror', (error) => pageErrors.push(error.message));
+  // The page runs under the dashboard's strict Content-Security-Policy: anything it refuses is an error here.
+  page.on('console', (message) => {
+    if (/Content Security Policy/i.test(message.text())) pageErrors.push(message.text());
+  });
+  app.offload.http!.server.on('upgrade', (_req, socket: Socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
 }, 60_000);
 afterAll(async () => {
   await browser?.close();
@@ -101,7 +119,8 @@ const shot = (name: string, target: Page = page) =>
 
 /** Runs axe-core (WCAG 2 A and AA rules) on the page as it is and returns the violations, summarised. */
 async function axeViolations(target: Page = page): Promise<string[]> {
-  if (!(await target.evaluate(() => 'axe' in globalThis))) await target.addScriptTag({ path: AXE });
+  // Evaluated through the DevTools protocol, which the page's CSP (script-src 'self') does not govern.
+  if (!(await target.evaluate(() => 'axe' in globalThis))) await target.evaluate(AXE);
   const violations = await target.evaluate(async () => {
     const axe = (globalThis as unknown as { axe: { run: (ctx: unknown, options: unknown) => Promise<AxeResult> } }).axe;
     type AxeResult = { violations: Array<{ id: string; nodes: Array<{ target: string[] }> }> };
@@ -134,6 +153,13 @@ describe('signing in', () => {
     expect(await page.textContent('#empty-hint')).not.toContain('npm run demo');
     await page.waitForSelector('#usage [data-usage="0/500"]');
     expect(await axeViolations()).toEqual([]);
+  });
+
+  it('serves the page with a strict Content-Security-Policy', async () => {
+    const res = await fetch(`${app.url}/case/00000000-0000-4000-8000-000000000000`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-security-policy')).toContain("script-src 'self'");
+    expect(res.headers.get('content-security-policy')).toContain("style-src 'self'");
   });
 
   it('serves a favicon', async () => {
@@ -334,6 +360,129 @@ describe('the list', () => {
     expect(await page.textContent(`#chart g[data-day="${today}"] title`)).toMatch(/open/);
     expect(await axeViolations()).toEqual([]);
     await shot('list-1400');
+  });
+});
+
+describe('after a lost connection', () => {
+  it('reconnects and shows what changed while it was offline', async () => {
+    await page.goto(`${app.url}/`);
+    await page.waitForSelector('#live-status.live');
+    await page.waitForSelector('#cases tbody tr');
+    const total = Number(await page.textContent('[data-status-filter="ALL"] .count'));
+    expect(sockets.size).toBeGreaterThan(0);
+    // Offline first, so the page cannot reconnect before everything below has happened.
+    await context.setOffline(true);
+    for (const socket of sockets) socket.destroy();
+    await page.waitForSelector('#live-status.offline');
+    // Made and run to RUNNING while the page has no subscription: only the reload after reconnecting can show it.
+    const id = await createViaApi({ clientReferenceId: 'while-offline', followUpDelayHours: 8760 });
+    await waitFor('RUNNING', async () => (await app.client.ok(GetCaseDocument, { id })).case?.status === 'RUNNING');
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(await page.$(`#cases tr[data-case-id="${id}"]`)).toBeNull();
+    await context.setOffline(false);
+    await page.waitForSelector('#live-status.live', { timeout: 30_000 });
+    await page.waitForSelector(rowStatus(id, 'RUNNING'));
+    await page.waitForSelector(`[data-status-filter="ALL"] .count >> text="${total + 1}"`);
+  });
+});
+
+describe('fields other changes are adding, shown when the server has them', () => {
+  let other: Page;
+  beforeEach(async () => {
+    other = await context.newPage();
+    other.setDefaultTimeout(20_000);
+  });
+  afterEach(async () => other.close());
+
+  /** Answers the named dashboard operation with `data` instead of the server; everything else goes through. */
+  const answer = async (target: Page, operations: Record<string, (variables: Record<string, unknown>) => unknown>) =>
+    target.route('**/graphql', async (route) => {
+      const body = route.request().postDataJSON() as { query: string; variables: Record<string, unknown> };
+      const name = Object.keys(operations).find((op) => body.query.includes(op));
+      if (!name) return route.continue();
+      await route.fulfill({
+        contentType: 'application/json',
+        body: JSON.stringify({ data: operations[name]!(body.variables) }),
+      });
+    });
+
+  it('marks unverified mail and shows the schedule of a case', async () => {
+    const id = await createViaApi({ followUpDelayHours: 8760 });
+    expect((await reply(id, 'Sure, next week.')).status).toBe(202);
+    const { case: found } = await app.client.ok(GetCaseDetailDocument, { id });
+    const inbound = found!.messages.find((m) => m.direction === 'inbound')!;
+    await answer(other, {
+      DashboardCaseExtras: () => ({
+        case: {
+          startAt: '2030-01-01T09:00:00.000Z',
+          sendWindow: { days: ['MON', 'TUE'], start: '09:00', end: '17:00', timezone: 'Europe/Berlin' },
+          messages: found!.messages.map((m) => ({ id: m.id, verified: m.id !== inbound.id })),
+        },
+      }),
+    });
+    await other.goto(`${app.url}/case/${id}`);
+    await other.waitForSelector(`#thread li[data-message-id="${inbound.id}"] .unverified`);
+    expect(await other.locator('#thread .unverified').count()).toBe(1);
+    expect(await other.textContent('[data-field="Send window"]')).toBe('MON TUE 09:00–17:00 Europe/Berlin');
+  });
+
+  it('offers the scheduling fields on the form and sends them as startAt and sendWindow', async () => {
+    const existing = await createViaApi({ followUpDelayHours: 8760 });
+    let sent: Record<string, unknown> | null = null;
+    await answer(other, {
+      DashboardSchedulingProbe: () => ({ cases: { edges: [] } }),
+      DashboardCreateCase: (variables) => {
+        sent = variables.input as Record<string, unknown>;
+        return { createCase: { id: existing, status: 'CREATED' } };
+      },
+    });
+    await other.goto(`${app.url}/new`);
+    await other.waitForSelector('#scheduling:not([hidden])');
+    expect(await axeViolations(other)).toEqual([]);
+    await other.fill('#f-objective', 'Book the venue');
+    await other.fill('#f-cp-address', 'venue@example.com');
+    await other.fill('#f-cp-name', 'Vic');
+    await other.fill('#f-sp-name', 'Sam');
+    await other.fill('#f-start-at', '2030-01-01T09:00');
+    await other.fill('#f-window-start', '09:00');
+    await other.fill('#f-window-end', '17:00');
+    await other.click('#create-form button[type=submit]');
+    await other.waitForURL(`${app.url}/case/${existing}`);
+    expect(sent).toMatchObject({
+      goal: { objective: 'Book the venue' },
+      startAt: new Date(2030, 0, 1, 9, 0).toISOString(),
+      sendWindow: { days: ['MON', 'TUE', 'WED', 'THU', 'FRI'], start: '09:00', end: '17:00' },
+    });
+  });
+
+  it('redelivers a webhook when the server has redeliverWebhook', async () => {
+    const id = await createViaApi({ clientWebhookUrl: receiver.url(), followUpDelayHours: 8760 });
+    expect((await reply(id, 'Which tax year?')).status).toBe(202);
+    let seen: unknown = null;
+    await waitFor('the case.input_needed webhook delivered', async () => {
+      const { case: found } = await app.client.ok(GetCaseWebhookDeliveriesDocument, { id });
+      seen = found;
+      return found?.webhookDeliveries.some((d) => d.eventType === 'case.input_needed' && d.status === 'DELIVERED');
+    }).catch((error: Error) => {
+      throw new Error(`${error.message}; last seen ${JSON.stringify(seen)}`);
+    });
+    const redelivered: unknown[] = [];
+    await answer(other, {
+      DashboardRedeliver: (variables) => {
+        redelivered.push(variables.id);
+        return { redeliverWebhook: { id: variables.id, status: 'PENDING' } };
+      },
+    });
+    await other.goto(`${app.url}/case/${id}`);
+    const button = '#deliveries li[data-event-type="case.input_needed"][data-status="DELIVERED"] button.redeliver';
+    await other.click(button);
+    await other.waitForSelector('#notice:not([hidden])');
+    expect(await other.textContent('#notice')).toContain('queued for redelivery');
+    const deliveryId = await other.getAttribute(
+      '#deliveries li[data-event-type="case.input_needed"]',
+      'data-delivery-id',
+    );
+    expect(redelivered).toEqual([deliveryId]);
   });
 });
 
