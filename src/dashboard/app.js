@@ -48,9 +48,13 @@ function parseRoute() {
   };
 }
 
-function navigate(href, historyState = null) {
+async function navigate(href, historyState = null) {
   history.pushState(historyState, '', href);
-  void show();
+  window.scrollTo(0, 0);
+  const shown = show();
+  // Like a page load for a screen reader or keyboard user: focus starts at the top of the new view.
+  if (state.route.view !== 'new') $('#main').focus();
+  await shown;
 }
 
 // Links marked data-nav change the view without a page load; a modified click still opens a new tab.
@@ -59,7 +63,7 @@ document.addEventListener('click', (event) => {
   if (!link || event.defaultPrevented || event.button !== 0) return;
   if (event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
   event.preventDefault();
-  navigate(link.getAttribute('href'), link.dataset.historyState ? JSON.parse(link.dataset.historyState) : null);
+  void navigate(link.getAttribute('href'), link.dataset.historyState ? JSON.parse(link.dataset.historyState) : null);
 });
 window.addEventListener('popstate', () => void show());
 
@@ -77,6 +81,7 @@ async function show() {
     return;
   }
   if (route.view === 'list') {
+    $('#search').value = route.q;
     document.title =
       route.status || route.q
         ? `Cases (${[route.status, route.q].filter(Boolean).join(', ')}) · Offload`
@@ -310,7 +315,7 @@ $('#search-form').addEventListener('submit', (event) => {
   if (state.route.status) params.set('status', state.route.status);
   const q = $('#search').value.trim();
   if (q) params.set('q', q);
-  navigate(params.size ? `/?${params}` : '/');
+  void navigate(params.size ? `/?${params}` : '/');
 });
 $('#copy-id').addEventListener('click', async () => {
   const id = state.route.id;
@@ -376,7 +381,7 @@ $('#create-form').addEventListener('submit', async (event) => {
     });
     resetCreateForm();
     notify('Case created.');
-    navigate(`/case/${encodeURIComponent(createCase.id)}`);
+    void navigate(`/case/${encodeURIComponent(createCase.id)}`);
   } catch (error) {
     if (error.authFailed) return showError(error);
     showFieldErrors(fieldErrorsOf(error));

@@ -42,6 +42,19 @@ export function renderCounts(route, stats) {
 }
 
 export function renderUsage(usage) {
+  // An account without a monthly limit reports the largest Int (SPEC §14): say so rather than print the number.
+  if (usage.limit >= 2147483647) {
+    $('#usage').replaceChildren(
+      el(
+        'p',
+        { class: 'usage-line', 'data-usage': `${usage.createdThisMonth}/none` },
+        el('strong', {}, `${usage.createdThisMonth}`),
+        ' cases created, no monthly limit',
+      ),
+      el('p', { class: 'hint' }, `${usage.billableThisMonth} billable finished · ${usage.plan} plan`),
+    );
+    return;
+  }
   const used = Math.max(usage.createdThisMonth, usage.billableThisMonth);
   const share = Math.min(100, Math.round((100 * used) / Math.max(1, usage.limit)));
   const bar = el('div', { class: `usage-bar ${share >= 90 ? 'full' : ''}` });
@@ -110,7 +123,6 @@ export function renderList(route, page, pages) {
     ? 'No case matches this filter.'
     : 'No cases yet. Create one with “New case” above, or through the GraphQL or REST API with this key.';
   $('#cases tbody').replaceChildren(...rows.map(caseRow));
-  $('#search').value = route.q;
 
   const prevAfter = pages.at(-1);
   const prev = $('#prev-page');
