@@ -151,7 +151,10 @@ export function renderThread(c, verified) {
           ),
         )
       : null;
-  const items = c.messages.map((m) => {
+  // In the order they happened: a reply can be stored before the outreach it answers has been recorded as sent.
+  const at = (m) => m.sentAt ?? m.receivedAt ?? '';
+  const messages = c.messages.map((m, i) => [m, i]).sort(([a, i], [b, j]) => at(a).localeCompare(at(b)) || i - j);
+  const items = messages.map(([m]) => {
     const unverified = verified?.get(m.id) === false;
     return el(
       'li',

@@ -39,14 +39,15 @@ class FormError extends Error {
 
 function json(name, value, { object = false } = {}) {
   if (!value.trim()) return undefined;
+  let parsed;
   try {
-    const parsed = JSON.parse(value);
-    if (object && (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)))
-      throw new Error('not an object');
-    return parsed;
+    parsed = JSON.parse(value);
   } catch (error) {
-    throw new FormError([{ path: name, message: object ? 'must be a JSON object' : `not JSON (${error.message})` }]);
+    throw new FormError([{ path: name, message: `not valid JSON (${error.message})` }]);
   }
+  if (object && (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)))
+    throw new FormError([{ path: name, message: 'must be a JSON object' }]);
+  return parsed;
 }
 
 const text = (value) => (value.trim() ? value.trim() : undefined);

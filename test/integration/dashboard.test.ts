@@ -457,6 +457,8 @@ describe('fields other changes are adding, shown when the server has them', () =
 
   it('redelivers a webhook when the server has redeliverWebhook', async () => {
     const id = await createViaApi({ clientWebhookUrl: receiver.url(), followUpDelayHours: 8760 });
+    // The reply answers the outreach: wait until it has gone.
+    await waitFor('RUNNING', async () => (await app.client.ok(GetCaseDocument, { id })).case?.status === 'RUNNING');
     expect((await reply(id, 'Which tax year?')).status).toBe(202);
     let seen: unknown = null;
     await waitFor('the case.input_needed webhook delivered', async () => {
