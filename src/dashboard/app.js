@@ -13,7 +13,7 @@ import {
   renderTimeline,
 } from './case-view.js';
 import { fieldErrorsOf, readCreateForm, resetCreateForm, setUpCreateForm, showFieldErrors } from './create.js';
-import { $ } from './dom.js';
+import { $, el } from './dom.js';
 import { renderList, renderOverview, STATUSES, updateRow } from './list.js';
 
 const KEY_STORAGE = 'offload.apiKey';
@@ -125,6 +125,15 @@ function notify(message) {
   state.timers.notice = setTimeout(() => (box.hidden = true), 4000);
 }
 
+/** "Signed in · BASE_PRO plan · key …abcd": which account this is, without showing the key. */
+function showAccount(plan) {
+  $('#account-label').replaceChildren(
+    'Signed in',
+    plan ? ` · ${plan} plan` : '',
+    el('span', { class: 'key-hint' }, ` · key …${state.key.slice(-4)}`),
+  );
+}
+
 function setLive(live) {
   const node = $('#live-status');
   node.textContent = live ? 'live' : 'offline';
@@ -168,7 +177,7 @@ async function loadList() {
 async function loadOverview() {
   try {
     const overview = (state.overview = await gql(state.key, QUERIES.overview));
-    $('#account-label').textContent = `Signed in · ${overview.usage.plan} plan · key …${state.key.slice(-4)}`;
+    showAccount(overview.usage.plan);
     if (state.route.view === 'list') renderOverview(state.route, overview);
   } catch (error) {
     showError(error);
@@ -261,7 +270,7 @@ function connect(key) {
   state.key = key;
   localStorage.setItem(KEY_STORAGE, key);
   $('#account').hidden = false;
-  $('#account-label').textContent = `Signed in · key …${key.slice(-4)}`;
+  showAccount(null);
   state.stopLive?.();
   state.stopLive = subscribeUpdates(key, {
     onUpdate,
