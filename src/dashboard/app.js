@@ -2,7 +2,7 @@
 // reloaded: the list (`/?status=&q=&after=`), a case (`/case/:id`) and the new-case form (`/new`). Everything stays
 // live over one graphql-ws subscription. Every piece of case data goes into the page as text, never as HTML.
 /* global document, localStorage, location, history, URLSearchParams, setInterval, clearInterval, setTimeout,
-   clearTimeout, navigator, window */
+   clearTimeout, window */
 import { gql, QUERIES, subscribeUpdates } from './api.js';
 import {
   renderDeliveries,
@@ -12,7 +12,8 @@ import {
   renderThread,
   renderTimeline,
 } from './case-view.js';
-import { fieldErrorsOf, readCreateForm, resetCreateForm, setUpCreateForm, showFieldErrors } from './create.js';
+import { wireActions } from './actions.js';
+import { setUpCreateForm } from './create.js';
 import { $, el } from './dom.js';
 import { renderList, renderOverview, STATUSES, updateRow } from './list.js';
 
@@ -305,97 +306,7 @@ function signOut() {
   void show();
 }
 
-// ---- forms and buttons --------------------------------------------------------------------------------------------
-
-$('#key-form').addEventListener('submit', (event) => {
-  event.preventDefault();
-  showError(null);
-  connect($('#api-key').value.trim());
-});
-$('#sign-out').addEventListener('click', () => {
-  showError(null);
-  signOut();
-  notify('Signed out. The key was removed from this browser.');
-  $('#api-key').focus();
-});
-$('#search-form').addEventListener('submit', (event) => {
-  event.preventDefault();
-  const params = new URLSearchParams();
-  if (state.route.status) params.set('status', state.route.status);
-  const q = $('#search').value.trim();
-  if (q) params.set('q', q);
-  void navigate(params.size ? `/?${params}` : '/');
-});
-$('#copy-id').addEventListener('click', async () => {
-  const id = state.route.id;
-  try {
-    await navigator.clipboard.writeText(id);
-    notify('Case id copied.');
-  } catch {
-    // No clipboard permission (an http page off localhost): select the id so Ctrl+C copies it.
-    const range = document.createRange();
-    range.selectNodeContents($('#case-id'));
-    window.getSelection().removeAllRanges();
-    window.getSelection().addRange(range);
-    notify('Press Ctrl+C to copy the selected case id.');
-  }
-});
-$('#cancel-open').addEventListener('click', () => {
-  $('#cancel-form').hidden = false;
-  $('#cancel-reason').focus();
-});
-$('#cancel-abort').addEventListener('click', () => {
-  $('#cancel-form').hidden = true;
-  $('#cancel-open').focus();
-});
-$('#cancel-form').addEventListener('submit', async (event) => {
-  event.preventDefault();
-  try {
-    const reason = $('#cancel-reason').value.trim();
-    await gql(state.key, QUERIES.cancelCase, { id: state.route.id, reason: reason || null });
-    $('#cancel-form').hidden = true;
-    $('#cancel-reason').value = '';
-    notify('Case cancelled.');
-    await loadDetail();
-  } catch (error) {
-    showError(error);
-  }
-});
-$('#input-form').addEventListener('submit', async (event) => {
-  event.preventDefault();
-  const form = event.currentTarget;
-  try {
-    await gql(state.key, QUERIES.submitInput, {
-      input: {
-        caseId: state.route.id,
-        inputRequestId: form.dataset.requestId,
-        providedContext: $('#input-answer').value,
-      },
-    });
-    $('#input-sent').hidden = false;
-    await loadDetail();
-  } catch (error) {
-    showError(error);
-  }
-});
-$('#create-form').addEventListener('submit', async (event) => {
-  event.preventDefault();
-  const form = event.currentTarget;
-  try {
-    const input = readCreateForm(state.features.scheduling);
-    showFieldErrors([]);
-    const { createCase } = await gql(state.key, QUERIES.createCase, {
-      input,
-      idempotencyKey: form.dataset.idempotencyKey,
-    });
-    resetCreateForm();
-    notify('Case created.');
-    void navigate(`/case/${encodeURIComponent(createCase.id)}`);
-  } catch (error) {
-    if (error.authFailed) return showError(error);
-    showFieldErrors(fieldErrorsOf(error));
-  }
-});
+wireActions({ state, connect, signOut, navigate, loadDetail, notify, showError });
 
 // `/#key=ofk_…` opens the dashboard signed in (the fragment never reaches a server); it is then removed from the URL.
 const fromHash = new URLSearchParams(location.hash.slice(1)).get('key');
