@@ -3,6 +3,7 @@ import { DateTimeResolver } from 'graphql-scalars';
 import { lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphql';
 import { buildSchema } from 'type-graphql';
 import { CaseResolver } from './resolvers/case.resolver';
+import { CaseStatsResolver } from './resolvers/case-stats.resolver';
 import { AttachmentFieldsResolver, CaseFieldsResolver } from './resolvers/case-fields.resolver';
 import { SubscriptionResolver } from './resolvers/subscription.resolver';
 import { CaseWebhooksResolver, WebhookSecretResolver } from './resolvers/webhook.resolver';
@@ -11,6 +12,7 @@ export async function buildOffloadSchema(): Promise<GraphQLSchema> {
   return buildSchema({
     resolvers: [
       CaseResolver,
+      CaseStatsResolver,
       CaseFieldsResolver,
       AttachmentFieldsResolver,
       SubscriptionResolver,

@@ -18,6 +18,7 @@ import { CasesService } from '../services/cases/case.service';
 import { InboundService } from '../services/inbound/inbound.service';
 import type { Clock, ServiceContext } from '../services/service.context';
 import type { Services } from '../services/service.registry';
+import { CaseStatsService } from '../services/cases/case-stats.service';
 import { startHttp, type HttpServer } from './http';
 import { createMailTransport, mountMailRoutes, providerAttachmentLinks } from './mail-wiring';
 import { createWebhookWiring } from './webhook-wiring';
@@ -93,6 +94,7 @@ export async function startOffload(config: Config, options: OffloadOptions): Pro
     inbound: new InboundService(ctx, metrics.inboundObserver(transport.name)),
     feed,
     webhooks: webhooks.records,
+    stats: new CaseStatsService(db, clock),
   };
   const readiness = createReadiness({ db, boss, runsWorker });
   const ops = opsRoutes({ readiness, registry: metrics.registry });

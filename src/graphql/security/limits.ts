@@ -23,11 +23,14 @@ export const LOADED_LISTS: Record<string, { load: number; items: number }> = {
   'Case.attachments': { load: 10, items: 10 },
   'Case.webhookDeliveries': { load: 10, items: 10 },
   'WebhookDelivery.attempts': { load: 0, items: 5 }, // loaded with the delivery
+  'CaseStats.byStatus': { load: 0, items: 5 }, // one per status, loaded with the stats
+  'CaseStats.perDay': { load: 0, items: 30 }, // the last 30 days, loaded with the stats
 };
 
 const LOADED_FIELDS: Record<string, number> = {
   'Query.case': 5,
   'Query.usage': 5,
+  'Query.caseStats': 10, // two aggregate queries over the account's cases
   'Case.transcript': 10,
   'Attachment.download': 5, // signs a URL, or asks the mail provider for one
   'Mutation.createCase': 20,

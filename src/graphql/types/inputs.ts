@@ -54,4 +54,9 @@ export class CaseFilter {
   @Field(() => String, { nullable: true }) clientReferenceId?: string | null;
   @Field(() => DateTimeScalar, { nullable: true }) createdAfter?: Date | null;
   @Field(() => DateTimeScalar, { nullable: true }) createdBefore?: Date | null;
+  @Field(() => String, {
+    nullable: true,
+    description: 'Case-insensitive text in the counterparty address or name, clientReferenceId or objective',
+  })
+  search?: string | null;
 }
