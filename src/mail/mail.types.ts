@@ -63,8 +63,8 @@ export interface InboundMail {
   receivedAt: Date;
 }
 
-export type { DeliveryFailureKind } from '../domain/delivery';
-import type { DeliveryFailureKind } from '../domain/delivery';
+export type { DeliveryFailureKind } from '../domain/delivery.types';
+import type { DeliveryFailureKind } from '../domain/delivery.types';
 
 export interface DeliveryFailure {
   kind: DeliveryFailureKind;

@@ -1,5 +1,5 @@
 import { Ctx, Query, Resolver } from 'type-graphql';
-import type { GraphQLContext } from '../context';
+import type { GraphQLContext } from '../graphql.context';
 import { CaseStats } from '../types/case-stats.types';
 
 @Resolver()

@@ -1,11 +1,11 @@
 import { Arg, ID, Root, Subscription, Resolver } from 'type-graphql';
 import type { SubscribeResolverData } from 'type-graphql';
-import type { GraphQLContext } from '../context';
+import type { GraphQLContext } from '../graphql.context';
 import type { FeedItem } from '../../services/feed/case-feed.service';
 import type { CaseFilter as Filter } from '../../services/cases/case-list.service';
 import { isUuid } from '../../services/cases/case-input.schema';
 import { matchesSearch } from '../../services/cases/case-search.schema';
-import { CaseFilter } from '../types/inputs';
+import { CaseFilter } from '../types/case.inputs';
 import { CaseUpdate } from '../types/case.types';
 import { toCase } from '../types/case.mapper';
 

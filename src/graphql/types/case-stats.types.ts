@@ -1,6 +1,6 @@
 import { Field, Int, ObjectType } from 'type-graphql';
 import type { CaseStatus } from '../../domain/case.model';
-import { CaseStatusEnum } from './scalars';
+import { CaseStatusEnum } from './graphql.scalars';
 
 @ObjectType()
 export class StatusCount {

@@ -1,6 +1,6 @@
 // Keyset pagination of an account's cases, newest first (Relay connection semantics).
 import type { CaseStatus } from '../../domain/case.model';
-import { badField } from '../../domain/errors';
+import { badField } from '../../domain/app.errors';
 import { listCases as listCaseRows } from '../../persistence/cases.repository';
 import type { CaseEntity } from '../../persistence/entities';
 import type { Tx } from '../../persistence/transaction.types';

@@ -1,7 +1,7 @@
 // Mail and provider events coming in, from any transport: find the case, store what came, queue the event.
 // Nothing that arrives is dropped: a reply to a finished case is still stored on its thread.
 import { createHash, randomUUID } from 'node:crypto';
-import { caseIdFromAddress } from '../../mail/case-address';
+import { caseIdFromAddress } from '../../mail/case-address.mapper';
 import { InboundMatcher } from './inbound-match.service';
 import type { DeliveryFailure, InboundMail, InboundSink } from '../../mail/mail.types';
 import { isTerminal } from '../../domain/case.model';

@@ -5,9 +5,9 @@
 // of a case run one at a time); the SEND_MESSAGE job it queued in the same transaction stays as the safety net and
 // is deleted by the transaction that claims the send's key.
 import type { Agent } from '../../agent/agent.types';
-import type { CaseEvent } from '../../domain/case.events';
+import type { CaseEvent } from '../../domain/case-event.types';
 import type { CaseJob, EvaluateJob } from '../../jobs/job.catalog';
-import type { CaseJobHandler } from '../../jobs/worker';
+import type { CaseJobHandler } from '../../jobs/job-handler.registry';
 import type { MailTransport } from '../../mail/mail.types';
 import type { CaseEntity } from '../../persistence/entities';
 import { findCase, lockCase } from '../../persistence/cases.repository';

@@ -1,7 +1,7 @@
 // Reads a structured result out of plain email text without a model: a `result: {json}` line, or `key: value`
 // lines whose keys name properties of the case's resultSchema ("Invoice number: 42" fills invoiceNumber).
-import { isPlainObject } from '../strict-schema';
-import type { JsonSchema } from '../strict-schema';
+import { isPlainObject } from '../strict-schema.mapper';
+import type { JsonSchema } from '../strict-schema.mapper';
 
 export type Extraction =
   | { source: 'json'; value: unknown }

@@ -1,7 +1,7 @@
 // What can happen to a case: worker events (CASE_CREATED ... CANCEL_REQUESTED) and the results of the worker's
 // own I/O (MESSAGE_SENT, SEND_FAILED, REPLY_EVALUATED), all fed through the same decide().
-import type { Evaluation, SendPurpose } from './evaluation';
-import type { DeliveryFailureKind } from './delivery';
+import type { Evaluation, SendPurpose } from './evaluation.types';
+import type { DeliveryFailureKind } from './delivery.types';
 
 export type CaseEvent =
   | { type: 'CASE_CREATED' }

@@ -1,7 +1,7 @@
 // The webhook body, byte-compatible with the reference service's events (REFERENCE.md, "Webhooks"), so that a
 // receiver written for the reference works against us unchanged. Pure: same snapshot in, same JSON out, which is
 // what lets a retried delivery carry exactly the body (and signature input) of the first attempt.
-import type { WebhookEventType } from '../domain/case.events';
+import type { WebhookEventType } from '../domain/case-event.types';
 import type { CaseStatus, Channel, InputRequestState } from '../domain/case.model';
 
 /** Attachment metadata as webhooks carry it: the case's attachment minus downloadUrl/expiresAt. */

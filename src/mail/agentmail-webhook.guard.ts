@@ -2,9 +2,9 @@
 // body before any JSON parser touches it; svix also refuses timestamps more than 5 minutes off, which bounds replays.
 import { Webhook, WebhookVerificationError } from 'svix';
 import { z } from 'zod';
-import { toAgentmailEvent, type AgentmailEvent } from './agentmail.events';
+import { toAgentmailEvent, type AgentmailEvent } from './agentmail-event.schema';
 
-export type { AgentmailEvent } from './agentmail.events';
+export type { AgentmailEvent } from './agentmail-event.schema';
 
 export type AgentmailWebhookErrorCode = 'WEBHOOK_SIGNATURE_INVALID' | 'WEBHOOK_PAYLOAD_INVALID';
 

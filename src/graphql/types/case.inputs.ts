@@ -1,7 +1,7 @@
-// GraphQL input shapes only; validation is the shared zod schema in services/case-input.schema.ts.
+// GraphQL input shapes only; validation is the shared zod schema in services/cases/case-input.schema.ts.
 import { Field, ID, InputType, Int } from 'type-graphql';
 import type { CaseStatus, Channel } from '../../domain/case.model';
-import { CaseStatusEnum, ChannelEnum, DateTimeScalar, JSONObjectScalar, JSONScalar } from './scalars';
+import { CaseStatusEnum, ChannelEnum, DateTimeScalar, JSONObjectScalar, JSONScalar } from './graphql.scalars';
 
 @InputType()
 export class GoalInput {

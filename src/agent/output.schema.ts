@@ -1,8 +1,8 @@
 // The two model calls' output shapes, twice: as JSON Schemas the model is held to (strict structured outputs) and as
 // zod schemas we parse with, because a server claiming OpenAI compatibility may not enforce the schema at all.
 import { z } from 'zod';
-import { DECISIONS } from '../domain/evaluation';
-import type { JsonSchema, ResultPlan } from './strict-schema';
+import { DECISIONS } from '../domain/evaluation.types';
+import type { JsonSchema, ResultPlan } from './strict-schema.mapper';
 
 export const CALL_NAMES = { compose: 'compose_message', evaluate: 'evaluate_reply' } as const;
 export type CallName = (typeof CALL_NAMES)[keyof typeof CALL_NAMES];

@@ -13,11 +13,11 @@ import {
 } from 'graphql';
 import type { Context, ServerOptions } from 'graphql-ws';
 import type { AuthenticatedAccount } from '../../services/accounts/account.service';
-import { rateLimitedError, type RateLimiter } from './rate-limit';
-import type { ErrorFormatter } from './client-errors';
-import { checkCost } from './cost';
-import { QUERY_LIMITS } from './limits';
-import { shapeRules } from './rules';
+import { rateLimitedError, type RateLimiter } from './rate-limit.guard';
+import type { ErrorFormatter } from './client.errors';
+import { checkCost } from './cost.guard';
+import { QUERY_LIMITS } from './operation.limits';
+import { shapeRules } from './validation.rules';
 
 // A type alias, not an interface: graphql-ws wants extra to be a Record.
 export type WsExtra = { account?: AuthenticatedAccount };

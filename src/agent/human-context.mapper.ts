@@ -4,8 +4,8 @@
 // submitInput keeps the latest answer there as a string (as the reference does) and every answer, with its time,
 // in additionalHumanContextHistory, which is preferred when present.
 import type { ThreadMessage } from './agent.types';
-import { isPlainObject } from './strict-schema';
-import { latestInbound } from './thread';
+import { isPlainObject } from './strict-schema.mapper';
+import { latestInbound } from './thread.mapper';
 
 export interface HumanAnswer {
   text: string;

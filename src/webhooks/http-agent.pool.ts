@@ -1,4 +1,4 @@
-// Shared undici agents for safe-http.ts, one per set of guard options. Every connection is still opened by the
+// Shared undici agents for safe-http.client.ts, one per set of guard options. Every connection is still opened by the
 // guarded connector the agent was built with; pooling only lets a connection vetted then carry later deliveries.
 import { Agent, type buildConnector } from 'undici';
 

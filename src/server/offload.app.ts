@@ -1,13 +1,13 @@
 // The composition root: builds every service from the configuration and starts the roles asked for.
 import { createAgent } from '../agent/agent.factory';
 import type { Agent } from '../agent/agent.types';
-import type { Config } from '../config/config';
-import { buildOffloadSchema } from '../graphql/schema';
-import { startBoss } from '../jobs/boss';
+import type { Config } from '../config/env.config';
+import { buildOffloadSchema } from '../graphql/graphql.schema';
+import { startBoss } from '../jobs/boss.client';
 import type { JobQueue } from '../jobs/job.catalog';
-import { startWorkers } from '../jobs/worker';
+import { startWorkers } from '../jobs/job-handler.registry';
 import type { MailTransport } from '../mail/mail.types';
-import { createDataSource, createPipelinePool, ensureDatabase, migrate } from '../persistence/data-source';
+import { createDataSource, createPipelinePool, ensureDatabase, migrate } from '../persistence/data-source.factory';
 import type { Database } from '../persistence/transaction.types';
 import { AccountsService } from '../services/accounts/account.service';
 import { AttachmentLinks, loadSigningSecret } from '../services/attachments/attachment-link.signer';
@@ -19,13 +19,13 @@ import { InboundService } from '../services/inbound/inbound.service';
 import type { Clock, ServiceContext } from '../services/service.context';
 import type { Services } from '../services/service.registry';
 import { CaseStatsService } from '../services/cases/case-stats.service';
-import { startHttp, type HttpServer } from './http';
-import { createMailTransport, mountMailRoutes, providerAttachmentLinks } from './mail-wiring';
-import { createWebhookWiring } from './webhook-wiring';
-import { closeWebhookAgents } from '../webhooks/safe-http';
+import { startHttp, type HttpServer } from './http.server';
+import { createMailTransport, mountMailRoutes, providerAttachmentLinks } from './mail.wiring';
+import { createWebhookWiring } from './webhook.wiring';
+import { closeWebhookAgents } from '../webhooks/safe-http.client';
 import { restRoutes } from '../rest/rest.routes';
 import { createLogger, type Logger } from '../observability/logger.factory';
-import { createMetrics, type OffloadMetrics } from './metrics';
+import { createMetrics, type OffloadMetrics } from './offload.metrics';
 import { createReadiness, opsRoutes, startOpsServer } from './ops.routes';
 
 export type Role = 'serve' | 'api' | 'worker';

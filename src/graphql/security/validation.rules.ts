@@ -7,7 +7,7 @@ import {
   type ValidationContext,
   type ValidationRule,
 } from 'graphql';
-import { QUERY_LIMITS } from './limits';
+import { QUERY_LIMITS } from './operation.limits';
 
 const limitError = (message: string, limit: string, max: number, actual: number) =>
   new GraphQLError(message, { extensions: { code: 'GRAPHQL_VALIDATION_FAILED', limit, max, actual } });

@@ -1,7 +1,7 @@
 // Registers the handlers of every queue. Handlers parse their payload and call one service; nothing else.
 import type { Job, JobResult, PgBoss, WorkOptions } from 'pg-boss';
 import { parseJob, QUEUES, type CaseJob } from './job.catalog';
-import type { Config } from '../config/config';
+import type { Config } from '../config/env.config';
 import type { Logger } from '../observability/logger.factory';
 
 /**

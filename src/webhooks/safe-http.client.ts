@@ -5,7 +5,7 @@ import dns from 'node:dns';
 import net from 'node:net';
 import type { Readable } from 'node:stream';
 import { Agent, buildConnector, request } from 'undici';
-import { closeAllAgents, leaseAgent, type AgentLease } from './agent-pool';
+import { closeAllAgents, leaseAgent, type AgentLease } from './http-agent.pool';
 import { inspectWebhookUrl, isForbiddenAddress } from './ssrf.guard';
 
 export interface ResolvedAddress {

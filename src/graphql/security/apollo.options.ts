@@ -1,11 +1,11 @@
-// The Apollo Server options that limit what one request may ask for; http.ts spreads them into the constructor.
+// The Apollo Server options that limit what one request may ask for; http.server.ts spreads them into the constructor.
 import type { ApolloServerOptions, BaseContext } from '@apollo/server';
-import type { Config } from '../../config/config';
-import type { ErrorFormatter } from './client-errors';
-import { clientErrorFormatter } from './client-errors';
-import { costLimitPlugin } from './cost';
-import { QUERY_LIMITS } from './limits';
-import { shapeRules } from './rules';
+import type { Config } from '../../config/env.config';
+import type { ErrorFormatter } from './client.errors';
+import { clientErrorFormatter } from './client.errors';
+import { costLimitPlugin } from './cost.guard';
+import { QUERY_LIMITS } from './operation.limits';
+import { shapeRules } from './validation.rules';
 
 type SecurityOptions<T extends BaseContext> = Pick<
   ApolloServerOptions<T>,

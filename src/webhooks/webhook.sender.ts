@@ -2,9 +2,9 @@
 // not exceptions, because every attempt is recorded and the retry policy decides what happens next.
 import { performance } from 'node:perf_hooks';
 import { parseRetryAfterMs } from './retry.policy';
-import { safePost, SafeHttpError, type HostResolver, type SafeHttpResponse } from './safe-http';
+import { safePost, SafeHttpError, type HostResolver, type SafeHttpResponse } from './safe-http.client';
 import type { DeliveryError, WebhookDeliveryResult } from './webhook-delivery.types';
-import { signWebhook } from './webhook.signing';
+import { signWebhook } from './webhook.signer';
 
 export const WEBHOOK_USER_AGENT = 'Offload-Webhooks/1';
 

@@ -2,8 +2,8 @@
 // our side failed (Svix retries with backoff), 4xx for requests that will never become valid (no retry helps).
 import express, { Router, type NextFunction, type Request, type Response } from 'express';
 import { Webhook } from 'svix';
-import { AgentmailWebhookError, parseAgentmailWebhook, type AgentmailEvent } from './agentmail.webhook';
-import { describeError, silentLogger, type MailLogger } from './mail.logger';
+import { AgentmailWebhookError, parseAgentmailWebhook, type AgentmailEvent } from './agentmail-webhook.guard';
+import { describeError, silentLogger, type MailLogger } from './mail-logger.types';
 
 export interface AgentmailWebhookRouterOptions {
   /** AGENTMAIL_WEBHOOK_SECRET (whsec_...). */

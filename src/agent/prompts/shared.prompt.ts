@@ -1,7 +1,7 @@
 // Pieces both prompts share: the case facts, the thread with counterparty text fenced off as untrusted data, and
 // the retry feedback. Plain strings only, so the prompts can be read and tested without a model client.
 import type { CaseContext, ThreadMessage } from '../agent.types';
-import { humanAnswers, knowledgeWithoutHumanContext } from '../human-context';
+import { humanAnswers, knowledgeWithoutHumanContext } from '../human-context.mapper';
 
 export interface PromptMessage {
   role: 'system' | 'user' | 'assistant';

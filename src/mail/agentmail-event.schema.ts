@@ -2,9 +2,9 @@
 // contract. Schemas accept unknown fields and missing optional ones: AgentMail adds fields over time, and a payload we
 // can still act on must not be refused for a field we do not read.
 import { z } from 'zod';
-import { htmlToText, messageIds, parseAddressList, parseSender } from './inbound-parse';
+import { htmlToText, messageIds, parseAddressList, parseSender } from './inbound-mail.parser';
 import type { DeliveryFailure, InboundAttachment, InboundMail } from './mail.types';
-import { stripQuotedText } from './quoted-text';
+import { stripQuotedText } from './quoted-text.parser';
 
 export type AgentmailEvent =
   | { kind: 'received'; eventId: string; mail: InboundMail; labels: string[] }

@@ -4,7 +4,7 @@ import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import Ajv2019 from 'ajv/dist/2019';
 import Ajv2020 from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
-import type { JsonSchema } from './strict-schema';
+import type { JsonSchema } from './strict-schema.mapper';
 
 export type ValidationOutcome = { ok: true } | { ok: false; message: string; missing: string[] };
 

@@ -1,12 +1,12 @@
 // Chooses the mail transport from MAIL_TRANSPORT and mounts its inbound routes.
 import type { Express } from 'express';
-import type { Config } from '../config/config';
-import { agentmailWebhookRouter } from '../mail/agentmail.router';
+import type { Config } from '../config/env.config';
+import { agentmailWebhookRouter } from '../mail/agentmail.routes';
 import { createAgentmailTransport, type AgentmailTransport } from '../mail/agentmail.transport';
-import type { AgentmailEvent } from '../mail/agentmail.webhook';
+import type { AgentmailEvent } from '../mail/agentmail-webhook.guard';
 import { createLocalTransport } from '../mail/local.transport';
 import type { MailTransport } from '../mail/mail.types';
-import { createSmtpInbound } from '../mail/smtp.inbound';
+import { createSmtpInbound } from '../mail/smtp-inbound.server';
 import { createSmtpTransport } from '../mail/smtp.transport';
 import type { ProviderLinkFn } from '../services/attachments/attachment.service';
 import type { InboundService } from '../services/inbound/inbound.service';

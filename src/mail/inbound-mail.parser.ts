@@ -1,9 +1,9 @@
 // Raw RFC 5322 bytes -> InboundMail, shared by every transport that receives MIME (the SMTP listener, and the local
 // inbound endpoint when it is handed a raw message). Delivery reports are split off before anything reaches the agent.
 import { parseAddressHeader, simpleParser, type AddressObject, type Attachment, type ParsedMail } from 'mailparser';
-import { readDeliveryReport, type DeliveryReport } from './delivery-report';
+import { readDeliveryReport, type DeliveryReport } from './delivery-report.parser';
 import type { InboundAttachment, InboundMail, MailAddress } from './mail.types';
-import { stripQuotedText } from './quoted-text';
+import { stripQuotedText } from './quoted-text.parser';
 
 export type ParsedInbound = { kind: 'mail'; mail: InboundMail } | DeliveryReport;
 

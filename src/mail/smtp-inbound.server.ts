@@ -3,8 +3,8 @@
 // so the sending MTA, not us, owns the retry or the bounce; a failure on our side answers 4xx and nothing is lost.
 import type { AddressInfo } from 'node:net';
 import { SMTPServer, type SMTPServerAddress, type SMTPServerDataStream, type SMTPServerSession } from 'smtp-server';
-import { parseRawMail, type ParsedInbound } from './inbound-parse';
-import { describeError, silentLogger, type MailLogger } from './mail.logger';
+import { parseRawMail, type ParsedInbound } from './inbound-mail.parser';
+import { describeError, silentLogger, type MailLogger } from './mail-logger.types';
 import type { InboundSink } from './mail.types';
 
 export interface SmtpInboundOptions {

@@ -1,8 +1,8 @@
 import type { AuthenticatedAccount } from '../services/accounts/account.service';
 import { authenticateRequest } from '../services/accounts/request-auth.service';
-import { AppError } from '../domain/errors';
+import { AppError } from '../domain/app.errors';
 import type { Services } from '../services/service.registry';
-import { toGraphQLError } from './errors';
+import { toGraphQLError } from './graphql.errors';
 
 export interface GraphQLContext {
   account: AuthenticatedAccount;

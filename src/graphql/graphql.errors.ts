@@ -2,7 +2,7 @@
 // through, anything else is a bug and is masked (no message, no stack, no SQL).
 import { unwrapResolverError } from '@apollo/server/errors';
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
-import { AppError, type ErrorCode } from '../domain/errors';
+import { AppError, type ErrorCode } from '../domain/app.errors';
 import type { Logger } from '../observability/logger.factory';
 
 const PASS_THROUGH = new Set([

@@ -12,10 +12,10 @@ import {
   type CaseUpdatesSubscription,
   type GetCaseDetailQuery,
 } from '../../schema/generated/graphql';
-import { loadConfig } from '../config/config';
+import { loadConfig } from '../config/env.config';
 import { createLogger } from '../observability/logger.factory';
-import { dropDatabase } from '../persistence/data-source';
-import { startOffload, type Offload } from '../server/offload';
+import { dropDatabase } from '../persistence/data-source.factory';
+import { startOffload, type Offload } from '../server/offload.app';
 
 type Out = (line: string) => void;
 type Detail = NonNullable<GetCaseDetailQuery['case']>;

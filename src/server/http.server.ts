@@ -9,18 +9,18 @@ import express, { type Express, type Router } from 'express';
 import type { GraphQLSchema } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
-import type { Config } from '../config/config';
+import type { Config } from '../config/env.config';
 import { dashboardRoutes } from '../dashboard/dashboard.routes';
-import { authenticate, type GraphQLContext } from '../graphql/context';
-import { formatError } from '../graphql/errors';
-import { apolloSecurityOptions, apolloSecurityPlugins, isProduction } from '../graphql/security/apollo-options';
-import { bodyErrorHandler, GRAPHQL_BODY_LIMIT } from '../graphql/security/body-errors';
-import { clientErrorFormatter } from '../graphql/security/client-errors';
-import { wsGuard, type WsExtra } from '../graphql/security/ws-guard';
+import { authenticate, type GraphQLContext } from '../graphql/graphql.context';
+import { formatError } from '../graphql/graphql.errors';
+import { apolloSecurityOptions, apolloSecurityPlugins, isProduction } from '../graphql/security/apollo.options';
+import { bodyErrorHandler, GRAPHQL_BODY_LIMIT } from '../graphql/security/body.errors';
+import { clientErrorFormatter } from '../graphql/security/client.errors';
+import { wsGuard, type WsExtra } from '../graphql/security/ws.guard';
 import type { Services } from '../services/service.registry';
 import type { Logger } from '../observability/logger.factory';
 import { inboundRoutes } from '../rest/inbound.routes';
-import { RateLimiter } from '../graphql/security/rate-limit';
+import { RateLimiter } from '../graphql/security/rate-limit.guard';
 
 export interface HttpServer {
   server: http.Server;

@@ -1,13 +1,13 @@
 // Turns a model's raw answer into a ComposedMessage or an Evaluation, or says precisely what was wrong with it so
 // the retry can tell the model. Pure: no client, so every rejection path is unit-testable.
 import { z } from 'zod';
-import type { Evaluation } from '../domain/evaluation';
+import type { Evaluation } from '../domain/evaluation.types';
 import type { ComposedMessage } from './agent.types';
-import { composeOutputSchema, evaluateOutputSchema, MAX_SNOOZE_HOURS } from './output.schemas';
-import type { EvaluateOutput } from './output.schemas';
-import { validateResult } from './result-validator';
-import { restoreResult } from './strict-schema';
-import type { ResultPlan } from './strict-schema';
+import { composeOutputSchema, evaluateOutputSchema, MAX_SNOOZE_HOURS } from './output.schema';
+import type { EvaluateOutput } from './output.schema';
+import { validateResult } from './result.validator';
+import { restoreResult } from './strict-schema.mapper';
+import type { ResultPlan } from './strict-schema.mapper';
 
 export type Checked<T> = { ok: true; value: T } | { ok: false; problem: string };
 

@@ -3,7 +3,7 @@
 import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
 import { GraphQLError, visit, type DocumentNode, type GraphQLSchema } from 'graphql';
 import { getComplexity } from 'graphql-query-complexity';
-import { COST_ARGUMENTS, fieldCost, QUERY_LIMITS } from './limits';
+import { COST_ARGUMENTS, fieldCost, QUERY_LIMITS } from './operation.limits';
 
 const TOO_MANY_NODES = 'Query exceeds the maximum allowed number of nodes.';
 
