@@ -27,6 +27,35 @@ export interface CaseContext {
   attemptCount: number;
   maxAttempts: number;
   thread: ThreadMessage[];
+  /** Every attachment of the thread, oldest first; counterparty-controlled like mail text. Absent: not loaded. */
+  attachments?: ContextAttachment[];
+}
+
+export type ExtractionStatus = 'ok' | 'too_large' | 'encrypted' | 'malformed' | 'timeout' | 'unsupported';
+
+/** What was read out of an attachment's bytes, once, at ingestion or on first use (src/agent/attachments/). */
+export interface AttachmentExtraction {
+  status: ExtractionStatus;
+  /** The type the bytes say (magic numbers), not the sender's header. */
+  detectedType: string | null;
+  pages: number | null;
+  /** Extracted text, capped; null when there is none. */
+  text: string | null;
+  truncated: boolean;
+  /** PDF AcroForm fields: name and filled value (empty string when blank). */
+  fields: Array<{ name: string; type: string; value: string }>;
+  /** PDF signature fields and whether each holds a signature. */
+  signatures: Array<{ name: string; signed: boolean }>;
+}
+
+export interface ContextAttachment {
+  name: string | null;
+  /** The detected type when known, else the sender's header. */
+  type: string | null;
+  size: number;
+  direction: 'inbound' | 'outbound';
+  at: Date;
+  extraction: AttachmentExtraction | null;
 }
 
 export interface ComposeRequest {
