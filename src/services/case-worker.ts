@@ -5,10 +5,13 @@
 // case run one at a time); the SEND_MESSAGE job it queued in the same transaction stays as the safety net and is
 // deleted by the transaction that claims the send's key.
 import type { EntityManager } from 'typeorm';
+import { AttachmentContextLoader } from '../agent/attachments/attachment-context.loader';
 import type { Agent } from '../agent/agent.types';
 import type { CaseEvent } from '../domain/case.events';
 import type { CaseJob } from '../jobs/job.catalog';
+import { providerAttachmentBytes } from '../mail/agentmail.attachment-bytes';
 import type { MailTransport } from '../mail/mail.types';
+import { AttachmentsRepository } from '../persistence/attachments.repository';
 import { CaseEntity, MessageEntity } from '../persistence/entities';
 import { buildAgentContext } from './agent-context';
 import type { QueuedSend } from './case-effects';
@@ -27,6 +30,7 @@ export interface WorkerObserver extends SendObserver {
 export class CaseWorker {
   private readonly sender: CaseSender;
   private readonly steps: CaseSteps;
+  private readonly attachments: AttachmentContextLoader;
 
   constructor(
     private readonly ctx: ServiceContext & TransitionContext,
@@ -37,6 +41,8 @@ export class CaseWorker {
     const apply: ApplyEvent = (job, event, before, base) => this.apply(job, event, before, base);
     this.sender = new CaseSender(ctx, agent, transport, apply, observer);
     this.steps = new CaseSteps(ctx, agent, transport, observer);
+    const repository = new AttachmentsRepository(ctx.db);
+    this.attachments = new AttachmentContextLoader(repository, providerAttachmentBytes(transport), ctx.logger);
   }
 
   async handle(job: CaseJob): Promise<void> {
@@ -145,7 +151,8 @@ export class CaseWorker {
     const row = await this.ctx.db.getRepository(CaseEntity).findOneBy({ id: job.caseId });
     // decide() refuses these too; checking first saves a model call whose answer would be thrown away.
     if (!row || !evaluationWanted(row)) return this.skip(job);
-    const evaluation = await this.agent.evaluate(buildAgentContext(row, await this.thread(job.caseId)));
+    const files = await this.attachments.forCase(row.id);
+    const evaluation = await this.agent.evaluate(buildAgentContext(row, await this.thread(job.caseId), files));
     return this.apply(job, { type: 'REPLY_EVALUATED', evaluation });
   }
 
