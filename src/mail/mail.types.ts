@@ -61,7 +61,12 @@ export interface InboundMail {
   /** The provider event that carried this mail: the same event delivered twice has one effect. */
   eventId?: string | null;
   receivedAt: Date;
+  /** The provider held this mail back (AgentMail spam/blocked/unauthenticated); kept, shown, evaluated with care. */
+  quarantine?: QuarantineLabel | null;
 }
+
+export const QUARANTINE_LABELS = ['spam', 'blocked', 'unauthenticated'] as const;
+export type QuarantineLabel = (typeof QUARANTINE_LABELS)[number];
 
 export type { DeliveryFailureKind } from '../domain/delivery';
 import type { DeliveryFailureKind } from '../domain/delivery';

@@ -9,6 +9,8 @@ export function buildAgentContext(
 ): CaseContext {
   const thread: ThreadMessage[] = messages
     .filter((m) => m.direction === 'inbound' || m.status === 'sent')
+    // Quarantined mail from anyone but the counterparty is shown on the case but never read by the agent.
+    .filter((m) => !m.providerLabel || m.fromAddress.toLowerCase() === row.counterparty.address.toLowerCase())
     .map((m) => ({
       direction: m.direction,
       from: m.fromAddress,

@@ -7,6 +7,8 @@ import { InboundMatcher } from './inbound-match';
 import type { DeliveryFailure, InboundMail, InboundSink } from '../mail/mail.types';
 import { isTerminal } from '../domain/case.model';
 import { AttachmentEntity, CaseEntity, MessageEntity } from '../persistence/entities';
+import { evaluatesQuarantined } from '../mail/quarantine.policy';
+import { insertTimelineNote } from '../persistence/case-events.repository';
 import { enqueueCaseJob } from './case-effects';
 import type { ServiceContext } from './service-context';
 
@@ -41,7 +43,16 @@ export class InboundService implements InboundSink {
       const messageId = await this.insertMessage(manager, row, mail);
       if (!messageId) return null;
       await this.insertAttachments(manager, row, messageId, mail);
-      if (!isTerminal(row.status))
+      const evaluate = evaluatesQuarantined(mail, row.counterparty.address);
+      if (mail.quarantine)
+        await insertTimelineNote(manager, {
+          caseId: row.id,
+          accountId: row.accountId,
+          type: 'reply.quarantined',
+          data: { label: mail.quarantine, messageId, from: mail.from.address.toLowerCase(), evaluated: evaluate },
+          occurredAt: this.ctx.clock(),
+        });
+      if (!isTerminal(row.status) && evaluate)
         await enqueueCaseJob(this.ctx, manager, {
           type: 'REPLY_RECEIVED',
           caseId: row.id,
@@ -50,6 +61,7 @@ export class InboundService implements InboundSink {
         });
       return messageId;
     });
+    if (stored && mail.quarantine) this.ctx.changes.changed();
     return stored;
   }
 
@@ -89,8 +101,8 @@ export class InboundService implements InboundSink {
     const rows: unknown[] = await manager.query(
       `INSERT INTO messages (id, case_id, account_id, direction, status, send_attempts, from_address, from_name,
                              to_addresses, subject, text, new_text, rfc_message_id, in_reply_to, "references",
-                             provider_message_id, provider_thread_id, inbox_id, received_at, created_at)
-       VALUES ($1, $2, $3, 'inbound', 'received', 0, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
+                             provider_message_id, provider_thread_id, inbox_id, received_at, created_at, provider_label)
+       VALUES ($1, $2, $3, 'inbound', 'received', 0, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
        ON CONFLICT DO NOTHING RETURNING id`,
       [
         id,
@@ -110,6 +122,7 @@ export class InboundService implements InboundSink {
         mail.inboxId ?? null,
         mail.receivedAt,
         this.ctx.clock(),
+        mail.quarantine ?? null,
       ],
     );
     return rows.length ? id : null;
