@@ -17,9 +17,20 @@ export class AgentInputs1732600000000 implements MigrationInterface {
         ADD COLUMN model_prompt_tokens bigint NOT NULL DEFAULT 0,
         ADD COLUMN model_completion_tokens bigint NOT NULL DEFAULT 0`);
     await q.query(`ALTER TABLE messages ADD COLUMN provider_label text`);
+    // Per account and UTC month, like account_usage: a month's model cost includes calls on older cases.
+    await q.query(`
+      CREATE TABLE account_model_usage (
+        account_id uuid NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+        month date NOT NULL,
+        calls int NOT NULL DEFAULT 0,
+        prompt_tokens bigint NOT NULL DEFAULT 0,
+        completion_tokens bigint NOT NULL DEFAULT 0,
+        PRIMARY KEY (account_id, month)
+      )`);
   }
 
   async down(q: QueryRunner): Promise<void> {
+    await q.query(`DROP TABLE account_model_usage`);
     await q.query(`ALTER TABLE messages DROP COLUMN provider_label`);
     await q.query(
       `ALTER TABLE cases DROP COLUMN model_calls, DROP COLUMN model_prompt_tokens, DROP COLUMN model_completion_tokens`,

@@ -1,4 +1,6 @@
 // The composition root: builds every service from the configuration and starts the roles asked for.
+import type { AgentCallHook } from '../agent/openai.agent';
+import { ModelUsageService } from '../services/model-usage.service';
 import type { PgBoss } from 'pg-boss';
 import type { DataSource } from 'typeorm';
 import { createAgent } from '../agent/agent.factory';
@@ -92,6 +94,7 @@ export async function startOffload(config: Config, options: OffloadOptions): Pro
     inbound: new InboundService(ctx),
     feed,
     webhooks: webhooks.records,
+    modelUsage: new ModelUsageService(ctx),
   };
   const metrics = createMetrics(boss);
   metrics.countInbound(services.inbound, transport.name);
@@ -99,7 +102,11 @@ export async function startOffload(config: Config, options: OffloadOptions): Pro
   const ops = opsRoutes({ readiness, registry: metrics.registry });
 
   if (runsWorker) {
-    const agent = options.agent ?? createAgent({ ...agentConfig(config), onCall: metrics.onModelCall });
+    const onCall: AgentCallHook = (info) => {
+      metrics.onModelCall(info);
+      services.modelUsage.onCall(info);
+    };
+    const agent = options.agent ?? createAgent({ ...agentConfig(config), onCall });
     const deliver = webhooks.deliver && metrics.observeWebhooks(db, webhooks.deliver);
     await startWorkers(boss, ctx, {
       cases: new CaseWorker(transitions, agent, transport, metrics.observer(logger)),
@@ -143,6 +150,7 @@ export async function startOffload(config: Config, options: OffloadOptions): Pro
       await opsServer?.stop();
       // Graceful: stop fetching, let jobs in flight finish (or go back to the queue at the timeout).
       await boss.stop({ graceful: true, timeout: 20_000 });
+      await services.modelUsage.flush();
       await closeWebhookAgents();
       await transport.stop?.();
       await feed.stop();

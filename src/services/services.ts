@@ -3,6 +3,7 @@ import type { AttachmentsService } from './attachments.service';
 import type { CaseFeed } from './case-feed';
 import type { CasesService } from './cases.service';
 import type { InboundService } from './inbound.service';
+import type { ModelUsageService } from './model-usage.service';
 import type { WebhookRecords } from './webhook-records';
 
 /** The one application layer every face (GraphQL, REST, inbound routes) is a thin layer over. */
@@ -13,4 +14,5 @@ export interface Services {
   inbound: InboundService;
   feed: CaseFeed;
   webhooks: WebhookRecords;
+  modelUsage: ModelUsageService;
 }
