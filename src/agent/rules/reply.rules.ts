@@ -171,6 +171,27 @@ export const REPLY_RULES: readonly ReplyRule[] = [
     },
   },
   {
+    id: 'unsigned_document',
+    decision: 'REQUIRES_REPLY',
+    apply: ({ context, files }) => {
+      // Only when the objective asks for a signature and the PDF itself says its signature fields are empty.
+      if (!/\bsign(?:ed|ature)?\b/i.test(context.goal.objective)) return null;
+      const unsigned = files.find(
+        (file) =>
+          (file.extraction?.signatures.length ?? 0) > 0 && !file.extraction?.signatures.some((field) => field.signed),
+      );
+      if (!unsigned) return null;
+      return {
+        ...none,
+        decision: 'REQUIRES_REPLY',
+        reason: `Rule "unsigned_document": the signature field(s) of "${unsigned.name ?? 'the PDF'}" are empty.`,
+        replyBody:
+          `Thank you for sending "${unsigned.name ?? 'the document'}". Its signature field appears to be empty; ` +
+          'could you please send a signed copy?',
+      };
+    },
+  },
+  {
     id: 'completion',
     decision: 'GOAL_ACHIEVED',
     apply: ({ context, latest, files, reading }) => latest && completion(context, latest, files, reading),

@@ -65,6 +65,32 @@ describe('rules agent: evaluate', () => {
       { decision: 'GOAL_ACHIEVED', reason: expect.stringContaining('named like what we asked for') },
     ],
     [
+      'a PDF whose signature field is empty is sent back for signing when a signature was asked for',
+      makeContext({
+        goal: { objective: 'Collect a signed W-9 form' },
+        thread: [outbound('Could you send a signed W-9?', 0), inbound('Here you go.', 2)],
+        attachments: [
+          {
+            name: 'w9.pdf',
+            type: 'application/pdf',
+            size: 1000,
+            direction: 'inbound',
+            at: new Date(Date.parse('2025-03-01T11:00:00Z')),
+            extraction: {
+              status: 'ok',
+              detectedType: 'application/pdf',
+              pages: 1,
+              text: 'Form W-9',
+              truncated: false,
+              fields: [],
+              signatures: [{ name: 'signature', signed: false }],
+            },
+          },
+        ],
+      }),
+      { decision: 'REQUIRES_REPLY', replyBody: expect.stringContaining('signature field appears to be empty') },
+    ],
+    [
       'a claimed attachment that did not arrive is asked for again',
       withReply('Please find the invoice attached.', { attachments: [] }),
       { decision: 'REQUIRES_REPLY', replyBody: expect.stringContaining('did not come through') },
