@@ -271,7 +271,8 @@ function completion(
   reading: SchemaReading | null,
 ): Evaluation | null {
   const phrase = findPhrase(latest.text, COMPLETION_PHRASES);
-  const documents = files.filter(isDocument);
+  // A file that comes with a question ("Would Tuesday work?") leaves the question to be answered first.
+  const documents = phrase || questionSentences(latest.text).length === 0 ? files.filter(isDocument) : [];
   const json = extractResult(latest.text, null);
   if (!phrase && documents.length === 0 && json.source === 'none') return null;
   const why = phrase

@@ -91,6 +91,24 @@ describe('rules agent: evaluate', () => {
       { decision: 'REQUIRES_REPLY', replyBody: expect.stringContaining('signature field appears to be empty') },
     ],
     [
+      'a document that comes with a question leaves the question to be answered',
+      makeContext({
+        goal: { objective: 'Collect a signed W-9 form' },
+        thread: [outbound('Could you send a signed W-9?', 0), inbound('Would Tuesday work for you?', 2)],
+        attachments: [
+          {
+            name: 'w9.pdf',
+            type: 'application/pdf',
+            size: 10,
+            direction: 'inbound',
+            at: new Date(Date.parse('2025-03-01T11:00:00Z')),
+            extraction: null,
+          },
+        ],
+      }),
+      { decision: 'INPUT_NEEDED', question: 'Would Tuesday work for you?' },
+    ],
+    [
       'a claimed attachment that did not arrive is asked for again',
       withReply('Please find the invoice attached.', { attachments: [] }),
       { decision: 'REQUIRES_REPLY', replyBody: expect.stringContaining('did not come through') },
