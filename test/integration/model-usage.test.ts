@@ -1,6 +1,6 @@
 // Case.modelUsage and Usage.modelUsage count every model call and the tokens the server reported, per case and per
 // account this month; the openai fake reports ceil(characters / 4) tokens each way.
-import { CreateCaseDocument, GetCaseDetailDocument, GetUsageDocument } from '../../schema/generated/graphql';
+import { CreateCaseDocument, GetCaseDetailDocument, GetModelUsageDocument } from '../../schema/generated/graphql';
 import { answer, routeByCall, startOpenAIFake, type OpenAIFake } from '../fakes/openai-fake';
 import { caseInput, startTestApp, type TestApp } from '../helpers/offload';
 import { waitFor } from '../helpers/wait';
@@ -55,7 +55,7 @@ it('counts calls and tokens of a case and of the account', async () => {
   const prompt = model.requests.reduce((sum, r) => sum + Math.ceil(r.text.length / 4), 0);
   expect(usage.promptTokens).toBe(prompt);
   expect(usage.completionTokens).toBeGreaterThan(0);
-  const { usage: account } = await app.client.ok(GetUsageDocument, {});
+  const { usage: account } = await app.client.ok(GetModelUsageDocument, {});
   expect(account.modelUsage).toEqual(usage);
 });
 

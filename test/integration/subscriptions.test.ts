@@ -73,7 +73,8 @@ it('delivers every transition a worker in another process makes, in timeline ord
       const { case: c } = await app.client.ok(GetCaseDocument, { id });
       return c?.status === 'RUNNING';
     });
-    await reply(id, 'Here is the document, attached.');
+    // No file comes with it, so the reply must not claim one ("attached" alone is asked for again).
+    await reply(id, 'Here is the document you asked for.');
     const [everything, afterCreated] = await Promise.all([all.finished, one.finished]);
 
     const { case: detail } = await app.client.ok(GetCaseDetailDocument, { id });
