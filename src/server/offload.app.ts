@@ -1,4 +1,6 @@
 // The composition root: builds every service from the configuration and starts the roles asked for.
+import type { AgentCallHook } from '../agent/openai.agent';
+import { ModelUsageService } from '../services/cases/model-usage.service';
 import { createAgent } from '../agent/agent.factory';
 import type { Agent } from '../agent/agent.types';
 import type { Config } from '../config/env.config';
@@ -95,12 +97,17 @@ export async function startOffload(config: Config, options: OffloadOptions): Pro
     feed,
     webhooks: webhooks.records,
     stats: new CaseStatsService(db, clock),
+    modelUsage: new ModelUsageService(ctx),
   };
   const readiness = createReadiness({ db, boss, runsWorker });
   const ops = opsRoutes({ readiness, registry: metrics.registry });
 
   if (runsWorker) {
-    const agent = options.agent ?? createAgent({ ...agentConfig(config), onCall: metrics.onModelCall });
+    const onCall: AgentCallHook = (info) => {
+      metrics.onModelCall(info);
+      services.modelUsage.onCall(info);
+    };
+    const agent = options.agent ?? createAgent({ ...agentConfig(config), onCall });
     await startWorkers(boss, ctx, {
       cases: new CaseWorker(transitions, agent, transport, metrics.observer(logger)),
       webhooks: { deliver: webhooks.deliver },
@@ -143,6 +150,7 @@ export async function startOffload(config: Config, options: OffloadOptions): Pro
       await opsServer?.stop();
       // Graceful: stop fetching, let jobs in flight finish (or go back to the queue at the timeout).
       await boss.stop({ graceful: true, timeout: 20_000 });
+      await services.modelUsage.flush();
       await closeWebhookAgents();
       await transport.stop?.();
       await feed.stop();

@@ -12,6 +12,8 @@ import { insertInbound, markDelivered, setDeliveryStatus } from '../../persisten
 import { claimProviderEvent } from '../../persistence/provider-events.repository';
 import type { Tx } from '../../persistence/transaction.types';
 import { caseJobs, enqueueCaseJob } from '../../jobs/job.catalog';
+import { evaluatesQuarantined } from '../../mail/quarantine.policy';
+import { insertTimelineNote } from '../../persistence/case-events.repository';
 import type { ServiceContext } from '../service.context';
 
 /** Told once per message stored (every face stores through store(), so each mail is counted once). */
@@ -53,10 +55,21 @@ export class InboundService implements InboundSink {
       const messageId = await this.insertMessage(manager, row, mail);
       if (!messageId) return null;
       await this.insertAttachments(manager, row, messageId, mail);
-      if (!isTerminal(row.status)) await enqueueCaseJob(this.ctx, manager, caseJobs.replyReceived(row.id, messageId));
+      const evaluate = evaluatesQuarantined(mail, row.counterparty.address);
+      if (mail.quarantine)
+        await insertTimelineNote(manager, {
+          caseId: row.id,
+          accountId: row.accountId,
+          type: 'reply.quarantined',
+          data: { label: mail.quarantine, messageId, from: mail.from.address.toLowerCase(), evaluated: evaluate },
+          occurredAt: this.ctx.clock(),
+        });
+      if (!isTerminal(row.status) && evaluate)
+        await enqueueCaseJob(this.ctx, manager, caseJobs.replyReceived(row.id, messageId));
       return messageId;
     });
     if (stored) this.observer.stored?.();
+    if (stored && mail.quarantine) this.ctx.changes.changed();
     return stored;
   }
 
@@ -100,6 +113,7 @@ export class InboundService implements InboundSink {
       inboxId: mail.inboxId ?? null,
       receivedAt: mail.receivedAt,
       createdAt: this.ctx.clock(),
+      providerLabel: mail.quarantine ?? null,
     });
     return inserted ? id : null;
   }
