@@ -15,8 +15,9 @@ import { WebhookReceiver } from '../fakes/webhook-receiver';
 import { collect } from '../helpers/graphql-client';
 import { caseInput, startTestApp, type TestApp } from '../helpers/offload';
 import { waitFor } from '../helpers/wait';
+import { testServerUrl } from '../helpers/database';
 
-const ADMIN_URL = process.env.OFFLOAD_TEST_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const ADMIN_URL = testServerUrl();
 
 let app: TestApp;
 
