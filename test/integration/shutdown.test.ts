@@ -25,7 +25,7 @@ it.each(['serve', 'api', 'worker'] as const)('%s exits 0 on SIGTERM', async (rol
 
 it('closes live subscriptions with 1001 and still exits 0', async () => {
   const proc = spawnOffload('serve', { DATABASE_URL: database.url, PORT: '0' });
-  const line = await proc.waitFor(/listening on http:\/\/127\.0\.0\.1:\d+/);
+  const line = await proc.waitFor(/is up: GraphQL http:\/\/127\.0\.0\.1:\d+/);
   const port = /:(\d+)\/graphql/.exec(line)![1];
   const { apiKey } = createKey(database.url);
   const closed = new Promise<number>((resolve) => {
