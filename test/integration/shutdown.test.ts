@@ -35,6 +35,8 @@ it('closes live subscriptions with 1001 and still exits 0', async () => {
       connectionParams: { 'x-api-key': apiKey },
       retryAttempts: 0,
       lazy: false,
+      // The server going away is what this test waits for: graphql-ws would print the close event as an error.
+      onNonLazyError: () => {},
       on: { closed: (event) => resolve((event as { code: number }).code) },
     });
     client.subscribe(
