@@ -25,7 +25,7 @@ async function withDatabase<T>(
   options: { announce?: boolean } = {},
 ): Promise<T> {
   const base = loadConfig();
-  const location = await locateDatabase(base, command);
+  const location = await locateDatabase(base, command, progress);
   if (options.announce) progress(location.description);
   const config = { ...base, DATABASE_URL: location.url };
   try {

@@ -27,7 +27,7 @@ const REPLY = 'Hi Sam,\n\nHere is the signed W-9 you asked for.\nreceived: yes\n
 
 /** `offload demo`: on DATABASE_URL's server when set, else on the embedded one (started for the demo if need be). */
 export async function runDemoCommand(out: Out, progress: Out): Promise<void> {
-  const location = await locateDatabase(loadConfig(), 'demo');
+  const location = await locateDatabase(loadConfig(), 'demo', progress);
   progress(location.description);
   try {
     await runDemo({ ...process.env, DATABASE_URL: location.url }, out, progress);

@@ -44,7 +44,7 @@ export async function runRole(role: Role): Promise<void> {
   // the job queue are up, through the WebSocket server's own error printout.
   if (role !== 'worker' && config.PORT !== 0 && !(await portIsFree(config.PORT, config.HOST)))
     throw new StartupError(portTaken(config.PORT, config.HOST));
-  database = await locateDatabase(config, role);
+  database = await locateDatabase(config, role, progress);
   progress(database.description);
   try {
     offload = await startOffload({ ...config, DATABASE_URL: database.url }, { role, logger });

@@ -25,7 +25,11 @@ const EMBEDDED_DATABASE = 'offload';
 /** Roles that must share one server with other processes: an embedded server per process would split the data. */
 const NEEDS_URL = new Set(['api', 'worker']);
 
-export async function locateDatabase(config: Config, command: string): Promise<DatabaseLocation> {
+export async function locateDatabase(
+  config: Config,
+  command: string,
+  progress?: (line: string) => void,
+): Promise<DatabaseLocation> {
   if (config.DATABASE_URL) {
     await checkReachable(config.DATABASE_URL);
     return {
@@ -40,7 +44,13 @@ export async function locateDatabase(config: Config, command: string): Promise<D
       `DATABASE_URL: required by \`offload ${command}\`: the API and worker roles run as separate processes that must share one PostgreSQL server (without DATABASE_URL, \`offload serve\` runs both on an embedded one)`,
     );
   try {
-    const server = await startEmbeddedPostgres({ home: config.OFFLOAD_HOME });
+    const server = await startEmbeddedPostgres({
+      home: config.OFFLOAD_HOME,
+      onInitialise: (dir) =>
+        progress?.(
+          `First start without DATABASE_URL: creating an embedded PostgreSQL in ${path.relative(process.cwd(), dir) || dir}...`,
+        ),
+    });
     const url = new URL(server.adminUrl);
     url.pathname = `/${EMBEDDED_DATABASE}`;
     const notes = [

@@ -4,8 +4,9 @@
 // shutdown is still finishing jobs, and it cannot find a server another process already runs on the same data.
 import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmod, chown, mkdir, open, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, chown, cp, mkdir, open, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { Client } from 'pg';
@@ -40,6 +41,8 @@ export interface EmbeddedOptions {
   /** Throwaway servers (tests) trade durability for speed and are deleted at stop. */
   ephemeral?: boolean;
   maxConnections?: number;
+  /** Told before the one slow step, creating the data directory (a second or two, first start only). */
+  onInitialise?: (dataDir: string) => void;
 }
 
 function binDir(): string {
@@ -151,8 +154,40 @@ async function runAs(user: Identity | null, file: string, args: string[]): Promi
       throw new EmbeddedPostgresError(
         `The embedded PostgreSQL runs as user ${user.name} (PostgreSQL refuses root), who cannot run ${file}: make the project directory readable by others (chmod o+rx on it and its parents) or set DATABASE_URL`,
       );
-    throw new EmbeddedPostgresError(`${path.basename(file)} failed: ${(e.stderr ?? e.message).trim()}`);
+    const hint = user
+      ? ` (it runs as user ${user.name}, since PostgreSQL refuses root: OFFLOAD_HOME must be reachable by that user)`
+      : '';
+    throw new EmbeddedPostgresError(`${path.basename(file)} failed${hint}: ${(e.stderr ?? e.message).trim()}`);
   }
+}
+
+/**
+ * As root the server runs as another user, who may not be able to reach node_modules (a project under /root, whose
+ * mode is 0700). Then the binaries are copied once to the temporary directory, which every user can reach.
+ */
+async function reachableBinDir(bin: string, user: Identity | null): Promise<string> {
+  if (!user) return bin;
+  const probe = async (dir: string) =>
+    run(path.join(dir, 'postgres'), ['--version'], { uid: user.uid, gid: user.gid }).then(
+      () => true,
+      () => false,
+    );
+  if (await probe(bin)) return bin;
+  const native = path.dirname(bin);
+  const pkg = JSON.parse(await readFile(path.join(native, '..', 'package.json'), 'utf8')) as { version?: string };
+  const copy = path.join(tmpdir(), `offload-postgres-${pkg.version ?? 'unknown'}-${process.platform}-${process.arch}`);
+  if (!(await probe(path.join(copy, 'bin')))) {
+    const staging = `${copy}.${process.pid}.${randomBytes(3).toString('hex')}`;
+    await cp(native, staging, { recursive: true, verbatimSymlinks: true });
+    await chmod(staging, 0o755);
+    await rm(copy, { recursive: true, force: true });
+    await rename(staging, copy).catch(async (error: unknown) => {
+      // Another process copied it at the same moment: use theirs.
+      await rm(staging, { recursive: true, force: true });
+      if (!(await probe(path.join(copy, 'bin')))) throw error;
+    });
+  }
+  return path.join(copy, 'bin');
 }
 
 async function initialise(bin: string, dataDir: string, user: Identity | null, ephemeral: boolean): Promise<string> {
@@ -191,8 +226,8 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
   const dataDir = path.join(home, 'postgres');
   const secretFile = path.join(home, 'postgres.password');
   const logFile = path.join(home, 'postgres.log');
-  const bin = binDir();
   const user = await systemUser();
+  const bin = await reachableBinDir(binDir(), user);
   await mkdir(home, { recursive: true });
   if (user) await chmod(home, 0o755);
   const version = (await runAs(user, path.join(bin, 'postgres'), ['--version']))
@@ -205,6 +240,7 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
   );
   if (!password) {
     await rm(dataDir, { recursive: true, force: true });
+    options.onInitialise?.(dataDir);
     password = await initialise(bin, dataDir, user, options.ephemeral ?? false);
     await writeFile(secretFile, password, { mode: 0o600 });
   }

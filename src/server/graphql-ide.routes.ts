@@ -7,11 +7,12 @@ import { serveStatic } from 'ruru/static';
 
 const STATIC_PATH = '/vendor/ruru/';
 
-const INITIAL_QUERY = `# Offload's GraphQL API. Put your API key in the Headers tab below (the key \`npm start\` printed
-# on first start, or \`npm run offload -- keys create --account dev\`), then run this query.
+const INITIAL_QUERY = `# Put your API key in the Headers tab below, then run this query.
+# (The key \`npm start\` printed on first start; a new one:
+#  npm run offload -- keys create --account dev)
 query {
   usage { plan limit createdThisMonth billableThisMonth }
-  cases(first: 5) { edges { node { id status clientReferenceId createdAt } } }
+  cases(first: 5) { edges { node { id status createdAt } } }
 }
 `;
 
