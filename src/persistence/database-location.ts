@@ -61,7 +61,7 @@ export async function locateDatabase(
       url: url.toString(),
       description:
         `Database: embedded PostgreSQL ${server.version} on 127.0.0.1:${server.port}, data in ` +
-        `${path.relative(process.cwd(), server.dataDir) || server.dataDir} (OFFLOAD_HOME; set DATABASE_URL to use ` +
+        `${shown(server.dataDir)} (OFFLOAD_HOME; set DATABASE_URL to use ` +
         `another server)${notes.length ? `; ${notes.join('; ')}` : ''}`,
       embedded: true,
       stop: () => server.stop(),
@@ -70,6 +70,12 @@ export async function locateDatabase(
     if (error instanceof EmbeddedPostgresError) throw new DatabaseUnavailableError(error.message);
     throw error;
   }
+}
+
+/** Relative to the working directory when inside it (the usual .offload/), else absolute. */
+function shown(dir: string): string {
+  const relative = path.relative(process.cwd(), dir);
+  return relative && !relative.startsWith('..') && !path.isAbsolute(relative) ? relative : dir;
 }
 
 /** host:port/database, without the password. */

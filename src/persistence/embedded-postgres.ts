@@ -4,7 +4,7 @@
 // shutdown is still finishing jobs, and it cannot find a server another process already runs on the same data.
 import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmod, chown, cp, mkdir, open, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { chmod, chown, cp, mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -190,6 +190,17 @@ async function reachableBinDir(bin: string, user: Identity | null): Promise<stri
   return path.join(copy, 'bin');
 }
 
+/** The first directory above `dir` that `user` may not enter (PostgreSQL must reach its data directory), if any. */
+async function blockedAncestor(dir: string, user: Identity): Promise<string | null> {
+  for (let current = path.dirname(dir); ; current = path.dirname(current)) {
+    const info = await stat(current);
+    const canEnter =
+      info.uid === user.uid ? info.mode & 0o100 : info.gid === user.gid ? info.mode & 0o010 : info.mode & 0o001;
+    if (!canEnter) return current;
+    if (current === path.dirname(current)) return null;
+  }
+}
+
 async function initialise(bin: string, dataDir: string, user: Identity | null, ephemeral: boolean): Promise<string> {
   const password = randomBytes(18).toString('base64url');
   const pwFile = path.join(path.dirname(dataDir), `.pwfile-${randomBytes(4).toString('hex')}`);
@@ -229,7 +240,14 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
   const user = await systemUser();
   const bin = await reachableBinDir(binDir(), user);
   await mkdir(home, { recursive: true });
-  if (user) await chmod(home, 0o755);
+  if (user) {
+    await chmod(home, 0o755);
+    const blocked = await blockedAncestor(home, user);
+    if (blocked)
+      throw new EmbeddedPostgresError(
+        `As root the embedded PostgreSQL runs as user ${user.name} (PostgreSQL refuses root), who cannot enter ${blocked} to reach ${home}: set OFFLOAD_HOME to a directory outside it (e.g. /var/lib/offload) or set DATABASE_URL`,
+      );
+  }
   const version = (await runAs(user, path.join(bin, 'postgres'), ['--version']))
     .replace(/^postgres \(PostgreSQL\) /, '')
     .trim();
