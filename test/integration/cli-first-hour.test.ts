@@ -38,7 +38,8 @@ describe('without DATABASE_URL', () => {
         /^Offload serve is up: GraphQL http:\/\/127\.0\.0\.1:\d+\/graphql · dashboard http:\/\/127\.0\.0\.1:\d+\/ /,
       );
       expect(first.output.filter((l) => l.startsWith('Database: '))).toHaveLength(1);
-      const key = JSON.parse(first.output.find((l) => l.startsWith('{"accountId"'))!) as { accountId: string };
+      // stdout (the key) and stderr (the banner) are separate pipes: either may arrive first.
+      const key = JSON.parse(await first.waitFor(/^\{"accountId"/)) as { accountId: string };
 
       // A command run while serve is up uses serve's server: a second postmaster on the same data could not start.
       const listed = await runCli(['accounts', 'list'], env());
@@ -58,9 +59,10 @@ describe('without DATABASE_URL', () => {
     const second = spawnOffload('serve', env());
     try {
       await second.waitFor(/is up: /, 60_000);
-      // The dev account from the first start is still there, so no new key is printed.
-      expect(second.output.some((l) => l.startsWith('{"accountId"'))).toBe(false);
       expect(await second.kill('SIGTERM')).toBe(0);
+      // The dev account from the first start is still there, so no new key is printed (checked once the process
+      // has exited, so all of its output is in).
+      expect(second.output.some((l) => l.startsWith('{"accountId"'))).toBe(false);
     } finally {
       await second.kill('SIGKILL');
     }
