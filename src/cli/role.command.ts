@@ -5,7 +5,7 @@ import { loadConfig } from '../config/config';
 import { locateDatabase, type DatabaseLocation } from '../persistence/database-location';
 import type { AccountsService } from '../services/accounts.service';
 import { createLogger } from '../server/logger';
-import { startOffload, type Offload, type Role } from '../server/offload';
+import type { Offload, Role } from '../server/offload';
 import { offloadUrls, print, progress, StartupError } from './cli.output';
 
 export async function runRole(role: Role): Promise<void> {
@@ -47,6 +47,8 @@ export async function runRole(role: Role): Promise<void> {
   database = await locateDatabase(config, role, progress);
   progress(database.description);
   try {
+    // Loaded only now: a start refused above (no DATABASE_URL for a split role, a taken port) answers at once.
+    const { startOffload } = await import('../server/offload.js');
     offload = await startOffload({ ...config, DATABASE_URL: database.url }, { role, logger });
   } catch (error) {
     await database.stop();
