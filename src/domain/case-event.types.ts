@@ -13,7 +13,12 @@ export type CaseEvent =
   | { type: 'DELIVERY_FAILED'; kind: DeliveryFailureKind; reason: string }
   | { type: 'MESSAGE_SENT'; purpose: SendPurpose }
   | { type: 'SEND_FAILED'; reason: string }
-  | { type: 'REPLY_EVALUATED'; evaluation: Evaluation };
+  | { type: 'REPLY_EVALUATED'; evaluation: Evaluation }
+  /** The counterparty's address is on the account's suppression list (or was just put there by an unsubscribe). */
+  | { type: 'SUPPRESSED'; resultStatus: SuppressedResultStatus; reason: string };
+
+/** `unsubscribed`: the counterparty opted out of this case; `suppressed`: the address was suppressed otherwise. */
+export type SuppressedResultStatus = 'suppressed' | 'unsubscribed';
 
 export type CaseEventType = CaseEvent['type'];
 
@@ -27,6 +32,7 @@ export const CASE_EVENT_TYPES = [
   'MESSAGE_SENT',
   'SEND_FAILED',
   'REPLY_EVALUATED',
+  'SUPPRESSED',
 ] as const satisfies readonly CaseEventType[];
 
 export const WEBHOOK_EVENT_TYPES = ['case.completed', 'case.failed', 'case.input_needed'] as const;

@@ -55,6 +55,7 @@ export const ALLOWED: Readonly<Record<CaseEvent['type'], readonly CaseStatus[]>>
   MESSAGE_SENT: ['CREATED', 'RUNNING', 'INPUT_NEEDED'],
   SEND_FAILED: ['CREATED', 'RUNNING', 'INPUT_NEEDED'],
   REPLY_EVALUATED: ['RUNNING', 'INPUT_NEEDED'],
+  SUPPRESSED: ['CREATED', 'RUNNING', 'INPUT_NEEDED'],
 };
 
 export function decide(state: CaseState, event: CaseEvent, ctx: DecideContext): Transition {
@@ -78,6 +79,8 @@ export function decide(state: CaseState, event: CaseEvent, ctx: DecideContext): 
       return messageSent(state, event.purpose, ctx);
     case 'REPLY_EVALUATED':
       return replyEvaluated(state, event, ctx);
+    case 'SUPPRESSED':
+      return fail(state, RESULT_STATUS[event.resultStatus], event.reason, 'case.failed');
     default:
       return assertNever(event);
   }

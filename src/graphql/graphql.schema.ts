@@ -7,6 +7,7 @@ import { CaseStatsResolver } from './resolvers/case-stats.resolver';
 import { AttachmentFieldsResolver, CaseFieldsResolver } from './resolvers/case-fields.resolver';
 import { CaseModelUsageResolver, UsageModelUsageResolver } from './resolvers/model-usage.resolver';
 import { SubscriptionResolver } from './resolvers/subscription.resolver';
+import { SuppressionResolver } from './resolvers/suppression.resolver';
 import { CaseWebhooksResolver, WebhookSecretResolver } from './resolvers/webhook.resolver';
 
 export async function buildOffloadSchema(): Promise<GraphQLSchema> {
@@ -21,6 +22,7 @@ export async function buildOffloadSchema(): Promise<GraphQLSchema> {
       WebhookSecretResolver,
       CaseModelUsageResolver,
       UsageModelUsageResolver,
+      SuppressionResolver,
     ],
     scalarsMap: [{ type: Date, scalar: DateTimeResolver }],
     // Inputs are validated by the shared zod schemas in the service layer, for GraphQL and REST alike.

@@ -172,6 +172,9 @@ export const REPLY_KEY_PATTERN = replyKey('{caseId}', '{messageId}');
 /** Not a job: cancelling claims this key in processed_jobs as a step does, so it is made beside the jobs' keys. */
 export const cancelKey = (caseId: string): string => `${caseId}:cancel`;
 
+/** The one-click unsubscribe's step: claimed once, so a repeated POST changes nothing. */
+export const unsubscribeKey = (caseId: string): string => `${caseId}:unsubscribe`;
+
 /** A case job to insert; an id chosen beforehand lets a later step of the same transaction refer to it. */
 export interface NewCaseJob {
   id?: string;

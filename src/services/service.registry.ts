@@ -5,6 +5,8 @@ import type { CasesService } from './cases/case.service';
 import type { CaseStatsService } from './cases/case-stats.service';
 import type { ModelUsageService } from './cases/model-usage.service';
 import type { InboundService } from './inbound/inbound.service';
+import type { SuppressionService } from './suppression/suppression.service';
+import type { UnsubscribeService } from './suppression/unsubscribe.service';
 import type { WebhookRecords } from './webhooks/webhook-record.service';
 
 /** The one application layer every face (GraphQL, REST, inbound routes) is a thin layer over. */
@@ -17,4 +19,6 @@ export interface Services {
   webhooks: WebhookRecords;
   stats: CaseStatsService;
   modelUsage: ModelUsageService;
+  suppressions: SuppressionService;
+  unsubscribe: UnsubscribeService;
 }

@@ -7,7 +7,9 @@ import type { DeliveryFailure, InboundMail, InboundSink } from '../../mail/mail.
 import { isTerminal } from '../../domain/case.model';
 import { insertAttachment } from '../../persistence/attachments.repository';
 import { findCase } from '../../persistence/cases.repository';
-import type { CaseEntity } from '../../persistence/entities';
+import type { CaseEntity, MessageEntity } from '../../persistence/entities';
+import { insertSuppression } from '../../persistence/suppressions.repository';
+import { normalizeAddress } from '../suppression/suppression.service';
 import { insertInbound, markDelivered, setDeliveryStatus } from '../../persistence/messages.repository';
 import { claimProviderEvent } from '../../persistence/provider-events.repository';
 import type { Tx } from '../../persistence/transaction.types';
@@ -84,8 +86,27 @@ export class InboundService implements InboundSink {
     await this.ctx.db.transaction(async (manager) => {
       if (!(await claimEvent(manager, failure.eventId))) return;
       await setDeliveryStatus(manager, message.id, failure.kind.toLowerCase());
+      await this.suppressAfter(manager, message, failure);
       await enqueueCaseJob(this.ctx, manager, caseJobs.deliveryFailed(message.caseId, message.id, failure));
     });
+  }
+
+  /**
+   * A hard bounce or a complaint puts the address on the account's list, so no other case mails it again. A bounce
+   * the provider calls transient (AgentMail's bounce.type) fails this case, as before, but suppresses nothing.
+   */
+  private async suppressAfter(manager: Tx, message: MessageEntity, failure: DeliveryFailure): Promise<void> {
+    if (failure.kind === 'REJECTED' || (failure.kind === 'BOUNCED' && /^transient\b/i.test(failure.reason))) return;
+    const source = failure.kind === 'COMPLAINED' ? 'complaint' : 'hard_bounce';
+    for (const address of message.toAddresses)
+      await insertSuppression(manager, {
+        accountId: message.accountId,
+        address: normalizeAddress(address),
+        source,
+        reason: failure.reason.slice(0, 1000),
+        caseId: message.caseId,
+        createdAt: this.ctx.clock(),
+      });
   }
 
   /** Events arrive in any order: a late "delivered" must not hide a bounce or complaint already recorded. */

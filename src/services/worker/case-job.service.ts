@@ -21,9 +21,9 @@ import { AttachmentContextLoader } from './attachment-context.service';
 import type { QueuedSend } from '../transitions/transition.writer';
 import { CaseSteps, isStepJob, type StepJob } from './case-step.service';
 import { CaseSender, type ApplyEvent, type BeforeEvent } from './case-send.service';
-import { applyTransition, DuplicateStep, type TransitionContext } from '../transitions/transition.service';
+import { applyTransition, DuplicateStep } from '../transitions/transition.service';
 import { sweepDueCases } from '../sweep/sweep.service';
-import type { ServiceContext } from '../service.context';
+import type { WorkerContext } from './mail-outbox.service';
 import type { WorkerObserver } from './worker-observer.types';
 
 export type { WorkerObserver };
@@ -34,7 +34,7 @@ export class CaseWorker implements CaseJobHandler {
   private readonly attachments: AttachmentContextLoader;
 
   constructor(
-    private readonly ctx: ServiceContext & TransitionContext,
+    private readonly ctx: WorkerContext,
     private readonly agent: Agent,
     transport: MailTransport,
     private readonly observer: WorkerObserver = {},
@@ -139,9 +139,11 @@ export class CaseWorker implements CaseJobHandler {
         await claimJobKey(manager, job.key, null);
         return [];
       }
-      if ((await before(manager, row)) === false) return [];
+      const instead = await before(manager, row);
+      if (instead === false) return [];
+      const applied = typeof instead === 'object' ? instead : event;
       const from = row.status;
-      const transition = await applyTransition(this.ctx, manager, row, event, job.key, this.ctx.clock());
+      const transition = await applyTransition(this.ctx, manager, row, applied, job.key, this.ctx.clock());
       if (transition.ok) this.observer.transition?.(row.id, from, row.status, transition.timelineType);
       else {
         this.observer.refused?.(row.id, transition.reason);
