@@ -13,6 +13,7 @@ export const ERROR_CODES = [
   'IDEMPOTENCY_KEY_REUSED',
   'RATE_LIMITED',
   'COUNTERPARTY_SUPPRESSED',
+  'WEBHOOK_DELIVERY_NOT_FOUND',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 

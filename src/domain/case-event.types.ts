@@ -35,8 +35,18 @@ export const CASE_EVENT_TYPES = [
   'SUPPRESSED',
 ] as const satisfies readonly CaseEventType[];
 
-export const WEBHOOK_EVENT_TYPES = ['case.completed', 'case.failed', 'case.input_needed'] as const;
+/** Every event an account's webhook endpoints can subscribe to (SPEC §11). */
+export const WEBHOOK_EVENT_TYPES = [
+  'case.created',
+  'case.running',
+  'case.input_needed',
+  'case.completed',
+  'case.failed',
+] as const;
 export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
+
+/** The seed's three: all a case's own clientWebhookUrl receives, as the reference sends no created/running events. */
+export const CASE_URL_EVENT_TYPES: readonly WebhookEventType[] = ['case.completed', 'case.failed', 'case.input_needed'];
 
 /** Work the decision asks for; the service turns each into a job written in the same transaction. */
 export type Effect =

@@ -8,7 +8,7 @@ import { AttachmentFieldsResolver, CaseFieldsResolver } from './resolvers/case-f
 import { CaseModelUsageResolver, UsageModelUsageResolver } from './resolvers/model-usage.resolver';
 import { SubscriptionResolver } from './resolvers/subscription.resolver';
 import { SuppressionResolver } from './resolvers/suppression.resolver';
-import { CaseWebhooksResolver, WebhookSecretResolver } from './resolvers/webhook.resolver';
+import { CaseWebhooksResolver, WebhookEndpointResolver, WebhookSecretResolver } from './resolvers/webhook.resolver';
 
 export async function buildOffloadSchema(): Promise<GraphQLSchema> {
   return buildSchema({
@@ -23,6 +23,7 @@ export async function buildOffloadSchema(): Promise<GraphQLSchema> {
       CaseModelUsageResolver,
       UsageModelUsageResolver,
       SuppressionResolver,
+      WebhookEndpointResolver,
     ],
     scalarsMap: [{ type: Date, scalar: DateTimeResolver }],
     // Inputs are validated by the shared zod schemas in the service layer, for GraphQL and REST alike.

@@ -97,6 +97,7 @@ export async function startOffload(config: Config, options: OffloadOptions): Pro
     inbound: new InboundService(ctx, metrics.inboundObserver(transport.name)),
     feed,
     webhooks: webhooks.records,
+    webhookEndpoints: webhooks.endpoints,
     stats: new CaseStatsService(db, clock),
     modelUsage: new ModelUsageService(ctx),
     suppressions: new SuppressionService(ctx),

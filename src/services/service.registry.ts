@@ -7,6 +7,7 @@ import type { ModelUsageService } from './cases/model-usage.service';
 import type { InboundService } from './inbound/inbound.service';
 import type { SuppressionService } from './suppression/suppression.service';
 import type { UnsubscribeService } from './suppression/unsubscribe.service';
+import type { WebhookEndpointService } from './webhooks/webhook-endpoint.service';
 import type { WebhookRecords } from './webhooks/webhook-record.service';
 
 /** The one application layer every face (GraphQL, REST, inbound routes) is a thin layer over. */
@@ -17,6 +18,7 @@ export interface Services {
   inbound: InboundService;
   feed: CaseFeed;
   webhooks: WebhookRecords;
+  webhookEndpoints: WebhookEndpointService;
   stats: CaseStatsService;
   modelUsage: ModelUsageService;
   suppressions: SuppressionService;
