@@ -23,6 +23,28 @@ export class Compliance1733000000000 implements MigrationInterface {
       )`);
     await q.query(`CREATE INDEX suppressions_page_idx ON suppressions (account_id, created_at DESC, address DESC)`);
     await this.webhookEndpoints(q);
+    await this.erasure(q);
+  }
+
+  /**
+   * deleteCase deletes the case row (its messages, attachments, timeline, deliveries and keys go with it by cascade)
+   * and keeps this tombstone: what usage and audits need, and no personal data. Usage counters live in
+   * account_usage already, so erasing a case never changes what a month counted.
+   */
+  private async erasure(q: QueryRunner): Promise<void> {
+    await q.query(`
+      CREATE TABLE erased_cases (
+        id uuid PRIMARY KEY,
+        account_id uuid NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+        channel text NOT NULL,
+        status text NOT NULL,
+        result_status text,
+        created_at timestamptz NOT NULL,
+        finished_at timestamptz,
+        erased_at timestamptz NOT NULL,
+        erased_by text NOT NULL CHECK (erased_by IN ('client', 'retention'))
+      )`);
+    await q.query(`CREATE INDEX cases_retention_idx ON cases (finished_at) WHERE finished_at IS NOT NULL`);
   }
 
   /**
@@ -50,6 +72,8 @@ export class Compliance1733000000000 implements MigrationInterface {
   }
 
   async down(q: QueryRunner): Promise<void> {
+    await q.query(`DROP INDEX IF EXISTS cases_retention_idx`);
+    await q.query(`DROP TABLE IF EXISTS erased_cases`);
     await q.query(`DELETE FROM webhook_deliveries WHERE target <> 'case'`);
     await q.query(`
       ALTER TABLE webhook_deliveries

@@ -10,6 +10,7 @@ import { printOffloadSchema } from '../graphql/graphql.schema';
 import { startBoss } from '../jobs/boss.client';
 import { AccountsService } from '../services/accounts/account.service';
 import { sweepDueCases } from '../services/sweep/sweep.service';
+import { CaseErasureService } from '../services/cases/case-erasure.service';
 import { createLogger } from '../observability/logger.factory';
 import { runDemo } from './demo.command';
 import { prepareDatabase, startOffload, type Offload, type Role } from '../server/offload.app';
@@ -103,14 +104,18 @@ program
   });
 program
   .command('sweep')
-  .description('Run the follow-up sweep once')
+  .description('Run the follow-up sweep once (and the CASE_RETENTION_DAYS erasure, when set)')
   .action(async () => {
     const config = loadConfig();
     const db = await prepareDatabase(config);
     const boss = await startBoss(config.DATABASE_URL, { schedule: false });
     try {
-      const queued = await sweepDueCases({ db, boss, clock: () => new Date() });
-      print(JSON.stringify({ queued }));
+      const clock = () => new Date();
+      const logger = createLogger(config.LOG_LEVEL);
+      const erasure = new CaseErasureService({ db, boss, clock, config, logger, changes: { changed: () => {} } });
+      const erased = await erasure.eraseExpired();
+      const queued = await sweepDueCases({ db, boss, clock });
+      print(JSON.stringify({ queued, erased }));
     } finally {
       await boss.stop({ graceful: false });
       await db.destroy();

@@ -18,6 +18,8 @@ const schema = z
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     OFFLOAD_TIME_SCALE: z.coerce.number().positive().max(1e9).default(1),
     SWEEP_CRON: z.string().min(9).default('0 * * * *'),
+    /** Unset: keep cases forever. Set: the sweep erases finished cases this many days after they finished. */
+    CASE_RETENTION_DAYS: z.coerce.number().int().min(1).max(36_500).optional(),
     WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(8),
     AGENT: z.enum(['openai', 'rules']).optional(),
     OPENAI_API_KEY: z.string().min(1).optional(),

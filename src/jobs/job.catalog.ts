@@ -222,6 +222,23 @@ export async function deleteCaseJob(ctx: { boss: JobQueue }, manager: Tx, jobId:
   await ctx.boss.deleteJob(QUEUES.caseEvents.name, jobId, { db: bossDb(manager) });
 }
 
+/**
+ * Deletes every job of an erased case that is not running now, dead-lettered ones included: their payloads may
+ * carry personal data (a reply's text, a bounce's diagnostic), and there is nothing left for them to do. A job that
+ * is running finds the case gone and does nothing.
+ */
+export async function deleteJobsOfCase(ctx: { boss: JobQueue }, manager: Tx, caseId: string): Promise<number> {
+  const db = bossDb(manager);
+  let deleted = 0;
+  for (const name of [QUEUES.caseEvents.name, QUEUES.caseEventsDead.name]) {
+    const jobs = await ctx.boss.findJobs(name, { data: { caseId }, db, limit: 100_000 });
+    const ids = jobs.filter((j) => j.state !== 'active').map((j) => j.id);
+    if (ids.length) await ctx.boss.deleteJob(name, ids, { db });
+    deleted += ids.length;
+  }
+  return deleted;
+}
+
 /** Moves case jobs dead-lettered before `createdBefore` back to the case queue with fresh retries. */
 export async function redriveCaseJobs(ctx: { boss: JobQueue }, createdBefore: Date): Promise<number> {
   return ctx.boss.redrive(QUEUES.caseEventsDead.name, { destination: QUEUES.caseEvents.name, createdBefore });

@@ -27,6 +27,7 @@ import { createWebhookWiring } from './webhook.wiring';
 import { closeWebhookAgents } from '../webhooks/safe-http.client';
 import { restRoutes } from '../rest/rest.routes';
 import { unsubscribeRoutes } from '../rest/unsubscribe.routes';
+import { CaseErasureService } from '../services/cases/case-erasure.service';
 import { SuppressionService } from '../services/suppression/suppression.service';
 import { UnsubscribeService } from '../services/suppression/unsubscribe.service';
 import { UnsubscribeLinks } from '../services/suppression/unsubscribe-link.signer';
@@ -101,6 +102,7 @@ export async function startOffload(config: Config, options: OffloadOptions): Pro
     stats: new CaseStatsService(db, clock),
     modelUsage: new ModelUsageService(ctx),
     suppressions: new SuppressionService(ctx),
+    erasure: new CaseErasureService(ctx),
     unsubscribe: new UnsubscribeService(transitions, unsubscribeLinks),
   };
   const readiness = createReadiness({ db, boss, runsWorker });

@@ -2,6 +2,7 @@ import type { AccountsService } from './accounts/account.service';
 import type { AttachmentsService } from './attachments/attachment.service';
 import type { CaseFeed } from './feed/case-feed.service';
 import type { CasesService } from './cases/case.service';
+import type { CaseErasureService } from './cases/case-erasure.service';
 import type { CaseStatsService } from './cases/case-stats.service';
 import type { ModelUsageService } from './cases/model-usage.service';
 import type { InboundService } from './inbound/inbound.service';
@@ -22,5 +23,6 @@ export interface Services {
   stats: CaseStatsService;
   modelUsage: ModelUsageService;
   suppressions: SuppressionService;
+  erasure: CaseErasureService;
   unsubscribe: UnsubscribeService;
 }

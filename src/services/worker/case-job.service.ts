@@ -23,6 +23,7 @@ import { CaseSteps, isStepJob, type StepJob } from './case-step.service';
 import { CaseSender, type ApplyEvent, type BeforeEvent } from './case-send.service';
 import { applyTransition, DuplicateStep } from '../transitions/transition.service';
 import { sweepDueCases } from '../sweep/sweep.service';
+import { CaseErasureService } from '../cases/case-erasure.service';
 import type { WorkerContext } from './mail-outbox.service';
 import type { WorkerObserver } from './worker-observer.types';
 
@@ -32,6 +33,7 @@ export class CaseWorker implements CaseJobHandler {
   private readonly sender: CaseSender;
   private readonly steps: CaseSteps;
   private readonly attachments: AttachmentContextLoader;
+  private readonly erasure: CaseErasureService;
 
   constructor(
     private readonly ctx: WorkerContext,
@@ -42,6 +44,7 @@ export class CaseWorker implements CaseJobHandler {
     const apply: ApplyEvent = (job, event, before, base) => this.apply(job, event, before, base);
     this.sender = new CaseSender(ctx, agent, transport, apply, observer);
     this.steps = new CaseSteps(ctx, agent, transport, observer);
+    this.erasure = new CaseErasureService(ctx);
     const repository = new AttachmentsRepository(ctx.db);
     this.attachments = new AttachmentContextLoader(repository, providerAttachmentBytes(transport), ctx.logger);
   }
@@ -90,8 +93,9 @@ export class CaseWorker implements CaseJobHandler {
     return jobs.map((job) => failures.get(job) ?? null);
   }
 
-  /** The follow-up-sweep queue's job (sweep.service.ts). */
-  sweep(): Promise<number> {
+  /** The follow-up-sweep queue's job (sweep.service.ts), and the retention erasure when CASE_RETENTION_DAYS is set. */
+  async sweep(): Promise<number> {
+    await this.erasure.eraseExpired();
     return sweepDueCases(this.ctx);
   }
 
