@@ -186,6 +186,25 @@ describe('one-click unsubscribe (RFC 8058)', () => {
     expect((await restCreate(app.apiKey, address)).status).toBe(409);
   });
 
+  it("the header's mailto works too: a mail from the counterparty with subject unsubscribe suppresses the address", async () => {
+    const address = newAddress('mailto');
+    const id = await createCase(address);
+    await outreachOf(id);
+    await probe.status(id, 'RUNNING');
+    // A third party writing "unsubscribe" to the case suppresses nobody.
+    await smtp.reply(id, '', { subject: 'unsubscribe', from: 'someone-else@vendor.example' });
+    await smtp.reply(id, '', { subject: 'Unsubscribe', from: address });
+    const failed = await probe.status(id, 'FAILED');
+    expect(['failed_rejected', 'suppressed']).toContain(failed.resultStatus);
+    const listed = (await suppressions()).filter((s) => s.address.endsWith('@vendor.example'));
+    expect(listed.find((s) => s.address === address.toLowerCase())).toMatchObject({
+      source: 'unsubscribe',
+      caseId: id,
+    });
+    expect(listed.some((s) => s.address === 'someone-else@vendor.example')).toBe(false);
+    expect((await restCreate(app.apiKey, address)).status).toBe(409);
+  });
+
   it('a tampered token, or one moved to another case, answers 404 and changes nothing', async () => {
     const first = await createCase(newAddress('tamper1'));
     const secondAddress = newAddress('tamper2');

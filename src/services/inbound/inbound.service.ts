@@ -57,6 +57,7 @@ export class InboundService implements InboundSink {
       const messageId = await this.insertMessage(manager, row, mail);
       if (!messageId) return null;
       await this.insertAttachments(manager, row, messageId, mail);
+      await this.suppressIfUnsubscribing(manager, row, mail);
       const evaluate = evaluatesQuarantined(mail, row.counterparty.address);
       if (mail.quarantine)
         await insertTimelineNote(manager, {
@@ -88,6 +89,25 @@ export class InboundService implements InboundSink {
       await setDeliveryStatus(manager, message.id, failure.kind.toLowerCase());
       await this.suppressAfter(manager, message, failure);
       await enqueueCaseJob(this.ctx, manager, caseJobs.deliveryFailed(message.caseId, message.id, failure));
+    });
+  }
+
+  /**
+   * The mailto of our List-Unsubscribe header: a mail from the counterparty's own address with the subject
+   * "unsubscribe". The address goes on the account's list at once; the mail is still stored and evaluated as a reply
+   * (a refusal), and any send the case still wanted finds the address suppressed.
+   */
+  private async suppressIfUnsubscribing(manager: Tx, row: CaseEntity, mail: InboundMail): Promise<void> {
+    if (mail.subject?.trim().toLowerCase() !== 'unsubscribe') return;
+    const from = normalizeAddress(mail.from.address);
+    if (from !== normalizeAddress(row.counterparty.address)) return;
+    await insertSuppression(manager, {
+      accountId: row.accountId,
+      address: from,
+      source: 'unsubscribe',
+      reason: 'unsubscribe by mail (List-Unsubscribe mailto)',
+      caseId: row.id,
+      createdAt: this.ctx.clock(),
     });
   }
 
