@@ -55,6 +55,15 @@ describe('agentmail out', () => {
     );
     expect(request).toMatchObject({ method: 'POST', path: `/v0/inboxes/${encodeURIComponent(INBOX)}/messages/send` });
     expect(request?.body).toMatchObject({ to: [`"Vera Vendor" <${VENDOR}>`], subject: expect.any(String) });
+    // RFC 8058 one-click unsubscribe rides along as custom headers.
+    expect(request?.body).toMatchObject({
+      headers: {
+        'List-Unsubscribe': expect.stringMatching(
+          new RegExp(`^<${app.url}/unsubscribe/${sent.caseId}\\.[\\w-]+>, <mailto:`),
+        ),
+        'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
+      },
+    });
     expect(sent.providerMessageId).toMatch(/@agentmail\.fake>$/);
     expect(sent.threadId).toMatch(/^thread-/);
   });
