@@ -10,6 +10,7 @@ import { listKeys } from '../persistence/api-keys.repository';
 import { locateDatabase } from '../persistence/database-location.service';
 import { AccountsService } from '../services/accounts/account.service';
 import { sweepDueCases } from '../services/sweep/sweep.service';
+import { CaseErasureService } from '../services/cases/case-erasure.service';
 import { createLogger } from '../observability/logger.factory';
 import { prepareDatabase } from '../server/offload.app';
 import { print, progress } from './cli-output.writer';
@@ -72,8 +73,12 @@ export const sweepCommand = (): Promise<void> =>
   withDatabase('sweep', async ({ config, db }) => {
     const boss = await startBoss(config.DATABASE_URL, { schedule: false });
     try {
-      const queued = await sweepDueCases({ db, boss, clock: () => new Date() });
-      print(JSON.stringify({ queued }));
+      const clock = () => new Date();
+      const logger = createLogger(config.LOG_LEVEL);
+      const erasure = new CaseErasureService({ db, boss, clock, config, logger, changes: { changed: () => {} } });
+      const erased = await erasure.eraseExpired();
+      const queued = await sweepDueCases({ db, boss, clock });
+      print(JSON.stringify({ queued, erased }));
     } finally {
       await boss.stop({ graceful: false });
     }

@@ -49,7 +49,7 @@ program
   .action(async () => (await admin()).migrateCommand());
 program
   .command('sweep')
-  .description('Run the follow-up sweep once')
+  .description('Run the follow-up sweep once (and the CASE_RETENTION_DAYS erasure, when set)')
   .action(async () => (await admin()).sweepCommand());
 
 const accounts = program.command('accounts').description('Manage accounts');

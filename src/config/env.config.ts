@@ -36,6 +36,8 @@ const schema = z
       .string()
       .refine((value) => isCron(value), 'not a cron expression (five fields, e.g. "0 * * * *" for hourly)')
       .default('0 * * * *'),
+    /** Unset: keep cases forever. Set: the sweep erases finished cases this many days after they finished. */
+    CASE_RETENTION_DAYS: z.coerce.number().int().min(1).max(36_500).optional(),
     WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(8),
     AGENT: z.enum(['openai', 'rules']).optional(),
     OPENAI_API_KEY: z.string().min(1).optional(),

@@ -195,6 +195,7 @@ async function loadDeliveries() {
     () => null,
   );
   if (id === state.route.id) renderDeliveries(deliveries, state.features.redeliver ? redeliver : null);
+  return deliveries ?? [];
 }
 
 /** Loads the open case; overlapping reloads (a burst of live updates) collapse into one more run. */
@@ -226,10 +227,11 @@ async function loadDetail() {
     renderResult(c);
     renderThread(c, extras.messages ? new Map(extras.messages.map((m) => [m.id, m.verified])) : null);
     renderTimeline(c.timeline);
-    await loadDeliveries();
+    const deliveries = await loadDeliveries();
     clearInterval(state.deliveriesTimer);
-    // Deliveries have no subscription: while a case with a webhook URL is open, they are re-read every few seconds.
-    if (c.clientWebhookUrl && state.route.view === 'case')
+    // Deliveries have no subscription: while a case with webhooks (its own URL, or the account's endpoints) is
+    // open, they are re-read every few seconds.
+    if ((c.clientWebhookUrl || deliveries?.length) && state.route.view === 'case')
       state.deliveriesTimer = setInterval(() => void loadDeliveries(), DELIVERIES_REFRESH_MS);
   } catch (error) {
     showError(error);

@@ -12,6 +12,8 @@ export const ERROR_CODES = [
   'INPUT_REQUEST_MISMATCH',
   'IDEMPOTENCY_KEY_REUSED',
   'RATE_LIMITED',
+  'COUNTERPARTY_SUPPRESSED',
+  'WEBHOOK_DELIVERY_NOT_FOUND',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 

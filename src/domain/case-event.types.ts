@@ -13,7 +13,12 @@ export type CaseEvent =
   | { type: 'DELIVERY_FAILED'; kind: DeliveryFailureKind; reason: string }
   | { type: 'MESSAGE_SENT'; purpose: SendPurpose }
   | { type: 'SEND_FAILED'; reason: string }
-  | { type: 'REPLY_EVALUATED'; evaluation: Evaluation };
+  | { type: 'REPLY_EVALUATED'; evaluation: Evaluation }
+  /** The counterparty's address is on the account's suppression list (or was just put there by an unsubscribe). */
+  | { type: 'SUPPRESSED'; resultStatus: SuppressedResultStatus; reason: string };
+
+/** `unsubscribed`: the counterparty opted out of this case; `suppressed`: the address was suppressed otherwise. */
+export type SuppressedResultStatus = 'suppressed' | 'unsubscribed';
 
 export type CaseEventType = CaseEvent['type'];
 
@@ -27,10 +32,21 @@ export const CASE_EVENT_TYPES = [
   'MESSAGE_SENT',
   'SEND_FAILED',
   'REPLY_EVALUATED',
+  'SUPPRESSED',
 ] as const satisfies readonly CaseEventType[];
 
-export const WEBHOOK_EVENT_TYPES = ['case.completed', 'case.failed', 'case.input_needed'] as const;
+/** Every event an account's webhook endpoints can subscribe to (SPEC §11). */
+export const WEBHOOK_EVENT_TYPES = [
+  'case.created',
+  'case.running',
+  'case.input_needed',
+  'case.completed',
+  'case.failed',
+] as const;
 export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
+
+/** The seed's three: all a case's own clientWebhookUrl receives, as the reference sends no created/running events. */
+export const CASE_URL_EVENT_TYPES: readonly WebhookEventType[] = ['case.completed', 'case.failed', 'case.input_needed'];
 
 /** Work the decision asks for; the service turns each into a job written in the same transaction. */
 export type Effect =

@@ -55,9 +55,27 @@ export const ALLOWED: Readonly<Record<CaseEvent['type'], readonly CaseStatus[]>>
   MESSAGE_SENT: ['CREATED', 'RUNNING', 'INPUT_NEEDED'],
   SEND_FAILED: ['CREATED', 'RUNNING', 'INPUT_NEEDED'],
   REPLY_EVALUATED: ['RUNNING', 'INPUT_NEEDED'],
+  SUPPRESSED: ['CREATED', 'RUNNING', 'INPUT_NEEDED'],
 };
 
 export function decide(state: CaseState, event: CaseEvent, ctx: DecideContext): Transition {
+  const transition = decideEvent(state, event, ctx);
+  return transition.ok ? withLifecycleEvents(state, event, transition) : transition;
+}
+
+/**
+ * The lifecycle events endpoints may subscribe to: case.created when the worker takes the new case up, case.running
+ * whenever a case enters RUNNING (the outreach left, or a reply after the human's answer).
+ */
+function withLifecycleEvents(state: CaseState, event: CaseEvent, transition: Accepted): Accepted {
+  const extra: Effect[] = [];
+  if (event.type === 'CASE_CREATED') extra.push({ type: 'EMIT_WEBHOOK', eventType: 'case.created' });
+  if (state.status !== 'RUNNING' && transition.next.status === 'RUNNING')
+    extra.push({ type: 'EMIT_WEBHOOK', eventType: 'case.running' });
+  return extra.length ? { ...transition, effects: [...transition.effects, ...extra] } : transition;
+}
+
+function decideEvent(state: CaseState, event: CaseEvent, ctx: DecideContext): Transition {
   if (!ALLOWED[event.type].includes(state.status)) return refuse(state, event);
   switch (event.type) {
     case 'CASE_CREATED':
@@ -78,6 +96,8 @@ export function decide(state: CaseState, event: CaseEvent, ctx: DecideContext): 
       return messageSent(state, event.purpose, ctx);
     case 'REPLY_EVALUATED':
       return replyEvaluated(state, event, ctx);
+    case 'SUPPRESSED':
+      return fail(state, RESULT_STATUS[event.resultStatus], event.reason, 'case.failed');
     default:
       return assertNever(event);
   }

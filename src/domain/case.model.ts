@@ -30,6 +30,10 @@ export const RESULT_STATUS = {
   bounced: 'BOUNCED',
   complained: 'COMPLAINED',
   rejected: 'REJECTED',
+  /** The address is on the account's suppression list: nothing more is sent (billable, like any workflow end). */
+  suppressed: 'suppressed',
+  /** The counterparty used the one-click unsubscribe of one of the case's mails. */
+  unsubscribed: 'unsubscribed',
 } as const;
 
 /** Failures that are the provider's verdict on delivery, not the workflow's: not billable (seed "Usage Limits"). */

@@ -7,7 +7,8 @@ import { CaseStatsResolver } from './resolvers/case-stats.resolver';
 import { AttachmentFieldsResolver, CaseFieldsResolver } from './resolvers/case-fields.resolver';
 import { CaseModelUsageResolver, UsageModelUsageResolver } from './resolvers/model-usage.resolver';
 import { SubscriptionResolver } from './resolvers/subscription.resolver';
-import { CaseWebhooksResolver, WebhookSecretResolver } from './resolvers/webhook.resolver';
+import { SuppressionResolver } from './resolvers/suppression.resolver';
+import { CaseWebhooksResolver, WebhookEndpointResolver, WebhookSecretResolver } from './resolvers/webhook.resolver';
 
 export async function buildOffloadSchema(): Promise<GraphQLSchema> {
   return buildSchema({
@@ -21,6 +22,8 @@ export async function buildOffloadSchema(): Promise<GraphQLSchema> {
       WebhookSecretResolver,
       CaseModelUsageResolver,
       UsageModelUsageResolver,
+      SuppressionResolver,
+      WebhookEndpointResolver,
     ],
     scalarsMap: [{ type: Date, scalar: DateTimeResolver }],
     // Inputs are validated by the shared zod schemas in the service layer, for GraphQL and REST alike.

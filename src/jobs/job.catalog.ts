@@ -172,6 +172,9 @@ export const REPLY_KEY_PATTERN = replyKey('{caseId}', '{messageId}');
 /** Not a job: cancelling claims this key in processed_jobs as a step does, so it is made beside the jobs' keys. */
 export const cancelKey = (caseId: string): string => `${caseId}:cancel`;
 
+/** The one-click unsubscribe's step: claimed once, so a repeated POST changes nothing. */
+export const unsubscribeKey = (caseId: string): string => `${caseId}:unsubscribe`;
+
 /** A case job to insert; an id chosen beforehand lets a later step of the same transaction refer to it. */
 export interface NewCaseJob {
   id?: string;
@@ -217,6 +220,23 @@ export async function insertCaseJobs(ctx: { boss: JobQueue }, jobs: NewCaseJob[]
 /** Deletes a queued case job in the transaction of `manager`. */
 export async function deleteCaseJob(ctx: { boss: JobQueue }, manager: Tx, jobId: string): Promise<void> {
   await ctx.boss.deleteJob(QUEUES.caseEvents.name, jobId, { db: bossDb(manager) });
+}
+
+/**
+ * Deletes every job of an erased case that is not running now, dead-lettered ones included: their payloads may
+ * carry personal data (a reply's text, a bounce's diagnostic), and there is nothing left for them to do. A job that
+ * is running finds the case gone and does nothing.
+ */
+export async function deleteJobsOfCase(ctx: { boss: JobQueue }, manager: Tx, caseId: string): Promise<number> {
+  const db = bossDb(manager);
+  let deleted = 0;
+  for (const name of [QUEUES.caseEvents.name, QUEUES.caseEventsDead.name]) {
+    const jobs = await ctx.boss.findJobs(name, { data: { caseId }, db, limit: 100_000 });
+    const ids = jobs.filter((j) => j.state !== 'active').map((j) => j.id);
+    if (ids.length) await ctx.boss.deleteJob(name, ids, { db });
+    deleted += ids.length;
+  }
+  return deleted;
 }
 
 /** Moves case jobs dead-lettered before `createdBefore` back to the case queue with fresh retries. */

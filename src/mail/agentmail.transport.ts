@@ -13,7 +13,7 @@ import {
   type AgentmailSendBody,
 } from './agentmail.client';
 import type { MailAddress, MailTransport, OutboundMail, SendResult } from './mail.types';
-import { TerminalSendError } from './mail.types';
+import { listUnsubscribeHeaders, TerminalSendError } from './mail.types';
 
 export interface AgentmailTransportOptions extends AgentmailClientOptions {
   /** The deployment's inbox (its id is its address); OutboundMail.inboxId overrides it per message. */
@@ -42,7 +42,13 @@ export function createAgentmailTransport(options: AgentmailTransportOptions): Ag
 
 async function sendMail(client: AgentmailClient, inboxId: string, mail: OutboundMail): Promise<SendResult> {
   const key = idempotencyKey(mail.messageId);
-  const body: AgentmailSendBody = { to: [formatAddress(mail.to)], text: mail.text, labels: [`case:${mail.caseId}`] };
+  const headers = listUnsubscribeHeaders(mail.listUnsubscribe);
+  const body: AgentmailSendBody = {
+    to: [formatAddress(mail.to)],
+    text: mail.text,
+    labels: [`case:${mail.caseId}`],
+    ...(Object.keys(headers).length ? { headers } : {}),
+  };
   try {
     // A reply keeps the provider's thread and threading headers; the subject follows the original ("Re: ...").
     const sent = mail.replyToProviderMessageId

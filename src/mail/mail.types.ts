@@ -19,6 +19,23 @@ export interface OutboundMail {
   /** Provider handles of the mail this one answers (AgentMail replies by message id within an inbox). */
   replyToProviderMessageId?: string | null;
   inboxId?: string | null;
+  /** RFC 8058 one-click unsubscribe: sent as List-Unsubscribe and List-Unsubscribe-Post. */
+  listUnsubscribe?: ListUnsubscribe | null;
+}
+
+/** Where the recipient opts out: an https URL that takes the one-click POST, and a mailto. */
+export interface ListUnsubscribe {
+  url: string;
+  mailto: string;
+}
+
+/** The headers RFC 8058 asks of a mail that offers one-click unsubscribe. */
+export function listUnsubscribeHeaders(list: ListUnsubscribe | null | undefined): Record<string, string> {
+  if (!list) return {};
+  return {
+    'List-Unsubscribe': `<${list.url}>, <${list.mailto}>`,
+    'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
+  };
 }
 
 export interface SendResult {

@@ -5,7 +5,7 @@
 import { createTransport } from 'nodemailer';
 import type { NodemailerError } from 'nodemailer/lib/errors';
 import type { MailAddress, MailTransport, OutboundMail, SendResult } from './mail.types';
-import { TerminalSendError } from './mail.types';
+import { listUnsubscribeHeaders, TerminalSendError } from './mail.types';
 import type { SmtpInbound } from './smtp-inbound.server';
 
 export interface SmtpTransportOptions {
@@ -65,6 +65,7 @@ function toMessage(mail: OutboundMail) {
     messageId: mail.messageId,
     inReplyTo: mail.inReplyTo ?? undefined,
     references: mail.references?.length ? mail.references : undefined,
+    headers: listUnsubscribeHeaders(mail.listUnsubscribe),
   };
 }
 

@@ -2,10 +2,14 @@
 // so a redelivered job finds the key taken and does nothing.
 import type { Tx } from './transaction.types';
 
-/** Claims a worker step's idempotency key; false when it was already applied. */
+/**
+ * Claims a worker step's idempotency key; false when it was already applied. A case erased meanwhile (deleteCase)
+ * is claimed for without its id, as a missing case is.
+ */
 export async function claimJobKey(manager: Tx, key: string, caseId: string | null): Promise<boolean> {
   const rows: unknown[] = await manager.query(
-    `INSERT INTO processed_jobs (key, case_id) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING RETURNING key`,
+    `INSERT INTO processed_jobs (key, case_id) VALUES ($1, (SELECT id FROM cases WHERE id = $2::uuid))
+     ON CONFLICT (key) DO NOTHING RETURNING key`,
     [key, caseId],
   );
   return rows.length > 0;

@@ -14,16 +14,18 @@ export interface NewWebhookDelivery {
   url: string;
   payload: string;
   occurredAt: Date;
+  /** null: the case's own clientWebhookUrl; else the account endpoint it goes to. */
+  endpointId: string | null;
 }
 
-/** Writes a pending delivery; false when the case already has this event (one delivery per event). */
+/** Writes a pending delivery; false when this target already has this event (one delivery per event and target). */
 export async function insertDelivery(manager: Tx, d: NewWebhookDelivery): Promise<boolean> {
   const inserted: unknown[] = await manager.query(
-    `INSERT INTO webhook_deliveries
-       (id, case_id, account_id, event_id, event_type, url, payload, status, next_attempt_at, created_at, updated_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, 'PENDING', $8, $8, $8)
-     ON CONFLICT (case_id, event_id) DO NOTHING RETURNING id`,
-    [d.id, d.caseId, d.accountId, d.eventId, d.eventType, d.url, d.payload, d.occurredAt],
+    `INSERT INTO webhook_deliveries (id, case_id, account_id, event_id, event_type, url, payload, status,
+       next_attempt_at, created_at, updated_at, target, endpoint_id)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, 'PENDING', $8, $8, $8, COALESCE($9::text, 'case'), $9::uuid)
+     ON CONFLICT (case_id, event_id, target) DO NOTHING RETURNING id`,
+    [d.id, d.caseId, d.accountId, d.eventId, d.eventType, d.url, d.payload, d.occurredAt, d.endpointId],
   );
   return inserted.length > 0;
 }
@@ -38,13 +40,15 @@ export interface DeliveryToAttempt {
   status: WebhookDeliveryStatus;
   attempt_count: number;
   next_attempt_at: Date | null;
+  /** Set by a redelivery: the attempt after which no retry is scheduled. */
+  final_attempt: number | null;
   webhook_secret: string;
 }
 
 export async function findDeliveryToAttempt(db: Tx, id: string): Promise<DeliveryToAttempt | null> {
   const rows: DeliveryToAttempt[] = await db.query(
     `SELECT d.id, d.case_id, d.event_id, d.url, d.payload, d.status, d.attempt_count, d.next_attempt_at,
-            a.webhook_secret
+            d.final_attempt, a.webhook_secret
        FROM webhook_deliveries d JOIN accounts a ON a.id = d.account_id
       WHERE d.id = $1`,
     [id],
@@ -63,7 +67,8 @@ export interface DeliveryOutcome {
 
 /** Records an attempt's outcome on the delivery; false when another worker recorded this attempt number first. */
 export async function recordOutcome(manager: Tx, id: string, o: DeliveryOutcome): Promise<boolean> {
-  const claimed: unknown[] = await manager.query(
+  // TypeORM answers an UPDATE with [rows, rowCount].
+  const [claimed]: [unknown[], number] = await manager.query(
     `UPDATE webhook_deliveries
         SET attempt_count = $3, status = $4, next_attempt_at = $5, updated_at = $6,
             delivered_at = CASE WHEN $4 = 'DELIVERED' THEN $6 ELSE delivered_at END
@@ -73,10 +78,26 @@ export async function recordOutcome(manager: Tx, id: string, o: DeliveryOutcome)
   return claimed.length > 0;
 }
 
+/**
+ * Makes a finished (DELIVERED or FAILED) delivery of the account pending again for exactly one more attempt, due now;
+ * false when the account has no such delivery or it is still pending.
+ */
+export async function reopenForRedelivery(db: Tx, accountId: string, id: string, now: Date): Promise<boolean> {
+  const [rows]: [unknown[], number] = await db.query(
+    `UPDATE webhook_deliveries SET status = 'PENDING', next_attempt_at = $3, updated_at = $3,
+            final_attempt = attempt_count + 1
+      WHERE id = $1 AND account_id = $2 AND status IN ('DELIVERED', 'FAILED') RETURNING id`,
+    [id, accountId, now],
+  );
+  return rows.length > 0;
+}
+
 /** One delivery's row as clients read it. */
 export interface WebhookDeliveryRow {
   id: string;
   caseId: string;
+  /** null: the case's own clientWebhookUrl. */
+  endpointId: string | null;
   eventId: string;
   eventType: string;
   url: string;
@@ -91,13 +112,23 @@ export interface WebhookDeliveryRow {
 /** The case's deliveries, oldest first; another account's case has none. */
 export async function deliveriesOfCase(db: Tx, accountId: string, caseId: string): Promise<WebhookDeliveryRow[]> {
   return db.query(
-    `SELECT id, case_id AS "caseId", event_id AS "eventId", event_type AS "eventType", url, payload, status,
-            attempt_count AS "attemptCount", next_attempt_at AS "nextAttemptAt", delivered_at AS "deliveredAt",
-            created_at AS "createdAt"
-       FROM webhook_deliveries WHERE account_id = $1 AND case_id = $2 ORDER BY created_at, id`,
+    `SELECT ${DELIVERY_COLUMNS} FROM webhook_deliveries WHERE account_id = $1 AND case_id = $2 ORDER BY created_at, id`,
     [accountId, caseId],
   );
 }
+
+/** One delivery of the account; another account's answers like a missing one. */
+export async function findDelivery(db: Tx, accountId: string, id: string): Promise<WebhookDeliveryRow | null> {
+  const rows: WebhookDeliveryRow[] = await db.query(
+    `SELECT ${DELIVERY_COLUMNS} FROM webhook_deliveries WHERE account_id = $1 AND id = $2`,
+    [accountId, id],
+  );
+  return rows[0] ?? null;
+}
+
+const DELIVERY_COLUMNS = `id, case_id AS "caseId", endpoint_id AS "endpointId", event_id AS "eventId",
+  event_type AS "eventType", url, payload, status, attempt_count AS "attemptCount", next_attempt_at AS "nextAttemptAt",
+  delivered_at AS "deliveredAt", created_at AS "createdAt"`;
 
 /** One attempt as clients read it. */
 export interface WebhookAttemptRow {

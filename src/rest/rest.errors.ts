@@ -15,6 +15,8 @@ export type RestErrorCode =
   | 'INPUT_REQUEST_MISMATCH'
   | 'USAGE_LIMIT_REACHED'
   | 'RATE_LIMITED'
+  | 'COUNTERPARTY_SUPPRESSED'
+  | 'WEBHOOK_DELIVERY_NOT_FOUND'
   | 'INTERNAL_ERROR';
 
 /** Our codes in the reference's words: BAD_USER_INPUT is INVALID_REQUEST there, UNAUTHENTICATED is UNAUTHORIZED. */
@@ -31,6 +33,9 @@ export const REST_ERRORS: Record<ErrorCode, { status: number; code: RestErrorCod
   IDEMPOTENCY_KEY_REUSED: { status: 409, code: 'INVALID_REQUEST' },
   USAGE_LIMIT_REACHED: { status: 429, code: 'USAGE_LIMIT_REACHED' },
   RATE_LIMITED: { status: 429, code: 'RATE_LIMITED' },
+  // Ours (SPEC §11): the reference has no suppression list.
+  COUNTERPARTY_SUPPRESSED: { status: 409, code: 'COUNTERPARTY_SUPPRESSED' },
+  WEBHOOK_DELIVERY_NOT_FOUND: { status: 404, code: 'WEBHOOK_DELIVERY_NOT_FOUND' },
 };
 
 /** The one writer of the error envelope, for the reference routes and our own HTTP routes beside them. */

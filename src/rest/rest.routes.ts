@@ -40,6 +40,16 @@ export function restRoutes(services: Services, config: Config, logger?: Logger):
     }),
   );
 
+  // Ours (SPEC §11): erasure for GDPR/CCPA requests; the reference has no such route.
+  router.delete(
+    '/cases/:id',
+    authed(async (req, res, account) => {
+      const caseId = String(req.params.id);
+      await services.erasure.deleteCase(account.id, caseId);
+      sendOk(res, { caseId, deleted: true });
+    }),
+  );
+
   router.post(
     '/cases/:id/input',
     body,

@@ -26,6 +26,11 @@ import { createMailTransport, mountMailRoutes, providerAttachmentLinks } from '.
 import { createWebhookWiring } from './webhook.wiring';
 import { closeWebhookAgents } from '../webhooks/safe-http.client';
 import { restRoutes } from '../rest/rest.routes';
+import { unsubscribeRoutes } from '../rest/unsubscribe.routes';
+import { CaseErasureService } from '../services/cases/case-erasure.service';
+import { SuppressionService } from '../services/suppression/suppression.service';
+import { UnsubscribeService } from '../services/suppression/unsubscribe.service';
+import { UnsubscribeLinks } from '../services/suppression/unsubscribe-link.signer';
 import { createLogger, type Logger } from '../observability/logger.factory';
 import { createMetrics, type OffloadMetrics } from './offload.metrics';
 import { createReadiness, opsRoutes, startOpsServer } from './ops.routes';
@@ -84,12 +89,9 @@ export async function startOffload(config: Config, options: OffloadOptions): Pro
   const metrics = createMetrics(boss);
   const webhooks = createWebhookWiring(ctx, metrics.webhookObserver);
   const transitions = { ...ctx, webhooks: webhooks.outbox };
-  const links = new AttachmentLinks(
-    await loadSigningSecret(db, config.SIGNING_SECRET),
-    () => publicUrl,
-    config.ATTACHMENT_URL_TTL_SECONDS,
-    clock,
-  );
+  const signingSecret = await loadSigningSecret(db, config.SIGNING_SECRET);
+  const unsubscribeLinks = new UnsubscribeLinks(signingSecret, () => publicUrl, config.MAIL_DOMAIN);
+  const links = new AttachmentLinks(signingSecret, () => publicUrl, config.ATTACHMENT_URL_TTL_SECONDS, clock);
   const transport = options.transport ?? createMailTransport(config, logger);
   const services: Services = {
     accounts: new AccountsService(db, config.AUTH_CACHE_SECONDS),
@@ -98,8 +100,12 @@ export async function startOffload(config: Config, options: OffloadOptions): Pro
     inbound: new InboundService(ctx, metrics.inboundObserver(transport.name)),
     feed,
     webhooks: webhooks.records,
+    webhookEndpoints: webhooks.endpoints,
     stats: new CaseStatsService(db, clock),
     modelUsage: new ModelUsageService(ctx),
+    suppressions: new SuppressionService(ctx),
+    erasure: new CaseErasureService(ctx),
+    unsubscribe: new UnsubscribeService(transitions, unsubscribeLinks),
   };
   const readiness = createReadiness({ db, boss, runsWorker });
   const ops = opsRoutes({ readiness, registry: metrics.registry });
@@ -111,7 +117,7 @@ export async function startOffload(config: Config, options: OffloadOptions): Pro
     };
     const agent = options.agent ?? createAgent({ ...agentConfig(config), onCall });
     await startWorkers(boss, ctx, {
-      cases: new CaseWorker(transitions, agent, transport, metrics.observer(logger)),
+      cases: new CaseWorker({ ...transitions, unsubscribeLinks }, agent, transport, metrics.observer(logger)),
       webhooks: { deliver: webhooks.deliver },
     });
     readiness.workersRegistered();
@@ -131,6 +137,7 @@ export async function startOffload(config: Config, options: OffloadOptions): Pro
       extraRoutes: (app) => {
         mountMailRoutes(app, config, services, logger);
         app.use(restRoutes(services, config, logger));
+        app.use(unsubscribeRoutes(services));
       },
       ops,
     });

@@ -3,6 +3,7 @@
 import type { WebhookOutbox } from '../services/transitions/transition.writer';
 import type { ServiceContext } from '../services/service.context';
 import { WebhookDeliveryService, type WebhookObserver } from '../services/webhooks/webhook-delivery.service';
+import { WebhookEndpointService } from '../services/webhooks/webhook-endpoint.service';
 import { WebhookOutboxService } from '../services/webhooks/webhook-outbox.service';
 import { WebhookRecords } from '../services/webhooks/webhook-record.service';
 
@@ -10,6 +11,7 @@ export interface WebhookWiring {
   outbox: WebhookOutbox;
   deliver: (deliveryId: string) => Promise<void>;
   records: WebhookRecords;
+  endpoints: WebhookEndpointService;
 }
 
 export function createWebhookWiring(ctx: ServiceContext, observer: WebhookObserver): WebhookWiring {
@@ -17,6 +19,7 @@ export function createWebhookWiring(ctx: ServiceContext, observer: WebhookObserv
   return {
     outbox: new WebhookOutboxService(ctx),
     deliver: (deliveryId) => delivery.deliver(deliveryId),
-    records: new WebhookRecords(ctx.db),
+    records: new WebhookRecords(ctx.db, ctx),
+    endpoints: new WebhookEndpointService(ctx),
   };
 }

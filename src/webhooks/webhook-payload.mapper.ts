@@ -109,6 +109,9 @@ function buildEventData(eventType: WebhookEventType, s: WebhookCaseSnapshot): We
   if (s.clientReferenceId !== null) data.clientReferenceId = s.clientReferenceId;
   if (s.metadata !== null && s.metadata !== undefined) data.metadata = s.metadata;
   switch (eventType) {
+    case 'case.created':
+    case 'case.running':
+      return data;
     case 'case.completed':
       return { ...data, result: s.result ?? null, resultStatus: s.resultStatus };
     case 'case.failed':

@@ -55,6 +55,15 @@ describe('agentmail out', () => {
     );
     expect(request).toMatchObject({ method: 'POST', path: `/v0/inboxes/${encodeURIComponent(INBOX)}/messages/send` });
     expect(request?.body).toMatchObject({ to: [`"Vera Vendor" <${VENDOR}>`], subject: expect.any(String) });
+    // RFC 8058 one-click unsubscribe rides along as custom headers.
+    expect(request?.body).toMatchObject({
+      headers: {
+        'List-Unsubscribe': expect.stringMatching(
+          new RegExp(`^<${app.url}/unsubscribe/${sent.caseId}\\.[\\w-]+>, <mailto:`),
+        ),
+        'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
+      },
+    });
     expect(sent.providerMessageId).toMatch(/@agentmail\.fake>$/);
     expect(sent.threadId).toMatch(/^thread-/);
   });
@@ -136,7 +145,9 @@ describe('agentmail in', () => {
     ['message.complained', 'complaint', { type: 'abuse', sub_type: 'spam' }, 'COMPLAINED', 'abuse/spam'],
     ['message.rejected', 'reject', { reason: 'recipient on suppression list' }, 'REJECTED', 'suppression list'],
   ])('maps %s (its %s object) to a failed case', async (eventType, key, fields, resultStatus, reason) => {
-    const sent = await startCase();
+    // A complaint also suppresses the address for the account: an address of its own keeps the other tests' free.
+    const counterparty = { address: `complainer-${randomUUID().slice(0, 8)}@vendor.example`, name: 'Vera Vendor' };
+    const sent = await startCase(app.client, { counterparty });
     const ref = { inbox_id: INBOX, thread_id: sent.threadId, message_id: sent.providerMessageId };
     const payload = {
       type: 'event',

@@ -8,14 +8,22 @@ import {
   CaseUpdatedDocument,
   CaseUpdatesDocument,
   CreateCaseDocument,
+  CreateWebhookEndpointDocument,
+  DeleteCaseDocument,
+  DeleteWebhookEndpointDocument,
   GetCaseDetailDocument,
   GetCaseDocument,
   GetCaseStatsDocument,
   GetCaseWebhookDeliveriesDocument,
+  GetSuppressionsDocument,
   GetUsageDocument,
+  GetWebhookEndpointsDocument,
   ListCasesDocument,
+  RedeliverWebhookDocument,
   RotateWebhookSecretDocument,
   SubmitInputDocument,
+  SuppressAddressDocument,
+  UnsuppressAddressDocument,
 } from '../../schema/generated/graphql';
 import { WebhookReceiver } from '../fakes/webhook-receiver';
 import { collect, type GraphQLClient } from '../helpers/graphql-client';
@@ -186,6 +194,87 @@ describe('GraphQL', () => {
   });
 });
 
+describe('GraphQL: suppressions, webhook endpoints, redelivery and erasure (SPEC §11)', () => {
+  it("B neither sees nor lifts A's suppressions, and A's list does not refuse B's cases", async () => {
+    const address = `tenant-${randomUUID().slice(0, 8)}@vendor.example`;
+    await app.client.ok(SuppressAddressDocument, { address, reason: 'A was asked to stop' });
+    const ofB = (await b.client.ok(GetSuppressionsDocument, { first: 100 })).suppressions.edges;
+    expect(ofB.map((e) => e.node.address)).not.toContain(address);
+    expect(await b.client.ok(UnsuppressAddressDocument, { address })).toEqual({ unsuppressAddress: false });
+    const ofA = (await app.client.ok(GetSuppressionsDocument, { first: 100 })).suppressions.edges;
+    expect(ofA.find((e) => e.node.address === address)?.node.reason).toBe('A was asked to stop');
+    const counterparty = { address, name: 'Shared Vendor' };
+    expect(await app.client.errorCode(CreateCaseDocument, { input: caseInput({ counterparty }) })).toBe(
+      'COUNTERPARTY_SUPPRESSED',
+    );
+    const own = await b.client.ok(CreateCaseDocument, { input: caseInput({ counterparty, followUpDelayHours: 8760 }) });
+    expect(own.createCase.counterparty.address).toBe(address);
+    // B suppressing the same address is B's own entry; A's stays as it was.
+    await b.client.ok(SuppressAddressDocument, { address, reason: 'B too' });
+    const again = (await app.client.ok(GetSuppressionsDocument, { first: 100 })).suppressions.edges;
+    expect(again.find((e) => e.node.address === address)?.node.reason).toBe('A was asked to stop');
+  });
+
+  it("B neither lists nor deletes A's webhook endpoints, and B's endpoint gets none of A's events", async () => {
+    const ofA = (
+      await app.client.ok(CreateWebhookEndpointDocument, {
+        input: { url: receiver.url('/endpoint-a'), eventTypes: ['case.failed'] },
+      })
+    ).createWebhookEndpoint;
+    const all = ['case.created', 'case.running', 'case.input_needed', 'case.completed', 'case.failed'];
+    const ofB = (
+      await b.client.ok(CreateWebhookEndpointDocument, { input: { url: receiver.url('/endpoint-b'), eventTypes: all } })
+    ).createWebhookEndpoint;
+    try {
+      expect((await b.client.ok(GetWebhookEndpointsDocument, {})).webhookEndpoints.map((e) => e.id)).toEqual([ofB.id]);
+      const deleteA = await b.client.request(DeleteWebhookEndpointDocument, { id: ofA.id });
+      const deleteMissing = await b.client.request(DeleteWebhookEndpointDocument, { id: randomUUID() });
+      expect(deleteA).toEqual(deleteMissing);
+      expect(deleteA.data).toEqual({ deleteWebhookEndpoint: false });
+      expect((await app.client.ok(GetWebhookEndpointsDocument, {})).webhookEndpoints.map((e) => e.id)).toEqual([
+        ofA.id,
+      ]);
+      // A's new case announces case.created and case.running; B's endpoint, subscribed to everything, gets neither.
+      const { createCase } = await app.client.ok(CreateCaseDocument, {
+        input: caseInput({ followUpDelayHours: 8760, counterparty: { address: 'other@vendor.example', name: 'O' } }),
+      });
+      await waitForStatus(async (id) => (await app.client.ok(GetCaseDocument, { id })).case, createCase.id, 'RUNNING');
+      await app.client.ok(CancelCaseDocument, { id: createCase.id });
+      const deliveries = (await app.client.ok(GetCaseWebhookDeliveriesDocument, { id: createCase.id })).case!
+        .webhookDeliveries;
+      expect(deliveries.map((d) => d.endpointId)).toEqual([ofA.id]);
+      const [toB] = await app.offload.db.query(
+        `SELECT count(*)::int AS n FROM webhook_deliveries WHERE endpoint_id = $1 AND account_id <> $2`,
+        [ofB.id, b.accountId],
+      );
+      expect(toB.n).toBe(0);
+    } finally {
+      await app.client.ok(DeleteWebhookEndpointDocument, { id: ofA.id });
+      await b.client.ok(DeleteWebhookEndpointDocument, { id: ofB.id });
+    }
+  });
+
+  it("B's redeliverWebhook of A's delivery answers as for a missing one and sends nothing", async () => {
+    const [delivery] = (await app.client.ok(GetCaseWebhookDeliveriesDocument, { id: a.caseId })).case!
+      .webhookDeliveries;
+    const requests = receiver.requests.length;
+    const forA = await b.client.request(RedeliverWebhookDocument, { deliveryId: delivery!.id });
+    const forMissing = await b.client.request(RedeliverWebhookDocument, { deliveryId: randomUUID() });
+    expect(forA).toEqual(forMissing);
+    expect(forA).toMatchObject({ errors: [{ extensions: { code: 'WEBHOOK_DELIVERY_NOT_FOUND' } }] });
+    const [after] = (await app.client.ok(GetCaseWebhookDeliveriesDocument, { id: a.caseId })).case!.webhookDeliveries;
+    expect(after).toEqual(delivery);
+    expect(receiver.requests.length).toBe(requests);
+  });
+
+  it("B's deleteCase of A's case answers as for a missing id, and erases nothing", async () => {
+    const erase = await graphqlPair(DeleteCaseDocument, (id) => ({ id }));
+    expect(erase.forA).toEqual(erase.forMissing);
+    expect(erase.forA).toMatchObject({ errors: [{ extensions: { code: 'CASE_NOT_FOUND' } }] });
+    await unchangedA();
+  });
+});
+
 describe('subscriptions', () => {
   it("caseUpdated(A's id) and caseUpdates deliver nothing of A's while A's case changes, B's own events still", async () => {
     const ws = b.client.ws();
@@ -253,6 +342,14 @@ describe('REST and the local inbound door', () => {
     const attachment = await restPair('GET', (id) => `/cases/${id}/attachments/${a.attachmentId}`);
     expect(attachment.forA).toEqual(attachment.forMissing);
     expect(attachment.forA.status).toBe(404);
+  });
+
+  it('DELETE /cases/{id} answers 404 CASE_NOT_FOUND, as for a missing id, and erases nothing', async () => {
+    const erase = await restPair('DELETE', (id) => `/cases/${id}`);
+    expect(erase.forA).toEqual(erase.forMissing);
+    expect(erase.forA.status).toBe(404);
+    // A answered its question in the subscriptions test; its case is still all there.
+    expect(await caseOfA()).toMatchObject({ id: a.caseId, attachments: [{ id: a.attachmentId }] });
   });
 
   it("POST /cases/{id}/input answers 404 and adds nothing to A's case", async () => {

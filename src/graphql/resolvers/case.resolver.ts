@@ -62,4 +62,13 @@ export class CaseResolver {
   ): Promise<Case> {
     return toCase(await services.cases.cancelCase(account, id, reason));
   }
+
+  @Mutation(() => Boolean, {
+    description:
+      "Erases the case's personal data (messages, attachments, counterparty, goal, result, metadata, timeline); " +
+      'afterwards it answers like a missing case everywhere. Usage already counted stays counted.',
+  })
+  async deleteCase(@Arg('id', () => ID) id: string, @Ctx() { account, services }: GraphQLContext): Promise<boolean> {
+    return services.erasure.deleteCase(account.id, id);
+  }
 }

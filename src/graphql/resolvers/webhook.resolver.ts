@@ -1,15 +1,55 @@
-// Webhook faces: the deliveries of a case, and rotating the account's signing secret.
-import { Ctx, FieldResolver, Mutation, Resolver, Root } from 'type-graphql';
+// Webhook faces: the deliveries of a case, redelivery, the account's endpoints, and rotating the signing secret.
+import { Arg, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
+import type { WebhookDeliveryRecord } from '../../services/webhooks/webhook-record.service';
 import type { GraphQLContext } from '../graphql.context';
 import { Case } from '../types/case.types';
-import { WebhookDelivery } from '../types/webhook.types';
+import { CreateWebhookEndpointInput, WebhookDelivery, WebhookEndpoint } from '../types/webhook.types';
+
+const toDelivery = (r: WebhookDeliveryRecord): WebhookDelivery => ({
+  ...r,
+  payload: JSON.parse(r.payload) as Record<string, unknown>,
+});
 
 @Resolver(() => Case)
 export class CaseWebhooksResolver {
   @FieldResolver(() => [WebhookDelivery], { description: 'Every webhook event sent for this case, oldest first' })
   async webhookDeliveries(@Root() c: Case, @Ctx() { services, account }: GraphQLContext): Promise<WebhookDelivery[]> {
     const records = await services.webhooks.forCase(account.id, c.id);
-    return records.map((r) => ({ ...r, payload: JSON.parse(r.payload) as Record<string, unknown> }));
+    return records.map(toDelivery);
+  }
+}
+
+@Resolver()
+export class WebhookEndpointResolver {
+  @Query(() => [WebhookEndpoint], { description: "The account's webhook endpoints, oldest first" })
+  async webhookEndpoints(@Ctx() { services, account }: GraphQLContext): Promise<WebhookEndpoint[]> {
+    return services.webhookEndpoints.list(account.id);
+  }
+
+  @Mutation(() => WebhookEndpoint)
+  async createWebhookEndpoint(
+    @Arg('input', () => CreateWebhookEndpointInput) input: CreateWebhookEndpointInput,
+    @Ctx() { services, account }: GraphQLContext,
+  ): Promise<WebhookEndpoint> {
+    return services.webhookEndpoints.create(account.id, { ...input });
+  }
+
+  @Mutation(() => Boolean, { description: 'False when there is no such endpoint; its pending deliveries are dropped' })
+  async deleteWebhookEndpoint(
+    @Arg('id', () => ID) id: string,
+    @Ctx() { services, account }: GraphQLContext,
+  ): Promise<boolean> {
+    return services.webhookEndpoints.delete(account.id, id);
+  }
+
+  @Mutation(() => WebhookDelivery, {
+    description: 'One new attempt now of a DELIVERED or FAILED delivery, with the same webhook-id and body',
+  })
+  async redeliverWebhook(
+    @Arg('deliveryId', () => ID) deliveryId: string,
+    @Ctx() { services, account }: GraphQLContext,
+  ): Promise<WebhookDelivery> {
+    return toDelivery(await services.webhooks.redeliver(account.id, deliveryId));
   }
 }
 

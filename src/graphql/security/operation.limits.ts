@@ -25,6 +25,8 @@ export const LOADED_LISTS: Record<string, { load: number; items: number }> = {
   'WebhookDelivery.attempts': { load: 0, items: 5 }, // loaded with the delivery
   'CaseStats.byStatus': { load: 0, items: 5 }, // one per status, loaded with the stats
   'CaseStats.perDay': { load: 0, items: 30 }, // the last 30 days, loaded with the stats
+  'Query.webhookEndpoints': { load: 5, items: 20 }, // an account has at most 20
+  'SuppressionConnection.edges': { load: 0, items: 100 }, // one page (first <= 100), loaded with Query.suppressions
 };
 
 const LOADED_FIELDS: Record<string, number> = {
@@ -37,6 +39,13 @@ const LOADED_FIELDS: Record<string, number> = {
   'Mutation.submitInput': 10,
   'Mutation.cancelCase': 10,
   'Mutation.rotateWebhookSecret': 10,
+  'Mutation.deleteCase': 20,
+  'Mutation.suppressAddress': 10,
+  'Mutation.unsuppressAddress': 10,
+  'Mutation.createWebhookEndpoint': 10,
+  'Mutation.deleteWebhookEndpoint': 10,
+  'Mutation.redeliverWebhook': 10,
+  'Query.suppressions': 5,
   'Subscription.caseUpdated': 10,
   'Subscription.caseUpdates': 10,
 };

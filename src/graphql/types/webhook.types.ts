@@ -1,5 +1,5 @@
 // The GraphQL view of outbound webhook deliveries: every event sent for a case and every attempt made.
-import { Field, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
 import type { WebhookDeliveryStatus } from '../../services/webhooks/webhook-record.service';
 import { DateTimeScalar, JSONObjectScalar } from './graphql.scalars';
 
@@ -28,6 +28,11 @@ export class WebhookDeliveryAttempt {
 @ObjectType()
 export class WebhookDelivery {
   @Field(() => ID) id!: string;
+  @Field(() => ID, {
+    nullable: true,
+    description: "The account endpoint it goes to; null: the case's clientWebhookUrl",
+  })
+  endpointId!: string | null;
   @Field(() => String, { description: 'The envelope event_id, sent as webhook-id on every attempt' }) eventId!: string;
   @Field(() => String) eventType!: string;
   @Field(() => String) url!: string;
@@ -39,4 +44,22 @@ export class WebhookDelivery {
   @Field(() => DateTimeScalar, { nullable: true }) deliveredAt!: Date | null;
   @Field(() => DateTimeScalar) createdAt!: Date;
   @Field(() => [WebhookDeliveryAttempt]) attempts!: WebhookDeliveryAttempt[];
+}
+
+@ObjectType({ description: "An account-wide webhook URL: every case's events of the chosen types are sent to it" })
+export class WebhookEndpoint {
+  @Field(() => ID) id!: string;
+  @Field(() => String) url!: string;
+  @Field(() => [String], {
+    description: 'Any of case.created, case.running, case.input_needed, case.completed, case.failed',
+  })
+  eventTypes!: string[];
+  @Field(() => DateTimeScalar) createdAt!: Date;
+}
+
+@InputType()
+export class CreateWebhookEndpointInput {
+  @Field(() => String, { description: 'http(s); private addresses are refused unless WEBHOOK_ALLOW_PRIVATE' })
+  url!: string;
+  @Field(() => [String]) eventTypes!: string[];
 }

@@ -93,6 +93,18 @@ const jsonSchemaObject = cappedJson(jsonObject, LIMITS.resultSchemaBytes).superR
   }
 });
 
+/** A URL Offload will POST webhooks to: http(s), capped, and not a private address unless allowed (SSRF). */
+export function webhookUrlSchema(options: { allowPrivateWebhooks: boolean }) {
+  return z
+    .url({ protocol: /^https?$/, message: 'must be an http(s) URL' })
+    .max(LIMITS.url)
+    .refine(isStorableText, UNSTORABLE_MESSAGE)
+    .superRefine((url, ctx) => {
+      const problem = checkWebhookUrlSyntax(url, { allowPrivate: options.allowPrivateWebhooks });
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    });
+}
+
 export function createCaseSchema(options: { allowPrivateWebhooks: boolean }) {
   return noProtoKeys(caseObject(options));
 }
@@ -126,15 +138,7 @@ function caseObject(options: { allowPrivateWebhooks: boolean }) {
     constraints: cappedJson(jsonValue, LIMITS.jsonBytes).nullish(),
     resultSchema: jsonSchemaObject.nullish(),
     metadata: cappedJson(jsonObject, LIMITS.jsonBytes).nullish(),
-    clientWebhookUrl: z
-      .url({ protocol: /^https?$/, message: 'must be an http(s) URL' })
-      .max(LIMITS.url)
-      .refine(isStorableText, UNSTORABLE_MESSAGE)
-      .superRefine((url, ctx) => {
-        const problem = checkWebhookUrlSyntax(url, { allowPrivate: options.allowPrivateWebhooks });
-        if (problem) ctx.addIssue({ code: 'custom', message: problem });
-      })
-      .nullish(),
+    clientWebhookUrl: webhookUrlSchema(options).nullish(),
     maxAttempts: z.number().int('must be an integer').min(0).max(20).nullish(),
     followUpDelayHours: z
       .number()

@@ -21,7 +21,9 @@ import {
 } from '../../persistence/entities';
 import { findIdempotencyKey } from '../../persistence/idempotency-keys.repository';
 import { loadThread } from '../../persistence/messages.repository';
+import { isSuppressed } from '../../persistence/suppressions.repository';
 import { findUsage, usageMonth } from '../../persistence/usage.repository';
+import { counterpartySuppressed, normalizeAddress } from '../suppression/suppression.service';
 import type { AuthenticatedAccount } from '../accounts/account.service';
 import { stableJson, stripNullish, withHumanContext } from './case-values.mapper';
 import { applyTransition, DuplicateStep, type TransitionContext } from '../transitions/transition.service';
@@ -72,6 +74,9 @@ export class CasesService {
         const previous = await this.findByIdempotencyKey(account.id, idempotencyKey, requestHash!);
         if (previous) return previous;
       }
+      // A race with a suppression written right after this read is caught by the send path's check.
+      if (await isSuppressed(this.ctx.db.manager, account.id, normalizeAddress(input.counterparty.address)))
+        throw counterpartySuppressed();
       const now = this.ctx.clock();
       const row = newCaseRow(account, input, now);
       const ttlMs = this.ctx.config.IDEMPOTENCY_TTL_HOURS * 3_600_000;

@@ -7,7 +7,9 @@ import type { DeliveryFailure, InboundMail, InboundSink } from '../../mail/mail.
 import { isTerminal } from '../../domain/case.model';
 import { insertAttachment } from '../../persistence/attachments.repository';
 import { findCase } from '../../persistence/cases.repository';
-import type { CaseEntity } from '../../persistence/entities';
+import type { CaseEntity, MessageEntity } from '../../persistence/entities';
+import { insertSuppression } from '../../persistence/suppressions.repository';
+import { normalizeAddress } from '../suppression/suppression.service';
 import { insertInbound, markDelivered, setDeliveryStatus } from '../../persistence/messages.repository';
 import { claimProviderEvent } from '../../persistence/provider-events.repository';
 import type { Tx } from '../../persistence/transaction.types';
@@ -55,6 +57,7 @@ export class InboundService implements InboundSink {
       const messageId = await this.insertMessage(manager, row, mail);
       if (!messageId) return null;
       await this.insertAttachments(manager, row, messageId, mail);
+      await this.suppressIfUnsubscribing(manager, row, mail);
       const evaluate = evaluatesQuarantined(mail, row.counterparty.address);
       if (mail.quarantine)
         await insertTimelineNote(manager, {
@@ -84,8 +87,46 @@ export class InboundService implements InboundSink {
     await this.ctx.db.transaction(async (manager) => {
       if (!(await claimEvent(manager, failure.eventId))) return;
       await setDeliveryStatus(manager, message.id, failure.kind.toLowerCase());
+      await this.suppressAfter(manager, message, failure);
       await enqueueCaseJob(this.ctx, manager, caseJobs.deliveryFailed(message.caseId, message.id, failure));
     });
+  }
+
+  /**
+   * The mailto of our List-Unsubscribe header: a mail from the counterparty's own address with the subject
+   * "unsubscribe". The address goes on the account's list at once; the mail is still stored and evaluated as a reply
+   * (a refusal), and any send the case still wanted finds the address suppressed.
+   */
+  private async suppressIfUnsubscribing(manager: Tx, row: CaseEntity, mail: InboundMail): Promise<void> {
+    if (mail.subject?.trim().toLowerCase() !== 'unsubscribe') return;
+    const from = normalizeAddress(mail.from.address);
+    if (from !== normalizeAddress(row.counterparty.address)) return;
+    await insertSuppression(manager, {
+      accountId: row.accountId,
+      address: from,
+      source: 'unsubscribe',
+      reason: 'unsubscribe by mail (List-Unsubscribe mailto)',
+      caseId: row.id,
+      createdAt: this.ctx.clock(),
+    });
+  }
+
+  /**
+   * A hard bounce or a complaint puts the address on the account's list, so no other case mails it again. A bounce
+   * the provider calls transient (AgentMail's bounce.type) fails this case, as before, but suppresses nothing.
+   */
+  private async suppressAfter(manager: Tx, message: MessageEntity, failure: DeliveryFailure): Promise<void> {
+    if (failure.kind === 'REJECTED' || (failure.kind === 'BOUNCED' && /^transient\b/i.test(failure.reason))) return;
+    const source = failure.kind === 'COMPLAINED' ? 'complaint' : 'hard_bounce';
+    for (const address of message.toAddresses)
+      await insertSuppression(manager, {
+        accountId: message.accountId,
+        address: normalizeAddress(address),
+        source,
+        reason: failure.reason.slice(0, 1000),
+        caseId: message.caseId,
+        createdAt: this.ctx.clock(),
+      });
   }
 
   /** Events arrive in any order: a late "delivered" must not hide a bounce or complaint already recorded. */

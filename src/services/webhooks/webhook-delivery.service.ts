@@ -76,7 +76,9 @@ export class WebhookDeliveryService {
     result: WebhookDeliveryResult,
   ): Promise<WebhookDeliveryStatus | null> {
     const attemptNumber = due.attempt_count + 1;
-    const nextAt = this.nextAttemptAt(attemptNumber, attemptedAt, result);
+    // A redelivery asked for one attempt: whatever it finds, it schedules no other.
+    const last = due.final_attempt !== null && attemptNumber >= due.final_attempt;
+    const nextAt = last ? null : this.nextAttemptAt(attemptNumber, attemptedAt, result);
     const status: WebhookDeliveryStatus = result.ok ? 'DELIVERED' : nextAt ? 'PENDING' : 'FAILED';
     const now = this.ctx.clock();
     const outcome = { attemptCountRead: due.attempt_count, attemptNumber, status, nextAttemptAt: nextAt, now };

@@ -21,9 +21,10 @@ import { AttachmentContextLoader } from './attachment-context.service';
 import type { QueuedSend } from '../transitions/transition.writer';
 import { CaseSteps, isStepJob, type StepJob } from './case-step.service';
 import { CaseSender, type ApplyEvent, type BeforeEvent } from './case-send.service';
-import { applyTransition, DuplicateStep, type TransitionContext } from '../transitions/transition.service';
+import { applyTransition, DuplicateStep } from '../transitions/transition.service';
 import { sweepDueCases } from '../sweep/sweep.service';
-import type { ServiceContext } from '../service.context';
+import { CaseErasureService } from '../cases/case-erasure.service';
+import type { WorkerContext } from './mail-outbox.service';
 import type { WorkerObserver } from './worker-observer.types';
 
 export type { WorkerObserver };
@@ -32,9 +33,10 @@ export class CaseWorker implements CaseJobHandler {
   private readonly sender: CaseSender;
   private readonly steps: CaseSteps;
   private readonly attachments: AttachmentContextLoader;
+  private readonly erasure: CaseErasureService;
 
   constructor(
-    private readonly ctx: ServiceContext & TransitionContext,
+    private readonly ctx: WorkerContext,
     private readonly agent: Agent,
     transport: MailTransport,
     private readonly observer: WorkerObserver = {},
@@ -42,6 +44,7 @@ export class CaseWorker implements CaseJobHandler {
     const apply: ApplyEvent = (job, event, before, base) => this.apply(job, event, before, base);
     this.sender = new CaseSender(ctx, agent, transport, apply, observer);
     this.steps = new CaseSteps(ctx, agent, transport, observer);
+    this.erasure = new CaseErasureService(ctx);
     const repository = new AttachmentsRepository(ctx.db);
     this.attachments = new AttachmentContextLoader(repository, providerAttachmentBytes(transport), ctx.logger);
   }
@@ -90,8 +93,9 @@ export class CaseWorker implements CaseJobHandler {
     return jobs.map((job) => failures.get(job) ?? null);
   }
 
-  /** The follow-up-sweep queue's job (sweep.service.ts). */
-  sweep(): Promise<number> {
+  /** The follow-up-sweep queue's job (sweep.service.ts), and the retention erasure when CASE_RETENTION_DAYS is set. */
+  async sweep(): Promise<number> {
+    await this.erasure.eraseExpired();
     return sweepDueCases(this.ctx);
   }
 
@@ -139,9 +143,11 @@ export class CaseWorker implements CaseJobHandler {
         await claimJobKey(manager, job.key, null);
         return [];
       }
-      if ((await before(manager, row)) === false) return [];
+      const instead = await before(manager, row);
+      if (instead === false) return [];
+      const applied = typeof instead === 'object' ? instead : event;
       const from = row.status;
-      const transition = await applyTransition(this.ctx, manager, row, event, job.key, this.ctx.clock());
+      const transition = await applyTransition(this.ctx, manager, row, applied, job.key, this.ctx.clock());
       if (transition.ok) this.observer.transition?.(row.id, from, row.status, transition.timelineType);
       else {
         this.observer.refused?.(row.id, transition.reason);

@@ -23,17 +23,26 @@ import {
 } from '../../persistence/messages.repository';
 import { claimJobKey } from '../../persistence/processed-jobs.repository';
 import { holdingSendLock } from '../../persistence/send-lock.repository';
+import { isSuppressed } from '../../persistence/suppressions.repository';
 import type { Tx } from '../../persistence/transaction.types';
 import { buildAgentContext } from './agent-context.mapper';
 import { dropQueuedSend } from '../transitions/transition.writer';
 import { toState } from '../transitions/case-state.mapper';
-import type { TransitionContext } from '../transitions/transition.service';
-import { markSentIfPending, recordPending, toOutboundMail } from './mail-outbox.service';
-import type { ServiceContext } from '../service.context';
+import { markSentIfPending, recordPending, toOutboundMail, type WorkerContext } from './mail-outbox.service';
 import type { SendObserver } from './worker-observer.types';
 
-/** Runs in the event's transaction with the case locked, before the event; false stops there (and commits). */
-export type BeforeEvent = (manager: Tx, row: CaseEntity) => Promise<void | false>;
+/**
+ * Runs in the event's transaction with the case locked, before the event; false stops there (and commits), an
+ * event is applied instead of the one asked for.
+ */
+export type BeforeEvent = (manager: Tx, row: CaseEntity) => Promise<void | false | CaseEvent>;
+
+/** What a send that finds its address on the suppression list applies instead: the case ends, nothing leaves. */
+const SUPPRESSED: CaseEvent = {
+  type: 'SUPPRESSED',
+  resultStatus: 'suppressed',
+  reason: "The counterparty's address is on the account's suppression list",
+};
 
 /** Applies one event to the case in a transaction on `base` (the worker's apply). */
 export type ApplyEvent = (job: CaseJob, event: CaseEvent, before: BeforeEvent, base: Tx) => Promise<unknown>;
@@ -47,7 +56,7 @@ export interface InlineSend {
 
 export class CaseSender {
   constructor(
-    private readonly ctx: ServiceContext & TransitionContext,
+    private readonly ctx: WorkerContext,
     private readonly agent: Agent,
     private readonly transport: MailTransport,
     private readonly apply: ApplyEvent,
@@ -63,6 +72,9 @@ export class CaseSender {
     // Checked again under the lock before sending; this early look saves composing a mail nobody wants.
     const unwanted = row ? sendUnwantedReason(toState(row), job.purpose, job.seq, this.ctx.clock()) : 'case gone';
     if (!row || unwanted !== null) return this.withCase(job, (manager) => this.drop(manager, job, message, inline));
+    // Checked again under the lock right before the send; this look saves composing a mail that cannot go.
+    if (await isSuppressed(db, row.accountId, row.counterparty.address))
+      return this.stopSuppressed(db, job, message, inline);
     if (!message) {
       const composed = await this.agent.compose({
         purpose: job.purpose,
@@ -94,10 +106,12 @@ export class CaseSender {
     thread: MessageEntity[],
     inline: InlineSend,
   ): Promise<void> {
-    if (!(await this.beginAttempt(base, job, message.id, inline))) return;
+    const begun = await this.beginAttempt(base, job, message.id, inline);
+    if (begun === 'suppressed') return this.stopSuppressed(base, job, message, inline);
+    if (!begun) return;
     let sent: SendResult;
     try {
-      sent = await this.transport.send(toOutboundMail(row, message, thread));
+      sent = await this.transport.send(toOutboundMail(row, message, thread, this.ctx.unsubscribeLinks));
     } catch (error) {
       if (!(error instanceof TerminalSendError)) throw error; // transient: pg-boss retries with backoff
       const failed = { type: 'SEND_FAILED' as const, reason: error.message };
@@ -150,9 +164,14 @@ export class CaseSender {
           await this.supersede(manager, job, current, unwanted, inline);
           return false;
         }
+        if (await isSuppressed(manager, locked.accountId, locked.counterparty.address)) {
+          await markUnsent(manager, message.id);
+          await dropQueuedSend(this.ctx, manager, inline.queuedJobId);
+          return SUPPRESSED;
+        }
         // This "send" only computes its ids; the record below is the send, and it happens once: a copy that got
         // here first left the message no longer pending.
-        const sent = await this.transport.send(toOutboundMail(row, message, thread));
+        const sent = await this.transport.send(toOutboundMail(row, message, thread, this.ctx.unsubscribeLinks));
         if (!(await markSentIfPending(manager, message.id, sent, this.ctx.clock()))) return false;
         this.observer.mailSent?.(this.transport.name);
         if (!locked.threadRef && sent.threadId) locked.threadRef = sent.threadId;
@@ -172,8 +191,33 @@ export class CaseSender {
     };
   }
 
-  /** Records the attempt under the case lock, or gives the send up if the case no longer wants it. */
-  private async beginAttempt(base: Tx, job: SendJob, messageId: string, inline: InlineSend): Promise<boolean> {
+  /**
+   * Ends the case (resultStatus `suppressed`) instead of sending: the send's key goes with that transition, its
+   * recorded message (if any) is marked not sent.
+   */
+  private async stopSuppressed(base: Tx, job: SendJob, message: MessageEntity | null, inline: InlineSend) {
+    this.observer.refused?.(job.caseId, `SEND_MESSAGE(${job.purpose}) ${job.seq}: address suppressed`);
+    await this.apply(
+      job,
+      SUPPRESSED,
+      async (manager) => {
+        if (message) await markUnsent(manager, message.id);
+        await dropQueuedSend(this.ctx, manager, inline.queuedJobId);
+      },
+      base,
+    );
+  }
+
+  /**
+   * Records the attempt under the case lock, or gives the send up if the case no longer wants it; 'suppressed'
+   * when the address is on the suppression list (the caller ends the case instead).
+   */
+  private async beginAttempt(
+    base: Tx,
+    job: SendJob,
+    messageId: string,
+    inline: InlineSend,
+  ): Promise<boolean | 'suppressed'> {
     const begun = await base.transaction(async (manager) => {
       const message = await getMessage(manager, messageId);
       // A copy of this job finished while we waited for the send lock: its outcome is recorded, nothing to do.
@@ -184,12 +228,13 @@ export class CaseSender {
         await this.supersede(manager, job, message, unwanted, inline);
         return false;
       }
+      if (await isSuppressed(manager, row!.accountId, row!.counterparty.address)) return 'suppressed' as const;
       await countSendAttempt(manager, message.id);
       if (message.sendAttempts > 0)
         this.reportDoubt(job, 'resending a message whose earlier attempt may have gone out');
       return true;
     });
-    if (!begun) this.ctx.changes.changed();
+    if (begun === false) this.ctx.changes.changed();
     return begun;
   }
 
@@ -225,4 +270,10 @@ export class CaseSender {
     await this.ctx.db.transaction(work);
     this.ctx.changes.changed();
   }
+}
+
+/** A pending message that will not go (its address is suppressed) says so; one already sent keeps its record. */
+async function markUnsent(manager: Tx, messageId: string): Promise<void> {
+  const current = await findMessage(manager, messageId);
+  if (current?.status === 'pending') await markFailed(manager, messageId, 'not sent: address suppressed');
 }

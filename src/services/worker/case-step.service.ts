@@ -18,12 +18,12 @@ import { MessageEntity, type CaseEntity } from '../../persistence/entities';
 import { findCases, lockCases } from '../../persistence/cases.repository';
 import { loadThreads } from '../../persistence/messages.repository';
 import { casesWithUnappliedReplies } from '../../persistence/processed-jobs.repository';
+import { suppressedAmong } from '../../persistence/suppressions.repository';
 import { buildAgentContext } from './agent-context.mapper';
 import { DuplicateSteps, TransitionWrites, type QueuedSend } from '../transitions/transition.writer';
 import { toState } from '../transitions/case-state.mapper';
-import { recordTransition, type AppliedTransition, type TransitionContext } from '../transitions/transition.service';
-import { pendingMessage, toOutboundMail } from './mail-outbox.service';
-import type { ServiceContext } from '../service.context';
+import { recordTransition, type AppliedTransition } from '../transitions/transition.service';
+import { pendingMessage, toOutboundMail, type WorkerContext } from './mail-outbox.service';
 import type { WorkerObserver } from './worker-observer.types';
 
 export type StepJob = Exclude<CaseJob, { type: 'SEND_MESSAGE' | 'EVALUATE_REPLY' }>;
@@ -45,7 +45,7 @@ type Note = { caseId: string; from: string; to: string; type: string | null } | 
 
 export class CaseSteps {
   constructor(
-    private readonly ctx: ServiceContext & TransitionContext,
+    private readonly ctx: WorkerContext,
     private readonly agent: Agent,
     private readonly transport: MailTransport,
     private readonly observer: WorkerObserver = {},
@@ -78,6 +78,12 @@ export class CaseSteps {
         jobs.map((j) => j.caseId),
       );
       const rows = new Map(locked.map((row) => [row.id, row]));
+      // A mail composed ahead to an address that is now suppressed is not taken: its send runs as a job, and the
+      // send path ends the case instead of sending.
+      const suppressed = await suppressedAmong(
+        manager,
+        locked.map((row) => ({ accountId: row.accountId, address: row.counterparty.address })),
+      );
       const writes = new TransitionWrites();
       const queued: QueuedSend[] = [];
       for (const job of jobs) {
@@ -89,6 +95,7 @@ export class CaseSteps {
         const sentNow: Composed[] = [];
         const takeSend = (send: SendJob): boolean => {
           if (!ahead || !sameSend(ahead, send)) return false;
+          if (suppressed.has(`${row.accountId} ${row.counterparty.address.toLowerCase()}`)) return false;
           writes.recordMessage(ahead.sent ? asSent(ahead.message, ahead.sent, now) : ahead.message);
           if (!ahead.sent) return false; // queued as well: the send runs after the commit, its job standing by
           sentNow.push(ahead);
@@ -183,7 +190,7 @@ export class CaseSteps {
         const message = pendingMessage({ row, thread, sendKey, purpose, composed: mail, domain: MAIL_DOMAIN, now });
         // Only computes ids: nothing leaves a transport that only records.
         const sent = this.transport.recordsOnly
-          ? await this.transport.send(toOutboundMail(row, message, thread))
+          ? await this.transport.send(toOutboundMail(row, message, thread, this.ctx.unsubscribeLinks))
           : null;
         return [row.id, { seenAt: row, seq, purpose, replyBody: replyBody ?? null, message, sent }];
       }),

@@ -8,6 +8,16 @@ import { caseAddress } from '../../mail/case-address.mapper';
 import { MessageEntity, type CaseEntity } from '../../persistence/entities';
 import * as messages from '../../persistence/messages.repository';
 import type { Tx } from '../../persistence/transaction.types';
+import type { UnsubscribeLinks } from '../suppression/unsubscribe-link.signer';
+import type { TransitionContext } from '../transitions/transition.service';
+import type { ServiceContext } from '../service.context';
+
+/** What the worker's send paths need: the services' context, the transition outbox and the unsubscribe links. */
+export type WorkerContext = ServiceContext &
+  TransitionContext & {
+    /** Every outbound mail carries a one-click unsubscribe link when set (always, in the composition root). */
+    unsubscribeLinks?: UnsubscribeLinks;
+  };
 
 /** A composed mail of a case, and what its record is built from. */
 export interface ComposedMail {
@@ -74,7 +84,12 @@ export function markSentIfPending(manager: Tx, messageId: string, sent: SendResu
   });
 }
 
-export function toOutboundMail(row: CaseEntity, message: MessageEntity, thread: MessageEntity[]): OutboundMail {
+export function toOutboundMail(
+  row: CaseEntity,
+  message: MessageEntity,
+  thread: MessageEntity[],
+  links?: UnsubscribeLinks,
+): OutboundMail {
   const lastInbound = [...thread].reverse().find((m) => m.direction === 'inbound' && m.providerMessageId);
   const lastProvider = [...thread].reverse().find((m) => m.providerMessageId && m.id !== message.id);
   return {
@@ -88,6 +103,7 @@ export function toOutboundMail(row: CaseEntity, message: MessageEntity, thread: 
     references: message.references,
     replyToProviderMessageId: (lastInbound ?? lastProvider)?.providerMessageId ?? null,
     inboxId: lastProvider?.inboxId ?? null,
+    listUnsubscribe: links?.forMail({ accountId: row.accountId, caseId: row.id, address: message.toAddresses[0]! }),
   };
 }
 

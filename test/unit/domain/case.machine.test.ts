@@ -11,11 +11,14 @@ function accepted(result: ReturnType<typeof decide>): Accepted {
 }
 
 describe('CASE_CREATED', () => {
-  it('asks for the outreach without changing anything visible', () => {
+  it('asks for the outreach and announces case.created, without changing anything visible', () => {
     const result = accepted(decide(state({ status: 'CREATED', attemptCount: 0 }), { type: 'CASE_CREATED' }, ctx()));
     expect(result.timelineType).toBeNull();
     expect(result.next.status).toBe('CREATED');
-    expect(result.effects).toEqual([{ type: 'SEND_MESSAGE', purpose: 'outreach', replyBody: null }]);
+    expect(result.effects).toEqual([
+      { type: 'SEND_MESSAGE', purpose: 'outreach', replyBody: null },
+      { type: 'EMIT_WEBHOOK', eventType: 'case.created' },
+    ]);
   });
 });
 
@@ -178,7 +181,9 @@ describe('REPLY_EVALUATED', () => {
       evaluated({ decision: 'REQUIRES_REPLY', replyBody: 'Here it is' }, { status, inputRequest: resolved }),
     );
     expect(result.next).toMatchObject({ status: 'RUNNING', nextActionAt: null, awaitingEvaluation: false });
-    expect(result.effects).toEqual([{ type: 'SEND_MESSAGE', purpose, replyBody: 'Here it is' }]);
+    // Back to RUNNING from INPUT_NEEDED is announced; staying RUNNING is not.
+    const running = status === 'INPUT_NEEDED' ? [{ type: 'EMIT_WEBHOOK', eventType: 'case.running' }] : [];
+    expect(result.effects).toEqual([{ type: 'SEND_MESSAGE', purpose, replyBody: 'Here it is' }, ...running]);
   });
 
   it('SNOOZE reschedules the recheck, scaled', () => {
@@ -218,7 +223,9 @@ describe('MESSAGE_SENT', () => {
     const at = new Date(NOW.getTime() + 48 * HOUR);
     expect(result.next).toMatchObject({ status: 'RUNNING', attemptCount: count + 1, nextActionAt: at });
     expect(result.timelineType).toBe(timeline);
-    expect(result.effects).toEqual([{ type: 'SCHEDULE_FOLLOW_UP', at }]);
+    // Only the outreach takes a case into RUNNING: only it announces case.running.
+    const running = status === 'CREATED' ? [{ type: 'EMIT_WEBHOOK', eventType: 'case.running' }] : [];
+    expect(result.effects).toEqual([{ type: 'SCHEDULE_FOLLOW_UP', at }, ...running]);
   });
 
   it('refuses an outreach for a case already running and a follow-up for one never contacted', () => {

@@ -36,6 +36,8 @@ function sampleEvent(type: CaseEventType, status: CaseStatus): CaseEvent {
       return { type, reason: '550 rejected' };
     case 'REPLY_EVALUATED':
       return { type, evaluation: evaluation({ result: { summary: 'done' } }) };
+    case 'SUPPRESSED':
+      return { type, resultStatus: 'unsubscribed', reason: 'one-click unsubscribe' };
     default: {
       const unreachable: never = type;
       throw new Error(`no sample for ${String(unreachable)}`);
