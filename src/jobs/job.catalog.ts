@@ -11,6 +11,14 @@ export const caseJobSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('CASE_CREATED'), caseId, key: z.string() }),
   z.object({ type: z.literal('FOLLOW_UP_DUE'), caseId, key: z.string(), scheduledFor: z.iso.datetime() }),
   z.object({ type: z.literal('REPLY_RECEIVED'), caseId, key: z.string(), messageId: z.uuid() }),
+  z.object({
+    type: z.literal('AUTO_REPLY_RECEIVED'),
+    caseId,
+    key: z.string(),
+    messageId: z.uuid(),
+    /** The return date its text gives, when one could be read. */
+    returnDate: z.iso.datetime().nullable(),
+  }),
   z.object({ type: z.literal('INPUT_PROVIDED'), caseId, key: z.string(), inputRequestId: z.uuid() }),
   z.object({
     type: z.literal('DELIVERY_FAILED'),

@@ -31,5 +31,7 @@ export class MessageEntity {
   @Column('text', { name: 'delivery_status', nullable: true }) deliveryStatus!: string | null;
   @Column('timestamptz', { name: 'sent_at', nullable: true }) sentAt!: Date | null;
   @Column('timestamptz', { name: 'received_at', nullable: true }) receivedAt!: Date | null;
+  /** An inbound automatic answer (out of office, RFC 3834): kept on the thread, never answered. */
+  @Column('boolean', { name: 'auto_reply', default: false }) autoReply!: boolean;
   @Column('timestamptz', { name: 'created_at' }) createdAt!: Date;
 }

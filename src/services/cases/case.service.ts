@@ -9,6 +9,7 @@ import type { AuthenticatedAccount } from '../accounts/account.service';
 import { appendTimeline, lockCase, saveCase, usageMonth } from '../transitions/case.store';
 import { IdempotencyRace, UsageLimitReached, writeNewCase } from '../../persistence/case-insert.repository';
 import { stableJson, stripNullish, withHumanContext } from './case-values.mapper';
+import { newCaseSchedule } from './case-schedule.mapper';
 import { enqueueCaseJob, sendCaseJob } from '../transitions/transition.writer';
 import { applyTransition, DuplicateStep, type TransitionContext } from '../transitions/transition.service';
 import {
@@ -217,7 +218,10 @@ function newCaseRow(account: AuthenticatedAccount, input: CreateCaseInput, now: 
     attemptCount: 0,
     maxAttempts: input.maxAttempts ?? 3,
     followUpDelayHours: input.followUpDelayHours ?? 72,
-    nextActionAt: null,
+    followUpCount: 0,
+    replyCount: 0,
+    heldSend: null,
+    ...newCaseSchedule(input, now),
     resultStatus: null,
     result: null,
     failureReason: null,

@@ -9,6 +9,8 @@ import { isTerminal } from '../../domain/case.model';
 import { AttachmentEntity, CaseEntity, MessageEntity } from '../../persistence/entities';
 import { enqueueCaseJob } from '../transitions/transition.writer';
 import type { ServiceContext } from '../service.context';
+import type { CaseJob } from '../../jobs/job.catalog';
+import { readReturnDate } from './return-date.parser';
 
 export class InboundService implements InboundSink {
   private readonly matcher: InboundMatcher;
@@ -41,13 +43,7 @@ export class InboundService implements InboundSink {
       const messageId = await this.insertMessage(manager, row, mail);
       if (!messageId) return null;
       await this.insertAttachments(manager, row, messageId, mail);
-      if (!isTerminal(row.status))
-        await enqueueCaseJob(this.ctx, manager, {
-          type: 'REPLY_RECEIVED',
-          caseId: row.id,
-          key: `${row.id}:reply:${messageId}`,
-          messageId,
-        });
+      if (!isTerminal(row.status)) await enqueueCaseJob(this.ctx, manager, inboundJob(row, messageId, mail));
       return messageId;
     });
     return stored;
@@ -112,6 +108,7 @@ export class InboundService implements InboundSink {
         this.ctx.clock(),
       ],
     );
+    if (rows.length && mail.autoReply) await manager.update(MessageEntity, { id }, { autoReply: true });
     return rows.length ? id : null;
   }
 
@@ -166,6 +163,15 @@ function withoutNul(mail: InboundMail): InboundMail {
     eventId: clean(mail.eventId),
     attachments: mail.attachments.map((a) => ({ ...a, name: clean(a.name), contentType: clean(a.contentType) })),
   };
+}
+
+/** What a stored inbound message asks of its case: a reply to evaluate, or an automatic answer to note. */
+function inboundJob(row: CaseEntity, messageId: string, mail: InboundMail): CaseJob {
+  // One key for both kinds: case-step.service.ts looks for unapplied replies by it.
+  const key = `${row.id}:reply:${messageId}`;
+  if (!mail.autoReply) return { type: 'REPLY_RECEIVED', caseId: row.id, key, messageId };
+  const returnDate = readReturnDate(mail.newText || mail.text, mail.receivedAt, row.counterparty.timezone ?? null);
+  return { type: 'AUTO_REPLY_RECEIVED', caseId: row.id, key, messageId, returnDate: returnDate?.toISOString() ?? null };
 }
 
 /** Claims a provider event id in the transaction that applies it; false when it was applied before. */

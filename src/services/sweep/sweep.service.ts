@@ -1,4 +1,4 @@
-// The safety net, run by SWEEP_CRON and `offload sweep`: re-queues every RUNNING case whose next action is due
+// The safety net, run by SWEEP_CRON and `offload sweep`: re-queues every CREATED or RUNNING case whose next action is due (a held outreach, a follow-up)
 // (delayed jobs normally get there first; the job keys make the sweep's copies no-ops when they do), and gives
 // every dead-lettered case job another round, so no case waits forever on a job that gave up.
 import type { ServiceContext } from '../service.context';
@@ -36,7 +36,7 @@ async function queueDueFollowUps(ctx: Pick<ServiceContext, 'db' | 'boss' | 'cloc
     // would return the same page for ever.
     const rows: Array<{ id: string; next_action_at: Date; at_text: string }> = await ctx.db.query(
       `SELECT id, next_action_at, next_action_at::text AS at_text FROM cases
-        WHERE status = 'RUNNING' AND next_action_at IS NOT NULL AND next_action_at <= $1
+        WHERE status IN ('CREATED', 'RUNNING') AND next_action_at IS NOT NULL AND next_action_at <= $1
           AND ($2::timestamptz IS NULL OR (next_action_at, id) > ($2::timestamptz, $3::uuid))
         ORDER BY next_action_at, id LIMIT $4`,
       [now, after?.at ?? null, after?.id ?? null, batchSize],

@@ -37,6 +37,11 @@ export function toState(row: CaseEntity): CaseState {
     failureReason: row.failureReason,
     awaitingEvaluation: row.awaitingEvaluation,
     inputRequest: inputRequestOf(row),
+    followUpCount: row.followUpCount,
+    replyCount: row.replyCount,
+    maxReplies: row.maxReplies,
+    sendWindow: row.sendWindow,
+    heldSend: row.heldSend,
   };
 }
 
@@ -64,6 +69,9 @@ export function applyState(row: CaseEntity, state: CaseState): void {
   row.inputRequestQuestion = state.inputRequest?.question ?? null;
   row.inputRequestStatus = state.inputRequest?.status ?? 'NONE';
   row.inputRequestedAt = state.inputRequest?.requestedAt ?? null;
+  row.followUpCount = state.followUpCount;
+  row.replyCount = state.replyCount;
+  row.heldSend = state.heldSend;
 }
 
 export interface TimelineEntry {
@@ -159,6 +167,9 @@ export function caseRecords(rows: CaseEntity[]) {
     thread_ref: row.threadRef,
     finished_at: row.finishedAt,
     updated_at: row.updatedAt,
+    follow_up_count: row.followUpCount,
+    reply_count: row.replyCount,
+    held_send: row.heldSend,
   }));
 }
 
@@ -168,9 +179,11 @@ export const UPDATE_CASES = `UPDATE cases c SET status = v.status, goal = v.goal
             failure_reason = v.failure_reason, input_request_id = v.input_request_id,
             input_request_question = v.input_request_question, input_request_status = v.input_request_status,
             input_requested_at = v.input_requested_at, awaiting_evaluation = v.awaiting_evaluation,
-            thread_ref = v.thread_ref, finished_at = v.finished_at, updated_at = v.updated_at
+            thread_ref = v.thread_ref, finished_at = v.finished_at, updated_at = v.updated_at,
+            follow_up_count = v.follow_up_count, reply_count = v.reply_count, held_send = v.held_send
        FROM json_to_recordset($N::json) AS v(id uuid, status text, goal jsonb, attempt_count int,
             next_action_at timestamptz, result_status text, result jsonb, failure_reason text, input_request_id uuid,
             input_request_question text, input_request_status text, input_requested_at timestamptz,
-            awaiting_evaluation boolean, thread_ref text, finished_at timestamptz, updated_at timestamptz)
+            awaiting_evaluation boolean, thread_ref text, finished_at timestamptz, updated_at timestamptz,
+            follow_up_count int, reply_count int, held_send jsonb)
       WHERE c.id = v.id`;

@@ -146,6 +146,7 @@ export class CaseSteps {
   private async repliesPending(caseIds: string[]): Promise<Set<string>> {
     const rows: { case_id: string }[] = await this.ctx.db.query(
       `SELECT DISTINCT m.case_id FROM messages m WHERE m.case_id = ANY($1::uuid[]) AND m.direction = 'inbound'
+          AND NOT m.auto_reply
           AND NOT EXISTS (SELECT 1 FROM processed_jobs p WHERE p.key = m.case_id::text || ':reply:' || m.id::text)`,
       [caseIds],
     );
@@ -219,6 +220,12 @@ export function eventOf(job: StepJob, replyPending: boolean): CaseEvent {
       return { type: 'FOLLOW_UP_DUE', scheduledFor: new Date(job.scheduledFor), replyPending };
     case 'REPLY_RECEIVED':
       return { type: 'REPLY_RECEIVED', messageId: job.messageId };
+    case 'AUTO_REPLY_RECEIVED':
+      return {
+        type: 'AUTO_REPLY_RECEIVED',
+        messageId: job.messageId,
+        returnDate: job.returnDate ? new Date(job.returnDate) : null,
+      };
     case 'INPUT_PROVIDED':
       return { type: 'INPUT_PROVIDED', inputRequestId: job.inputRequestId };
     case 'DELIVERY_FAILED':
