@@ -12,6 +12,7 @@ export const ERROR_CODES = [
   'INPUT_REQUEST_MISMATCH',
   'IDEMPOTENCY_KEY_REUSED',
   'RATE_LIMITED',
+  'CURSOR_EXPIRED',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 

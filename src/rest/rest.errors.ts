@@ -31,6 +31,8 @@ export const REST_ERRORS: Record<ErrorCode, { status: number; code: RestErrorCod
   IDEMPOTENCY_KEY_REUSED: { status: 409, code: 'INVALID_REQUEST' },
   USAGE_LIMIT_REACHED: { status: 429, code: 'USAGE_LIMIT_REACHED' },
   RATE_LIMITED: { status: 429, code: 'RATE_LIMITED' },
+  // Feed cursors exist only on GraphQL subscriptions; REST never meets one.
+  CURSOR_EXPIRED: { status: 410, code: 'INVALID_REQUEST' },
 };
 
 /** The one writer of the error envelope, for the reference routes and our own HTTP routes beside them. */

@@ -1,6 +1,7 @@
 import type { AccountsService } from './accounts/account.service';
 import type { AttachmentsService } from './attachments/attachment.service';
 import type { CaseFeed } from './feed/case-feed.service';
+import type { FeedResume } from './feed/feed-resume.service';
 import type { CasesService } from './cases/case.service';
 import type { InboundService } from './inbound/inbound.service';
 import type { WebhookRecords } from './webhooks/webhook-record.service';
@@ -12,5 +13,6 @@ export interface Services {
   attachments: AttachmentsService;
   inbound: InboundService;
   feed: CaseFeed;
+  feedResume: FeedResume;
   webhooks: WebhookRecords;
 }
