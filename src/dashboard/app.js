@@ -54,13 +54,21 @@ function renderList() {
   );
 }
 
+/** "MON TUE 09:00-17:00 Europe/Paris, next open <time>", or "any time". */
+function sendWindowText(w) {
+  if (!w) return 'any time';
+  return `${w.days.join(' ')} ${w.start}-${w.end} ${w.timezone}, next open ${time(w.nextOpenAt)}`;
+}
+
 function renderSummary(c) {
   $('#detail-title').replaceChildren(badge(c.status), ' ', c.goal.objective);
   const facts = [
     ['Case', c.id],
     ['Counterparty', `${c.counterparty.name} <${c.counterparty.address}>`],
     ['Attempts', `${c.attemptCount} of ${c.maxAttempts}`],
+    ['Follow-ups', `${c.followUpCount} of ${c.maxAttempts} since their last message`],
     ['Next action', time(c.nextActionAt)],
+    ['Send window', sendWindowText(c.sendWindow)],
     ['Result status', c.resultStatus ?? '—'],
     ['Result', c.result === null || c.result === undefined ? '—' : JSON.stringify(c.result)],
     ['Failure reason', c.failureReason ?? '—'],
@@ -204,9 +212,10 @@ function connect(key) {
   state.stopLive?.();
   state.stopLive = subscribeUpdates(key, {
     onUpdate,
-    onConnected: () => {
+    onConnected: ({ resumed }) => {
       setLive(true);
-      // Nothing is replayed after a reconnect: reload so a missed change still shows.
+      // A resumed subscription replays what was missed; only a fresh one needs a reload.
+      if (resumed) return;
       void loadCases();
       if (state.selected) void loadDetail();
     },

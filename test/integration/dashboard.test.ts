@@ -98,6 +98,67 @@ it('shows a new case and its status changes live, then its thread, timeline, inp
   expect(await page.evaluate(() => (globalThis as { stayedOnPage?: boolean }).stayedOnPage)).toBe(true);
 });
 
+it('resumes its feed after a reconnect with the last cursor instead of reloading, and shows the send window', async () => {
+  const resumed = await browser.newPage();
+  try {
+    // Keeps the page's sockets reachable, so the test can cut the live connection as a network drop would.
+    await resumed.addInitScript(() => {
+      const Native = globalThis.WebSocket;
+      const sockets: WebSocket[] = [];
+      Object.assign(globalThis, { offloadSockets: sockets });
+      globalThis.WebSocket = class extends Native {
+        constructor(url: string | URL, protocols?: string | string[]) {
+          super(url, protocols);
+          sockets.push(this);
+        }
+      } as typeof WebSocket;
+    });
+    const listLoads: string[] = [];
+    const subscribes: string[] = [];
+    resumed.on('request', (r) => {
+      if (r.postData()?.includes('DashboardCases')) listLoads.push(r.url());
+    });
+    resumed.on('websocket', (ws) =>
+      ws.on('framesent', (frame) => {
+        if (String(frame.payload).includes('"type":"subscribe"')) subscribes.push(String(frame.payload));
+      }),
+    );
+    await resumed.goto(`${app.url}/#key=${app.apiKey}`);
+    await resumed.waitForSelector('#live-status.live');
+    const first = (await app.client.ok(CreateCaseDocument, { input: caseInput() })).createCase;
+    await resumed.waitForSelector(rowStatus(first.id, 'RUNNING'));
+    const loadsBefore = listLoads.length;
+
+    await resumed.evaluate(() =>
+      (globalThis as unknown as { offloadSockets: WebSocket[] }).offloadSockets.forEach((s) => s.close(4000, 'test')),
+    );
+    await resumed.waitForSelector('#live-status:not(.live)');
+    // Created while the dashboard is offline: it can only arrive through the replay.
+    const missed = (
+      await app.client.ok(CreateCaseDocument, {
+        input: caseInput({
+          counterparty: { address: 'vendor@example.com', name: 'Vera Vendor', timezone: 'Europe/Paris' },
+          sendWindow: { days: ['MON', 'TUE', 'WED', 'THU', 'FRI'], start: '09:00', end: '17:00' },
+        }),
+      })
+    ).createCase;
+    await resumed.waitForSelector('#live-status.live', { timeout: 30_000 });
+    await resumed.waitForSelector(`#cases tr[data-case-id="${missed.id}"]`);
+    expect(subscribes.at(-1)).toMatch(/"after":"[^"]+"/);
+    expect(listLoads.length).toBe(loadsBefore);
+
+    await resumed.click(`#cases tr[data-case-id="${missed.id}"]`);
+    await resumed.waitForFunction(
+      `document.querySelector('[data-field="Send window"]')?.textContent.includes('next open')`,
+    );
+    expect(await resumed.textContent('[data-field="Send window"]')).toMatch(
+      /^MON TUE WED THU FRI 09:00-17:00 Europe\/Paris, next open /,
+    );
+  } finally {
+    await resumed.close();
+  }
+});
+
 it('reports a refused key instead of showing an empty account', async () => {
   const other = await browser.newPage();
   try {

@@ -133,7 +133,11 @@ function checkSendWindow(
 ): void {
   if (!input.sendWindow) return;
   const timezone = input.sendWindow.timezone ?? input.counterparty.timezone ?? 'UTC';
-  for (const problem of sendWindowProblems({ ...input.sendWindow, timezone }))
+  // Day names and zones are refused by their own fields already; this adds what only the whole window shows.
+  const own = sendWindowProblems({ ...input.sendWindow, timezone }).filter((p) =>
+    ['days', 'start', 'end'].includes(p.path),
+  );
+  for (const problem of own)
     ctx.addIssue({ code: 'custom', path: ['sendWindow', ...problem.path.split('.')], message: problem.message });
 }
 
