@@ -14,7 +14,6 @@ export const composeOutputSchema = z.object({
   subject: z.string().trim().min(1, 'subject must not be empty').max(300),
   body: z.string().trim().min(1, 'body must not be empty'),
 });
-export type ComposeOutput = z.infer<typeof composeOutputSchema>;
 
 /** `result` stays unknown here: its shape is per case and is checked against the case's resultSchema. */
 export const evaluateOutputSchema = z.object({

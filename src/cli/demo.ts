@@ -4,7 +4,6 @@ import { randomBytes } from 'node:crypto';
 import { print, type ExecutionResult } from 'graphql';
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { createClient } from 'graphql-ws';
-import { Client as PgClient } from 'pg';
 import WebSocket from 'ws';
 import {
   CaseUpdatesDocument,
@@ -15,6 +14,7 @@ import {
 } from '../../schema/generated/graphql';
 import { loadConfig } from '../config/config';
 import { createLogger } from '../observability/logger.factory';
+import { dropDatabase } from '../persistence/data-source';
 import { startOffload, type Offload } from '../server/offload';
 
 type Out = (line: string) => void;
@@ -189,30 +189,5 @@ function temporaryDatabase(databaseUrl: string) {
   const name = `offload_demo_${randomBytes(4).toString('hex')}`;
   const url = new URL(databaseUrl);
   url.pathname = `/${name}`;
-  const admin = new URL(databaseUrl);
-  admin.pathname = '/postgres';
-  return {
-    name,
-    url: url.toString(),
-    drop: async () => {
-      const client = new PgClient({ connectionString: admin.toString() });
-      await client.connect();
-      try {
-        // Pools close their connections a moment after stop() returns; dropping gently first spares them a
-        // "terminated by administrator" error, and FORCE only ends what is still open after a few seconds.
-        for (let tries = 0; ; tries += 1) {
-          try {
-            await client.query(`DROP DATABASE IF EXISTS "${name}"`);
-            return;
-          } catch (error) {
-            if ((error as { code?: string }).code !== '55006' || tries >= 50) break;
-            await new Promise((resolve) => setTimeout(resolve, 100));
-          }
-        }
-        await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-      } finally {
-        await client.end();
-      }
-    },
-  };
+  return { name, url: url.toString(), drop: () => dropDatabase(databaseUrl, name) };
 }

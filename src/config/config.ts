@@ -48,6 +48,7 @@ const schema = z
     AGENTMAIL_INBOX_ID: z.string().min(3).optional(),
     AGENTMAIL_WEBHOOK_SECRET: z.string().min(1).optional(),
     WEBHOOK_ALLOW_PRIVATE: bool.default(false),
+    // Per webhook attempt, the one value in force: long enough for a slow receiver, short enough not to pin a worker.
     WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(60000).default(10000),
     ATTACHMENT_URL_TTL_SECONDS: z.coerce
       .number()

@@ -29,8 +29,6 @@ export interface Refused {
 
 export type Transition = Accepted | Refused;
 
-export { scaledDelay } from './send-schedule.policy';
-
 const refuse = (state: CaseState, event: CaseEvent, why = 'not allowed'): Refused => ({
   ok: false,
   reason: `${event.type} in ${state.status}: ${why}`,

@@ -73,7 +73,3 @@ export function nextOpenSlot(at: Date, window: SendWindow | null): Date {
   }
   throw new Error('a send window with at least one day opens within a week');
 }
-
-/** Whether the window is open at `at` (no window: always). */
-export const isOpen = (at: Date, window: SendWindow | null): boolean =>
-  nextOpenSlot(at, window).getTime() === at.getTime();

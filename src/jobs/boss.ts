@@ -1,6 +1,5 @@
 // pg-boss lifecycle: one instance per process, queues created from the catalog, the sweep scheduled by cron.
-import { PgBoss, type Db } from 'pg-boss';
-import type { EntityManager } from 'typeorm';
+import { PgBoss } from 'pg-boss';
 import { QUEUES } from './job.catalog';
 
 const SUPERVISE_SECONDS = 5;
@@ -29,16 +28,4 @@ export async function startBoss(
     if (!existing) await boss.createQueue(queue.name, queue.options);
   }
   return boss;
-}
-
-/** Lets pg-boss write its job rows inside a TypeORM transaction: the job exists iff the transaction commits. */
-export function bossDb(manager: EntityManager): Db {
-  const runner = manager.queryRunner;
-  if (!runner) throw new Error('bossDb needs a transactional EntityManager');
-  return {
-    executeSql: async (text: string, values?: unknown[]) => {
-      const result = await runner.query(text, values as unknown[], true);
-      return { rows: (result.records ?? []) as unknown[] };
-    },
-  };
 }

@@ -1,14 +1,33 @@
 // Registers the handlers of every queue. Handlers parse their payload and call one service; nothing else.
 import type { Job, JobResult, PgBoss, WorkOptions } from 'pg-boss';
 import { parseJob, QUEUES, type CaseJob } from './job.catalog';
-import type { CaseWorker } from '../services/worker/case-job.service';
-import { sweepDueCases } from '../services/sweep/sweep.service';
-import type { ServiceContext } from '../services/service.context';
+import type { Config } from '../config/config';
 import type { Logger } from '../observability/logger.factory';
 
+/**
+ * What handles the case queues: the case-events batches and the follow-up sweep (the case worker service, handed
+ * in by the composition root so that jobs/ never imports services/).
+ */
+export interface CaseJobHandler {
+  /** Handles a fetched batch; the result for each job is null or why it failed. */
+  handleBatch(jobs: CaseJob[]): Promise<(Error | null)[]>;
+  /** Runs the follow-up sweep; returns how many jobs it queued. */
+  sweep(): Promise<number>;
+}
+
+interface WebhookJobHandler {
+  deliver(deliveryId: string): Promise<void>;
+}
+
+/** Both are required: a worker that took case jobs but dropped their webhooks would lose deliveries silently. */
 export interface WorkerHandlers {
-  cases: CaseWorker;
-  webhooks?: { deliver(deliveryId: string): Promise<void> };
+  cases: CaseJobHandler;
+  webhooks: WebhookJobHandler;
+}
+
+export interface WorkerContext {
+  config: Pick<Config, 'WORKER_CONCURRENCY' | 'SWEEP_CRON'>;
+  logger: Logger;
 }
 
 const BATCH = 4;
@@ -48,7 +67,7 @@ function eachJob<T>(logger: Logger, queue: string, handle: (job: Job<T>) => Prom
 }
 
 /** Case jobs go to the worker as a batch (its plain steps share a transaction); each job still settles alone. */
-function caseBatch(logger: Logger, cases: CaseWorker) {
+function caseBatch(logger: Logger, cases: CaseJobHandler) {
   const queue = QUEUES.caseEvents.name;
   return async (jobs: Job<unknown>[]): Promise<JobResult[]> => {
     const parsed = jobs.map((job): CaseJob | Error => {
@@ -73,25 +92,18 @@ function caseBatch(logger: Logger, cases: CaseWorker) {
   };
 }
 
-export async function startWorkers(
-  boss: PgBoss,
-  ctx: Pick<ServiceContext, 'db' | 'boss' | 'clock' | 'config' | 'logger'>,
-  handlers: WorkerHandlers,
-): Promise<void> {
+export async function startWorkers(boss: PgBoss, ctx: WorkerContext, handlers: WorkerHandlers): Promise<void> {
   const concurrency = ctx.config.WORKER_CONCURRENCY;
   await boss.work(QUEUES.caseEvents.name, workOptions(concurrency, true), caseBatch(ctx.logger, handlers.cases));
-  if (handlers.webhooks) {
-    const webhooks = handlers.webhooks;
-    await boss.work(
-      QUEUES.webhooks.name,
-      workOptions(Math.max(2, concurrency), false),
-      eachJob(ctx.logger, QUEUES.webhooks.name, async (job) => {
-        await webhooks.deliver(parseJob(QUEUES.webhooks, job.data).deliveryId);
-      }),
-    );
-  }
+  await boss.work(
+    QUEUES.webhooks.name,
+    workOptions(Math.max(2, concurrency), false),
+    eachJob(ctx.logger, QUEUES.webhooks.name, async (job) => {
+      await handlers.webhooks.deliver(parseJob(QUEUES.webhooks, job.data).deliveryId);
+    }),
+  );
   await boss.work(QUEUES.sweep.name, async () => {
-    const queued = await sweepDueCases(ctx);
+    const queued = await handlers.cases.sweep();
     if (queued) ctx.logger.info({ queued }, 'follow-up sweep queued due cases');
   });
   await boss.schedule(QUEUES.sweep.name, ctx.config.SWEEP_CRON, {}, { tz: 'UTC' });

@@ -54,6 +54,37 @@ export async function ensureDatabase(databaseUrl: string): Promise<boolean> {
   }
 }
 
+/**
+ * Drops a database next to `databaseUrl`'s (the demo's temporary one). Pools close their connections a moment after
+ * Offload's stop() returns; dropping gently first spares them a "terminated by administrator" error, and FORCE only
+ * ends what is still open after a few seconds.
+ */
+export async function dropDatabase(databaseUrl: string, name: string): Promise<void> {
+  const admin = new URL(databaseUrl);
+  admin.pathname = '/postgres';
+  const client = new Client({ connectionString: admin.toString() });
+  await client.connect();
+  try {
+    for (let tries = 0; ; tries += 1) {
+      try {
+        await client.query(`DROP DATABASE IF EXISTS "${name}"`);
+        return;
+      } catch (error) {
+        if ((error as { code?: string }).code !== '55006' || tries >= 50) break;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    }
+    await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+  } finally {
+    await client.end();
+  }
+}
+
+/** Whether the database answers a query (the readiness probe). */
+export async function ping(db: DataSource): Promise<boolean> {
+  return (await db.query('SELECT 1')).length === 1;
+}
+
 /** Applies pending migrations; returns the names of those it ran. */
 export async function migrate(dataSource: DataSource): Promise<string[]> {
   const ran = await dataSource.runMigrations({ transaction: 'each' });

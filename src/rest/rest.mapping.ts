@@ -2,7 +2,7 @@
 // fields the reference leaves out of GET /cases/{id} (metadata, failureReason, clientWebhookUrl) left out.
 import type { AttachmentEntity, CaseEntity } from '../persistence/entities';
 import type { AttachmentLink } from '../services/attachments/attachment-link.signer';
-import { toState } from '../services/transitions/case.store';
+import { toState } from '../services/transitions/case-state.mapper';
 import { toAttachmentMeta } from '../services/webhooks/webhook-snapshot.mapper';
 import { nextOpenSlot } from '../domain/send-window.policy';
 

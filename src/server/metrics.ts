@@ -1,12 +1,11 @@
-// Prometheus metrics: one registry per Offload instance (tests run several in one process), fed by the worker's
-// observer, the agent's call hook and wrappers around inbound mail and webhook delivery. Queue depth is read from
+// Prometheus metrics: one registry per Offload instance (tests run several in one process), fed by observers the
+// composition root hands to the worker, the agent, inbound mail and webhook delivery. Queue depth is read from
 // pg-boss at scrape time, so it is right in every process whichever one did the work.
-import type { PgBoss } from 'pg-boss';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { DataSource } from 'typeorm';
 import type { AgentCallHook } from '../agent/openai.agent';
-import { QUEUES } from '../jobs/job.catalog';
-import type { InboundService } from '../services/inbound/inbound.service';
+import { QUEUES, type JobQueue } from '../jobs/job.catalog';
+import type { InboundObserver } from '../services/inbound/inbound.service';
+import type { WebhookObserver } from '../services/webhooks/webhook-delivery.service';
 import type { WorkerObserver } from '../services/worker/case-job.service';
 import type { Logger } from '../observability/logger.factory';
 
@@ -15,11 +14,11 @@ export interface OffloadMetrics {
   /** Counts and logs what the case worker does. */
   observer(logger: Logger): WorkerObserver;
   onModelCall: AgentCallHook;
-  countInbound(inbound: InboundService, transport: string): void;
-  observeWebhooks(db: DataSource, deliver: (id: string) => Promise<void>): (id: string) => Promise<void>;
+  inboundObserver(transport: string): InboundObserver;
+  webhookObserver: WebhookObserver;
 }
 
-export function createMetrics(boss: PgBoss): OffloadMetrics {
+export function createMetrics(boss: JobQueue): OffloadMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'offload_' });
   const transitions = new Counter({
@@ -106,47 +105,7 @@ export function createMetrics(boss: PgBoss): OffloadMetrics {
       if (info.promptTokens !== null) modelTokens.inc({ ...labels, kind: 'prompt' }, info.promptTokens);
       if (info.completionTokens !== null) modelTokens.inc({ ...labels, kind: 'completion' }, info.completionTokens);
     },
-    countInbound(inbound, transport) {
-      // Every face (local webhook, SMTP, AgentMail) stores through store(); counting there counts each mail once.
-      const store = inbound.store.bind(inbound);
-      inbound.store = async (row, mail) => {
-        const id = await store(row, mail);
-        if (id) mailReceived.inc({ transport });
-        return id;
-      };
-    },
-    observeWebhooks: (db, deliver) => async (deliveryId) => {
-      // A redelivered job may attempt nothing; only an attempt made by this call is counted.
-      const before = await lastAttempt(db, deliveryId).catch(() => null);
-      try {
-        await deliver(deliveryId);
-      } finally {
-        const after = await lastAttempt(db, deliveryId).catch(() => null);
-        if (after && after.attempt_number !== before?.attempt_number)
-          webhookAttempts.inc({ outcome: outcomeOf(after) });
-      }
-    },
+    inboundObserver: (transport) => ({ stored: () => mailReceived.inc({ transport }) }),
+    webhookObserver: { attempted: (outcome) => webhookAttempts.inc({ outcome }) },
   };
-}
-
-interface AttemptRow {
-  attempt_number: number;
-  ok: boolean;
-  status: string;
-}
-
-/** The delivery's latest attempt, read back from the rows the delivery handler wrote. */
-async function lastAttempt(db: DataSource, deliveryId: string): Promise<AttemptRow | null> {
-  const rows: AttemptRow[] = await db.query(
-    `SELECT a.attempt_number, a.ok, d.status FROM webhook_delivery_attempts a
-       JOIN webhook_deliveries d ON d.id = a.delivery_id
-      WHERE a.delivery_id = $1 ORDER BY a.attempt_number DESC LIMIT 1`,
-    [deliveryId],
-  );
-  return rows[0] ?? null;
-}
-
-function outcomeOf(attempt: AttemptRow): 'delivered' | 'retrying' | 'gave_up' {
-  if (attempt.ok) return 'delivered';
-  return attempt.status === 'FAILED' ? 'gave_up' : 'retrying';
 }

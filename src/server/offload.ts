@@ -1,14 +1,14 @@
 // The composition root: builds every service from the configuration and starts the roles asked for.
-import type { PgBoss } from 'pg-boss';
-import type { DataSource } from 'typeorm';
 import { createAgent } from '../agent/agent.factory';
 import type { Agent } from '../agent/agent.types';
 import type { Config } from '../config/config';
 import { buildOffloadSchema } from '../graphql/schema';
 import { startBoss } from '../jobs/boss';
+import type { JobQueue } from '../jobs/job.catalog';
 import { startWorkers } from '../jobs/worker';
 import type { MailTransport } from '../mail/mail.types';
 import { createDataSource, createPipelinePool, ensureDatabase, migrate } from '../persistence/data-source';
+import type { Database } from '../persistence/transaction.types';
 import { AccountsService } from '../services/accounts/account.service';
 import { AttachmentLinks, loadSigningSecret } from '../services/attachments/attachment-link.signer';
 import { AttachmentsService } from '../services/attachments/attachment.service';
@@ -41,8 +41,8 @@ export interface OffloadOptions {
 
 export interface Offload {
   config: Config;
-  db: DataSource;
-  boss: PgBoss;
+  db: Database;
+  boss: JobQueue;
   services: Services;
   mail: MailTransport;
   http: HttpServer | null;
@@ -54,7 +54,7 @@ export interface Offload {
 }
 
 /** Creates the database if needed, applies migrations and pg-boss's schema. */
-export async function prepareDatabase(config: Config, logger?: Logger): Promise<DataSource> {
+export async function prepareDatabase(config: Config, logger?: Logger): Promise<Database> {
   if (await ensureDatabase(config.DATABASE_URL)) logger?.info('created database');
   const db = createDataSource(config.DATABASE_URL, config.DATABASE_POOL_MAX);
   await db.initialize();
@@ -77,8 +77,9 @@ export async function startOffload(config: Config, options: OffloadOptions): Pro
   let publicUrl = config.publicUrl;
   const feed = new CaseFeed(db, logger, { databaseUrl: config.DATABASE_URL });
   const ctx: ServiceContext = { db, boss, config, clock, logger, changes: feed };
-  const webhooks = createWebhookWiring(ctx, config);
-  const transitions = { ...ctx, ...(webhooks.outbox ? { webhooks: webhooks.outbox } : {}) };
+  const metrics = createMetrics(boss);
+  const webhooks = createWebhookWiring(ctx, metrics.webhookObserver);
+  const transitions = { ...ctx, webhooks: webhooks.outbox };
   const links = new AttachmentLinks(
     await loadSigningSecret(db, config.SIGNING_SECRET),
     () => publicUrl,
@@ -90,7 +91,7 @@ export async function startOffload(config: Config, options: OffloadOptions): Pro
     accounts: new AccountsService(db, config.AUTH_CACHE_SECONDS),
     cases: new CasesService(transitions, writes),
     attachments: new AttachmentsService(db, links, providerAttachmentLinks(transport)),
-    inbound: new InboundService(ctx),
+    inbound: new InboundService(ctx, metrics.inboundObserver(transport.name)),
     feed,
     feedResume: new FeedResume(feed, db, clock, {
       hours: config.FEED_RESUME_HOURS,
@@ -98,17 +99,14 @@ export async function startOffload(config: Config, options: OffloadOptions): Pro
     }),
     webhooks: webhooks.records,
   };
-  const metrics = createMetrics(boss);
-  metrics.countInbound(services.inbound, transport.name);
   const readiness = createReadiness({ db, boss, runsWorker });
   const ops = opsRoutes({ readiness, registry: metrics.registry });
 
   if (runsWorker) {
     const agent = options.agent ?? createAgent({ ...agentConfig(config), onCall: metrics.onModelCall });
-    const deliver = webhooks.deliver && metrics.observeWebhooks(db, webhooks.deliver);
     await startWorkers(boss, ctx, {
       cases: new CaseWorker(transitions, agent, transport, metrics.observer(logger)),
-      ...(deliver ? { webhooks: { deliver } } : {}),
+      webhooks: { deliver: webhooks.deliver },
     });
     readiness.workersRegistered();
   }

@@ -16,7 +16,7 @@ export interface ResolvedAddress {
 /** Every address a hostname resolves to. Injectable so that tests can play a hostile DNS without touching one. */
 export type HostResolver = (hostname: string) => Promise<readonly ResolvedAddress[]>;
 
-export const systemResolver: HostResolver = async (hostname) => {
+const systemResolver: HostResolver = async (hostname) => {
   const found = await dns.promises.lookup(hostname, { all: true, verbatim: true });
   return found.map(({ address, family }) => ({ address, family: family === 6 ? 6 : 4 }));
 };

@@ -2,19 +2,11 @@
 // not exceptions, because every attempt is recorded and the retry policy decides what happens next.
 import { performance } from 'node:perf_hooks';
 import { parseRetryAfterMs } from './retry.policy';
-import { safePost, SafeHttpError, type HostResolver, type SafeHttpErrorCode, type SafeHttpResponse } from './safe-http';
+import { safePost, SafeHttpError, type HostResolver, type SafeHttpResponse } from './safe-http';
+import type { DeliveryError, WebhookDeliveryResult } from './webhook-delivery.types';
 import { signWebhook } from './webhook.signing';
 
 export const WEBHOOK_USER_AGENT = 'Offload-Webhooks/1';
-/** Svix's per-attempt timeout: long enough for a slow receiver, short enough not to pin a worker. */
-export const DEFAULT_WEBHOOK_TIMEOUT_MS = 15_000;
-
-export type DeliveryErrorCode = SafeHttpErrorCode | 'REDIRECT' | 'HTTP_STATUS' | 'SIGNING';
-
-export interface DeliveryError {
-  code: DeliveryErrorCode;
-  message: string;
-}
 
 export interface WebhookDeliveryRequest {
   url: string;
@@ -25,21 +17,10 @@ export interface WebhookDeliveryRequest {
   timestamp?: Date;
   /** The exact bytes to send and sign. */
   body: string;
-  timeoutMs?: number;
+  /** WEBHOOK_TIMEOUT_MS: the configuration is the one place that says how long an attempt may take. */
+  timeoutMs: number;
   allowPrivate?: boolean;
   resolver?: HostResolver;
-}
-
-export interface WebhookDeliveryResult {
-  /** A 2xx answer; nothing else counts. */
-  ok: boolean;
-  /** Null when no HTTP answer was obtained. */
-  statusCode: number | null;
-  error: DeliveryError | null;
-  durationMs: number;
-  /** The receiver's Retry-After on a non-2xx answer, in milliseconds from when the answer arrived. */
-  retryAfterMs: number | null;
-  responseSnippet: string | null;
 }
 
 export async function deliverWebhook(req: WebhookDeliveryRequest): Promise<WebhookDeliveryResult> {
@@ -55,9 +36,8 @@ export async function deliverWebhook(req: WebhookDeliveryRequest): Promise<Webho
     return finish(noAnswer({ code: 'SIGNING', message: `cannot sign with this secret: ${messageOf(err)}` }));
   }
   try {
-    const timeoutMs = req.timeoutMs ?? DEFAULT_WEBHOOK_TIMEOUT_MS;
     const options = { allowPrivate: req.allowPrivate, resolver: req.resolver };
-    const response = await safePost(req.url, { headers, body: req.body, timeoutMs }, options);
+    const response = await safePost(req.url, { headers, body: req.body, timeoutMs: req.timeoutMs }, options);
     return finish(judgeResponse(response, new Date()));
   } catch (err) {
     const code = err instanceof SafeHttpError ? err.code : 'NETWORK';

@@ -1,10 +1,8 @@
 // The webhook body, byte-compatible with the reference service's events (REFERENCE.md, "Webhooks"), so that a
 // receiver written for the reference works against us unchanged. Pure: same snapshot in, same JSON out, which is
 // what lets a retried delivery carry exactly the body (and signature input) of the first attempt.
+import type { WebhookEventType } from '../domain/case.events';
 import type { CaseStatus, Channel, InputRequestState } from '../domain/case.model';
-
-export const WEBHOOK_EVENT_TYPES = ['case.completed', 'case.failed', 'case.input_needed'] as const;
-export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
 
 /** Attachment metadata as webhooks carry it: the case's attachment minus downloadUrl/expiresAt. */
 export interface WebhookAttachment {
@@ -36,7 +34,7 @@ export interface WebhookCaseSnapshot {
   updatedAt: Date;
 }
 
-export interface WebhookEventData {
+interface WebhookEventData {
   caseId: string;
   status: CaseStatus;
   channel: Channel;
@@ -83,7 +81,7 @@ export function webhookEventTypeFor(status: CaseStatus): WebhookEventType | null
  * `evt_<caseId>_<event type with _ for .>_<updatedAt ms>`, the reference's scheme. It is stable for one state of the
  * case, so it doubles as the Standard Webhooks webhook-id that receivers deduplicate on.
  */
-export function webhookEventId(eventType: WebhookEventType, caseId: string, updatedAt: Date): string {
+function webhookEventId(eventType: WebhookEventType, caseId: string, updatedAt: Date): string {
   return `evt_${caseId}_${eventType.replace('.', '_')}_${updatedAt.getTime()}`;
 }
 

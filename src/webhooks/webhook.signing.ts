@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
 
-export const WEBHOOK_SECRET_PREFIX = 'whsec_';
+const WEBHOOK_SECRET_PREFIX = 'whsec_';
 /** 256 bits: the HMAC-SHA256 key size, and what Svix issues. */
 const SECRET_BYTES = 32;
 /** Standard Webhooks accepts keys from 24 bytes (192 bits) up; shorter ones are guessable. */

@@ -5,6 +5,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { CreateCaseDocument } from '../../schema/generated/graphql';
 import { WebhookReceiver } from '../fakes/webhook-receiver';
 import { caseInput, startTestApp, type TestApp } from '../helpers/offload';
+import { reply } from '../helpers/reply.helper';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
@@ -43,13 +44,6 @@ afterAll(async () => {
   await receiver?.close();
 });
 
-const reply = (caseId: string, text: string) =>
-  fetch(`${app.url}/webhooks/local`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-api-key': app.apiKey },
-    body: JSON.stringify({ caseId, from: 'vendor@example.com', text }),
-  });
-
 const rowStatus = (id: string, status: string) => `#cases tr[data-case-id="${id}"] .status-${status}`;
 
 it('signs in with an API key and goes live over graphql-ws', async () => {
@@ -80,7 +74,7 @@ it('shows a new case and its status changes live, then its thread, timeline, inp
   expect(await page.locator('#timeline li').count()).toBeGreaterThan(0);
 
   // Counterparty text is untrusted: it must show as text, never run as HTML.
-  expect((await reply(id, 'Which tax year do you need? <img src=x onerror="window.pwned=1">')).status).toBe(202);
+  await reply(app, id, 'Which tax year do you need? <img src=x onerror="window.pwned=1">');
   await page.waitForSelector(rowStatus(id, 'INPUT_NEEDED'));
   await page.waitForSelector('#input-form:not([hidden])');
   expect(await page.textContent('#input-question')).toContain('Which tax year do you need?');

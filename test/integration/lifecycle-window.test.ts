@@ -7,7 +7,9 @@ import { CreateCaseDocument, GetCaseScheduleDocument } from '../../schema/genera
 import { caseInput, startTestApp, type TestApp } from '../helpers/offload';
 import { waitFor } from '../helpers/wait';
 import { sweepDueCases } from '../../src/services/sweep/sweep.service';
-import { CaseProbe, startScriptedFake, timelineTypes, verdict, type ScriptedFake } from './lifecycle-support';
+import { CaseProbe, timelineTypes } from '../helpers/case.probe';
+import { startScriptedFake, verdict, type ScriptedFake } from '../fakes/scripted-model';
+import { postLocalReply } from '../helpers/reply.helper';
 
 let app: TestApp;
 let ai: ScriptedFake;
@@ -143,16 +145,10 @@ it('notes an auto-reply, never answers it, and moves the follow-up past the retu
   const created = await create({ followUpDelayHours: 72 });
   const running = await probe.until(created.id, 'the outreach', (c) => c.status === 'RUNNING');
   expect(running.nextActionAt).toBe('2027-01-18T10:00:00.000Z');
-  const res = await fetch(`${app.url}/webhooks/local`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-api-key': app.apiKey },
-    body: JSON.stringify({
-      caseId: created.id,
-      from: 'vendor@example.com',
-      subject: 'Out of office',
-      text: 'I am out of the office until Friday, January 22, 2027 with limited access to email.',
-      headers: { 'Auto-Submitted': 'auto-replied' },
-    }),
+  const res = await postLocalReply(app.url, app.apiKey, {
+    caseId: created.id,
+    text: 'I am out of the office until Friday, January 22, 2027 with limited access to email.',
+    headers: { 'Auto-Submitted': 'auto-replied' },
   });
   expect(res.status).toBe(202);
   const noted = await probe.until(created.id, 'the auto-reply', (c) =>

@@ -13,6 +13,7 @@ import {
 import { collect } from '../helpers/graphql-client';
 import { caseInput, startTestApp, type TestApp } from '../helpers/offload';
 import { spawnOffload, type OffloadProcess } from '../helpers/process';
+import { reply } from '../helpers/reply.helper';
 import { waitFor } from '../helpers/wait';
 
 let app: TestApp;
@@ -32,15 +33,6 @@ afterAll(async () => {
   await worker?.kill('SIGTERM');
   await app?.stop();
 });
-
-async function reply(caseId: string, text: string): Promise<void> {
-  const res = await fetch(`${app.url}/webhooks/local`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-api-key': app.apiKey },
-    body: JSON.stringify({ caseId, from: 'vendor@example.com', text }),
-  });
-  expect(res.status).toBe(202);
-}
 
 const statusOf = async (id: string) => (await app.client.ok(GetCaseDocument, { id })).case?.status;
 
@@ -70,7 +62,7 @@ it('caseUpdates(after: cursor) replays exactly the missed updates, then goes on 
   await waitFor('the subscriber to leave', () => app.offload.services.feed.subscriberCount === 0);
 
   // 2. Disconnected: the worker process completes case a, and a new case b gets its outreach.
-  await reply(a.id, 'Here is the document, attached.');
+  await reply(app, a.id, 'Here is the document, attached.');
   const b = (await app.client.ok(CreateCaseDocument, { input: caseInput({ clientReferenceId: 'b' }) })).createCase;
   await waitFor(
     'a completed and b running',
@@ -111,7 +103,7 @@ it('caseUpdates(after: cursor) replays exactly the missed updates, then goes on 
 it('caseUpdated(id, after: sequence) replays the case from that sequence, then goes on live', async () => {
   const c = (await app.client.ok(CreateCaseDocument, { input: caseInput() })).createCase;
   await waitFor('the outreach', async () => (await statusOf(c.id)) === 'RUNNING');
-  await reply(c.id, 'Here is the document, attached.');
+  await reply(app, c.id, 'Here is the document, attached.');
   await waitFor('completion', async () => (await statusOf(c.id)) === 'COMPLETED');
   const rows = (await accountRows()).filter((r) => r.case_id === c.id);
   const ws = app.client.ws();

@@ -1,6 +1,6 @@
 // The GraphQL view of outbound webhook deliveries: every event sent for a case and every attempt made.
 import { Field, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
-import type { WebhookDeliveryStatus } from '../../services/webhooks/webhook-delivery.service';
+import type { WebhookDeliveryStatus } from '../../services/webhooks/webhook-record.service';
 import { DateTimeScalar, JSONObjectScalar } from './scalars';
 
 export const WebhookDeliveryStatusEnum = { PENDING: 'PENDING', DELIVERED: 'DELIVERED', FAILED: 'FAILED' } as const;

@@ -199,7 +199,6 @@ export const submitInputSchema = z.object({
   inputRequestId: storable().min(1, 'must not be empty').max(LIMITS.shortText),
   providedContext: text(LIMITS.providedContext),
 });
-export type SubmitInputInput = z.infer<typeof submitInputSchema>;
 
 export const cancelReasonSchema = storable().trim().max(LIMITS.reason).nullish();
 export const idempotencyKeySchema = storable().min(1).max(LIMITS.idempotencyKey).nullish();

@@ -1,8 +1,9 @@
 // Keyset pagination of an account's cases, newest first (Relay connection semantics).
-import type { DataSource } from 'typeorm';
 import type { CaseStatus } from '../../domain/case.model';
-import { AppError } from '../../domain/errors';
-import { CaseEntity } from '../../persistence/entities';
+import { badField } from '../../domain/errors';
+import { listCases as listCaseRows } from '../../persistence/cases.repository';
+import type { CaseEntity } from '../../persistence/entities';
+import type { Tx } from '../../persistence/transaction.types';
 import { clientReferenceFilterSchema, parseInput } from './case-input.schema';
 
 export interface CaseFilter {
@@ -23,47 +24,36 @@ export const MAX_PAGE = 100;
 const encodeCursor = (row: CaseEntity): string =>
   Buffer.from(JSON.stringify([row.createdAt.toISOString(), row.id])).toString('base64url');
 
-function decodeCursor(cursor: string): [Date, string] {
+function decodeCursor(cursor: string): { createdAt: Date; id: string } {
   try {
     const [at, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [string, string];
     const date = new Date(at);
     if (Number.isNaN(date.getTime()) || typeof id !== 'string' || !/^[0-9a-f-]{36}$/i.test(id)) throw new Error();
-    return [date, id];
+    return { createdAt: date, id };
   } catch {
-    throw new AppError('BAD_USER_INPUT', 'after: not a cursor returned by this API', {
-      fields: [{ path: 'after', message: 'not a cursor returned by this API' }],
-    });
+    throw badField('after', 'not a cursor returned by this API');
   }
 }
 
 export async function listCases(
-  db: DataSource,
+  db: Tx,
   accountId: string,
   filter: CaseFilter,
   first: number,
   after: string | null,
 ): Promise<CasePage> {
   if (!Number.isInteger(first) || first < 1 || first > MAX_PAGE)
-    throw new AppError('BAD_USER_INPUT', `first: must be an integer from 1 to ${MAX_PAGE}`, {
-      fields: [{ path: 'first', message: `must be an integer from 1 to ${MAX_PAGE}` }],
-    });
-  const query = db
-    .getRepository(CaseEntity)
-    .createQueryBuilder('c')
-    .where('c.account_id = :accountId', { accountId })
-    .orderBy('c.created_at', 'DESC')
-    .addOrderBy('c.id', 'DESC')
-    .limit(first + 1);
-  if (filter.status?.length) query.andWhere('c.status IN (:...status)', { status: filter.status });
+    throw badField('first', `must be an integer from 1 to ${MAX_PAGE}`);
   const ref = parseInput(clientReferenceFilterSchema, filter.clientReferenceId, 'filter.clientReferenceId');
-  if (ref) query.andWhere('c.client_reference_id = :ref', { ref });
-  if (filter.createdAfter) query.andWhere('c.created_at > :createdAfter', { createdAfter: filter.createdAfter });
-  if (filter.createdBefore) query.andWhere('c.created_at < :createdBefore', { createdBefore: filter.createdBefore });
-  if (after) {
-    const [at, id] = decodeCursor(after);
-    query.andWhere('(c.created_at, c.id) < (:at, :id)', { at, id });
-  }
-  const rows = await query.getMany();
+  const rows = await listCaseRows(db, {
+    accountId,
+    status: filter.status,
+    clientReferenceId: ref,
+    createdAfter: filter.createdAfter,
+    createdBefore: filter.createdBefore,
+    after: after ? decodeCursor(after) : null,
+    limit: first + 1,
+  });
   const nodes = rows.slice(0, first);
   return { nodes, cursors: nodes.map(encodeCursor), hasNextPage: rows.length > first };
 }

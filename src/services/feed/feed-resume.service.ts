@@ -1,16 +1,16 @@
 // Subscriptions that resume: replay what a reconnecting client missed, then go on live, with no update skipped or
 // repeated at the seam. The live subscription is opened first (its queue buffers), the replay is read from
 // case_events after that, and live items the replay already delivered are dropped while the buffer drains.
-import type { DataSource } from 'typeorm';
 import { AppError, badField } from '../../domain/errors';
-import { CaseEntity } from '../../persistence/entities';
 import {
-  accountRowsAfter,
-  caseRowsAfter,
-  countAccountRowsAfter,
-  cursorRowTime,
+  accountFeedAfter,
+  caseFeedAfter,
+  countAccountFeedAfter,
+  feedRowTime,
   type FeedRow,
-} from '../../persistence/case-event-feed.repository';
+} from '../../persistence/case-events.repository';
+import { findCases } from '../../persistence/cases.repository';
+import type { Database } from '../../persistence/transaction.types';
 import { feedItem, type CaseFeed, type FeedItem } from './case-feed.service';
 import { decodeCursor, isAfter, type FeedPosition } from './feed-cursor.mapper';
 import type { Clock } from '../service.context';
@@ -27,7 +27,7 @@ const PAGE = 500;
 export class FeedResume {
   constructor(
     private readonly feed: CaseFeed,
-    private readonly db: DataSource,
+    private readonly db: Database,
     private readonly clock: Clock,
     private readonly limits: ResumeLimits,
   ) {}
@@ -45,7 +45,7 @@ export class FeedResume {
     const live = this.feed.subscribe(accountId, accept);
     let position = from;
     const replay = async (): Promise<FeedItem[] | null> => {
-      const rows = await accountRowsAfter(this.db, accountId, position, PAGE);
+      const rows = await accountFeedAfter(this.db.manager, accountId, position, PAGE);
       if (!rows.length) return null;
       position = { tx: rows.at(-1)!.tx, globalSeq: rows.at(-1)!.global_seq };
       return (await this.items(rows)).filter(accept);
@@ -64,7 +64,7 @@ export class FeedResume {
     if (after == null) return live;
     let seq = after;
     const replay = async (): Promise<FeedItem[] | null> => {
-      const rows = await caseRowsAfter(this.db, accountId, caseId, seq, PAGE);
+      const rows = await caseFeedAfter(this.db.manager, accountId, caseId, seq, PAGE);
       if (!rows.length) return null;
       seq = rows.at(-1)!.seq;
       return (await this.items(rows)).filter(accept);
@@ -77,9 +77,9 @@ export class FeedResume {
    * instead of replaying a history of unbounded length. A cursor naming no row of this account is judged as old.
    */
   private async checkWithinWindow(accountId: string, from: FeedPosition): Promise<void> {
-    const behind = await countAccountRowsAfter(this.db, accountId, from, this.limits.updates + 1);
+    const behind = await countAccountFeedAfter(this.db.manager, accountId, from, this.limits.updates + 1);
     if (behind <= this.limits.updates) return;
-    const at = await cursorRowTime(this.db, accountId, from);
+    const at = await feedRowTime(this.db.manager, accountId, from);
     if (at && at.getTime() >= this.clock().getTime() - this.limits.hours * 3_600_000) return;
     throw new AppError(
       'CURSOR_EXPIRED',
@@ -90,7 +90,7 @@ export class FeedResume {
   private async items(rows: FeedRow[]): Promise<FeedItem[]> {
     if (!rows.length) return [];
     const ids = [...new Set(rows.map((r) => r.case_id))];
-    const cases = await this.db.getRepository(CaseEntity).findBy(ids.map((id) => ({ id })));
+    const cases = await findCases(this.db.manager, ids);
     const byId = new Map(cases.map((c) => [c.id, c]));
     return rows.flatMap((row) => feedItem(row, byId.get(row.case_id)) ?? []);
   }
