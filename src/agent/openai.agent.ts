@@ -3,22 +3,24 @@
 // retries the whole job; a bad *answer* (invalid JSON, refusal, wrong shape, off-policy result) is retried here with
 // feedback, and evaluate then hands the case to a human instead of guessing.
 import OpenAI from 'openai';
-import type { Evaluation } from '../domain/evaluation';
+import type { Evaluation } from '../domain/evaluation.types';
 import type { Agent, CaseContext, ComposedMessage, ComposeRequest } from './agent.types';
-import { checkCompose, checkEvaluation, fallbackEvaluation, parseAnswerJson } from './answer.checks';
-import type { Checked, ModelAnswer } from './answer.checks';
-import { CALL_NAMES, composeMessageJsonSchema, evaluateReplyJsonSchema } from './output.schemas';
-import type { CallName } from './output.schemas';
+import { checkCompose, checkEvaluation, fallbackEvaluation, parseAnswerJson } from './answer.validator';
+import type { Checked, ModelAnswer } from './answer.validator';
+import { CALL_NAMES, composeMessageJsonSchema, evaluateReplyJsonSchema } from './output.schema';
+import type { CallName } from './output.schema';
 import { composeMessages } from './prompts/compose-message.prompt';
 import { evaluateMessages } from './prompts/evaluate-reply.prompt';
-import { retryFeedback } from './prompts/prompt-parts';
-import type { PromptMessage } from './prompts/prompt-parts';
-import { planResultSchema } from './strict-schema';
-import type { JsonSchema } from './strict-schema';
+import { retryFeedback } from './prompts/shared.prompt';
+import type { PromptMessage } from './prompts/shared.prompt';
+import { planResultSchema } from './strict-schema.mapper';
+import type { JsonSchema } from './strict-schema.mapper';
 
 /** One model call, for metrics: reported after the answer has been checked, so `ok` means "usable". */
 export interface AgentCallInfo {
   name: CallName;
+  /** The case the call was for, so its cost can be counted (Case.modelUsage). */
+  caseId?: string;
   model: string;
   latencyMs: number;
   /** Null when the server reports no usage. */
@@ -74,6 +76,7 @@ export class OpenAIAgent implements Agent {
 
   async compose(request: ComposeRequest): Promise<ComposedMessage> {
     const outcome = await this.callWithRetries(
+      request.context.caseId,
       CALL_NAMES.compose,
       composeMessages(request),
       composeMessageJsonSchema,
@@ -89,6 +92,7 @@ export class OpenAIAgent implements Agent {
   async evaluate(context: CaseContext): Promise<Evaluation> {
     const plan = planResultSchema(context.resultSchema);
     const outcome = await this.callWithRetries(
+      context.caseId,
       CALL_NAMES.evaluate,
       evaluateMessages(context, plan),
       evaluateReplyJsonSchema(plan),
@@ -98,6 +102,7 @@ export class OpenAIAgent implements Agent {
   }
 
   private async callWithRetries<T>(
+    caseId: string,
     name: CallName,
     prompt: PromptMessage[],
     schema: JsonSchema,
@@ -106,7 +111,7 @@ export class OpenAIAgent implements Agent {
     let messages = prompt;
     let last: Checked<T> = { ok: false, problem: 'no attempt was made' };
     for (let attempt = 1; attempt <= this.maxAttempts; attempt += 1) {
-      const { answer, report } = await this.callOnce(name, messages, schema);
+      const { answer, report } = await this.callOnce(caseId, name, messages, schema);
       const json = parseAnswerJson(answer);
       last = json.ok ? check(json.value) : json;
       report(last.ok);
@@ -118,12 +123,13 @@ export class OpenAIAgent implements Agent {
 
   /** One HTTP call. Throws on transport errors; `report` emits the metrics once the answer has been judged. */
   private async callOnce(
+    caseId: string,
     name: CallName,
     messages: PromptMessage[],
     schema: JsonSchema,
   ): Promise<{ answer: ModelAnswer; report: (ok: boolean) => void }> {
     const started = performance.now();
-    const info = { name, model: this.model, promptTokens: null, completionTokens: null };
+    const info = { name, caseId, model: this.model, promptTokens: null, completionTokens: null };
     let completion: OpenAI.Chat.Completions.ChatCompletion;
     try {
       completion = await this.client.chat.completions.create({

@@ -1,5 +1,5 @@
 // The case as the state machine sees it: plain data, no framework types.
-import type { SendPurpose } from './evaluation';
+import type { SendPurpose } from './evaluation.types';
 import type { SendWindow } from './send-window.policy';
 
 export const CASE_STATUSES = ['CREATED', 'RUNNING', 'INPUT_NEEDED', 'COMPLETED', 'FAILED'] as const;

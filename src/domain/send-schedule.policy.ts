@@ -1,7 +1,7 @@
 // When the case's next message may leave and when its next follow-up falls: the send window applied to every
 // outbound path (outreach, follow-up, reply, reply after human input) and to snooze rechecks and return dates.
 import type { CaseState, HeldSend } from './case.model';
-import type { Effect } from './case.events';
+import type { Effect } from './case-event.types';
 import { nextOpenSlot } from './send-window.policy';
 
 const HOUR_MS = 3_600_000;

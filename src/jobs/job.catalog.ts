@@ -2,8 +2,8 @@
 // and so do each case job's idempotency key and its enqueue.
 import { z } from 'zod';
 import type { Db, PgBoss, Queue } from 'pg-boss';
-import { SEND_PURPOSES, type SendPurpose } from '../domain/evaluation';
-import { DELIVERY_FAILURE_KINDS, type DeliveryFailureKind } from '../domain/delivery';
+import { SEND_PURPOSES, type SendPurpose } from '../domain/evaluation.types';
+import { DELIVERY_FAILURE_KINDS, type DeliveryFailureKind } from '../domain/delivery.types';
 import { bossDb } from '../persistence/boss-db.adapter';
 import type { Tx } from '../persistence/transaction.types';
 

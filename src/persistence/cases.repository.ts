@@ -3,6 +3,7 @@ import { In } from 'typeorm';
 import type { CaseStatus } from '../domain/case.model';
 import { CaseEntity } from './entities';
 import type { Tx } from './transaction.types';
+import { caseSearchWhere } from './case-search.sql';
 
 /** Locks one case (of `accountId`, when given) for the rest of the transaction. */
 export async function lockCase(manager: Tx, caseId: string, accountId?: string): Promise<CaseEntity | null> {
@@ -92,6 +93,8 @@ export interface CaseListQuery {
   clientReferenceId?: string | null;
   createdAfter?: Date | null;
   createdBefore?: Date | null;
+  /** Free text matched case-insensitively (see case-search.sql.ts). */
+  search?: string | null;
   /** The keyset position to continue after: the (created_at, id) of the last case of the previous page. */
   after: { createdAt: Date; id: string } | null;
   limit: number;
@@ -110,6 +113,10 @@ export async function listCases(db: Tx, q: CaseListQuery): Promise<CaseEntity[]>
   if (q.clientReferenceId) query.andWhere('c.client_reference_id = :ref', { ref: q.clientReferenceId });
   if (q.createdAfter) query.andWhere('c.created_at > :createdAfter', { createdAfter: q.createdAfter });
   if (q.createdBefore) query.andWhere('c.created_at < :createdBefore', { createdBefore: q.createdBefore });
+  if (q.search) {
+    const where = caseSearchWhere('c', q.search);
+    query.andWhere(where.sql, where.params);
+  }
   if (q.after) query.andWhere('(c.created_at, c.id) < (:at, :id)', { at: q.after.createdAt, id: q.after.id });
   return query.getMany();
 }

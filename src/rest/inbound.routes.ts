@@ -2,10 +2,10 @@
 // with the case's account key), and GET /attachments/...: signed downloads of attachment bytes we keep.
 import { Router, json } from 'express';
 import { z } from 'zod';
-import type { Config } from '../config/config';
-import { AppError } from '../domain/errors';
-import { REST_ERRORS, sendError } from '../rest/rest.errors';
-import { caseAddress, caseIdFromAddress } from '../mail/case-address';
+import type { Config } from '../config/env.config';
+import { AppError } from '../domain/app.errors';
+import { REST_ERRORS, sendError } from './rest.errors';
+import { caseAddress, caseIdFromAddress } from '../mail/case-address.mapper';
 import { isAutoReplyHeaders } from '../mail/auto-reply-headers.parser';
 import { authenticateRequest } from '../services/accounts/request-auth.service';
 import { parseInput } from '../services/cases/case-input.schema';

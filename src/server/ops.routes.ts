@@ -4,7 +4,7 @@ import http from 'node:http';
 import express, { Router } from 'express';
 import type { Registry } from 'prom-client';
 import { QUEUES, type JobQueue } from '../jobs/job.catalog';
-import { ping } from '../persistence/data-source';
+import { ping } from '../persistence/data-source.factory';
 import type { Database } from '../persistence/transaction.types';
 
 const CHECK_TIMEOUT_MS = 2_000;

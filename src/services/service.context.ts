@@ -1,7 +1,7 @@
 // What every service needs, built once in the composition root.
 import type { JobQueue } from '../jobs/job.catalog';
 import type { Database } from '../persistence/transaction.types';
-import type { Config } from '../config/config';
+import type { Config } from '../config/env.config';
 import type { Logger } from '../observability/logger.factory';
 
 export type Clock = () => Date;

@@ -3,6 +3,8 @@ import type { AttachmentsService } from './attachments/attachment.service';
 import type { CaseFeed } from './feed/case-feed.service';
 import type { FeedResume } from './feed/feed-resume.service';
 import type { CasesService } from './cases/case.service';
+import type { CaseStatsService } from './cases/case-stats.service';
+import type { ModelUsageService } from './cases/model-usage.service';
 import type { InboundService } from './inbound/inbound.service';
 import type { WebhookRecords } from './webhooks/webhook-record.service';
 
@@ -15,4 +17,6 @@ export interface Services {
   feed: CaseFeed;
   feedResume: FeedResume;
   webhooks: WebhookRecords;
+  stats: CaseStatsService;
+  modelUsage: ModelUsageService;
 }

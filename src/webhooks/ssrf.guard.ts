@@ -1,6 +1,6 @@
 // Which destinations a webhook may reach. Customers choose webhook URLs, so without this guard they could make our
 // workers POST into our own network or a cloud metadata service. Everything here is pure: the address check runs
-// at input time (on the URL) and again at connect time (on every resolved address, see safe-http.ts).
+// at input time (on the URL) and again at connect time (on every resolved address, see safe-http.client.ts).
 import ipaddr from 'ipaddr.js';
 
 type IPv4 = ipaddr.IPv4;
@@ -102,7 +102,7 @@ export type UrlProblem = { code: 'INVALID_URL' | 'FORBIDDEN_ADDRESS'; message: s
 
 /**
  * What is wrong with `url` as a webhook target, judged from its text alone (no DNS), or null when it may be used.
- * A hostname that passes can still resolve somewhere forbidden; the connect-time check in safe-http.ts catches that.
+ * A hostname that passes can still resolve somewhere forbidden; the connect-time check in safe-http.client.ts catches that.
  */
 export function inspectWebhookUrl(url: string, options: UrlCheckOptions = {}): UrlProblem | null {
   if (url.length > MAX_URL_LENGTH) return invalid(`webhook URL must be at most ${MAX_URL_LENGTH} characters`);

@@ -1,5 +1,5 @@
-// What one delivery attempt found: made by webhook.deliver.ts, judged by retry.policy.ts, recorded by the service.
-import type { SafeHttpErrorCode } from './safe-http';
+// What one delivery attempt found: made by webhook.sender.ts, judged by retry.policy.ts, recorded by the service.
+import type { SafeHttpErrorCode } from './safe-http.client';
 
 type DeliveryErrorCode = SafeHttpErrorCode | 'REDIRECT' | 'HTTP_STATUS' | 'SIGNING';
 

@@ -3,7 +3,7 @@
 // - agentmail: the AgentMail HTTP fake, inbound events posted to /webhooks/agentmail with real Svix signatures.
 import { randomUUID } from 'node:crypto';
 import { createTransport, type SendMailOptions, type Transporter } from 'nodemailer';
-import { caseAddress } from '../../src/mail/case-address';
+import { caseAddress } from '../../src/mail/case-address.mapper';
 import {
   newWebhookSecret,
   signAgentmailWebhook,

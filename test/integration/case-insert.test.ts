@@ -2,7 +2,7 @@
 // can fail must abort what follows, give the usage unit back when one was taken, and leave the connection usable.
 import { randomUUID } from 'node:crypto';
 import type { Pool } from 'pg';
-import { createPipelinePool } from '../../src/persistence/data-source';
+import { createPipelinePool } from '../../src/persistence/data-source.factory';
 import { CaseEntity } from '../../src/persistence/entities';
 import { usageMonth } from '../../src/persistence/usage.repository';
 import {

@@ -4,7 +4,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Transporter } from 'nodemailer';
 import { CreateCaseDocument } from '../../schema/generated/graphql';
-import { caseAddress } from '../../src/mail/case-address';
+import { caseAddress } from '../../src/mail/case-address.mapper';
 import { CaseProbe } from '../helpers/case.probe';
 import type { GraphQLClient } from '../helpers/graphql-client';
 import { MAIL_DOMAIN as DOMAIN, startSmtpApp, type SmtpApp } from '../helpers/mail-apps';

@@ -5,7 +5,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Transporter } from 'nodemailer';
 import { CreateCaseDocument } from '../../schema/generated/graphql';
-import { caseAddress } from '../../src/mail/case-address';
+import { caseAddress } from '../../src/mail/case-address.mapper';
 import { smtpDialogue, type SmtpSink } from '../fakes/smtp-sink';
 import { CaseProbe } from '../helpers/case.probe';
 import { MAIL_DOMAIN as DOMAIN, startSmtpApp, type SmtpApp } from '../helpers/mail-apps';

@@ -5,7 +5,7 @@
 // text of another case (seeded with unique canaries) reaches this case's prompts or mail.
 import { randomBytes } from 'node:crypto';
 import { CreateCaseDocument } from '../../schema/generated/graphql';
-import { caseIdFromAddress } from '../../src/mail/case-address';
+import { caseIdFromAddress } from '../../src/mail/case-address.mapper';
 import { obedientModel } from '../fakes/obedient-model';
 import { startOpenAIFake, type OpenAIFake } from '../fakes/openai-fake';
 import type { SmtpSink } from '../fakes/smtp-sink';

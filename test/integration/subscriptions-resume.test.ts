@@ -62,7 +62,7 @@ it('caseUpdates(after: cursor) replays exactly the missed updates, then goes on 
   await waitFor('the subscriber to leave', () => app.offload.services.feed.subscriberCount === 0);
 
   // 2. Disconnected: the worker process completes case a, and a new case b gets its outreach.
-  await reply(app, a.id, 'Here is the document, attached.');
+  await reply(app, a.id, 'Here is the document you asked for.');
   const b = (await app.client.ok(CreateCaseDocument, { input: caseInput({ clientReferenceId: 'b' }) })).createCase;
   await waitFor(
     'a completed and b running',
@@ -103,7 +103,7 @@ it('caseUpdates(after: cursor) replays exactly the missed updates, then goes on 
 it('caseUpdated(id, after: sequence) replays the case from that sequence, then goes on live', async () => {
   const c = (await app.client.ok(CreateCaseDocument, { input: caseInput() })).createCase;
   await waitFor('the outreach', async () => (await statusOf(c.id)) === 'RUNNING');
-  await reply(app, c.id, 'Here is the document, attached.');
+  await reply(app, c.id, 'Here is the document you asked for.');
   await waitFor('completion', async () => (await statusOf(c.id)) === 'COMPLETED');
   const rows = (await accountRows()).filter((r) => r.case_id === c.id);
   const ws = app.client.ws();

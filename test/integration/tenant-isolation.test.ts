@@ -10,6 +10,7 @@ import {
   CreateCaseDocument,
   GetCaseDetailDocument,
   GetCaseDocument,
+  GetCaseStatsDocument,
   GetCaseWebhookDeliveriesDocument,
   GetUsageDocument,
   ListCasesDocument,
@@ -114,6 +115,28 @@ describe('GraphQL', () => {
     expect(all.cases.edges.length).toBeGreaterThan(0);
     const filtered = await b.client.ok(ListCasesDocument, { filter: { clientReferenceId: REF } });
     expect(filtered.cases.edges).toEqual([]);
+  });
+
+  it("finds none of A's cases by searching for A's reference", async () => {
+    const mineToo = await b.client.ok(CreateCaseDocument, { input: caseInput({ clientReferenceId: 'b-own-ref' }) });
+    const ofA = await b.client.ok(ListCasesDocument, { filter: { search: REF.slice(0, 12) } });
+    expect(ofA.cases.edges).toEqual([]);
+    const own = await b.client.ok(ListCasesDocument, { filter: { search: 'B-OWN' } });
+    expect(own.cases.edges.map((e) => e.node.id)).toEqual([mineToo.createCase.id]);
+  });
+
+  it("counts only B's own cases in caseStats, per status and per day", async () => {
+    const [mine] = await app.offload.db.query(`SELECT count(*)::int AS n FROM cases WHERE account_id = $1`, [
+      b.accountId,
+    ]);
+    const { caseStats } = await b.client.ok(GetCaseStatsDocument, {});
+    expect(caseStats.total).toBe(mine.n);
+    expect(caseStats.byStatus.find((s) => s.status === 'INPUT_NEEDED')?.count).toBe(0);
+    const perDay = caseStats.perDay.reduce((sum, d) => sum + d.completed + d.failed + d.open, 0);
+    expect(perDay).toBe(mine.n);
+    const { caseStats: ofA } = await app.client.ok(GetCaseStatsDocument, {});
+    expect(ofA.total).toBe(1);
+    expect(ofA.byStatus.find((s) => s.status === 'INPUT_NEEDED')?.count).toBe(1);
   });
 
   it("counts only B's own cases in usage", async () => {

@@ -1,4 +1,4 @@
-// A fetched batch of plain steps shares one transaction (case-steps.ts): every case still gets exactly its own
+// A fetched batch of plain steps shares one transaction (case-step.service.ts): every case still gets exactly its own
 // transition and mail, a redelivered step inside a batch is skipped, and one failing step fails only its own job.
 import { CreateCaseDocument } from '../../schema/generated/graphql';
 import type { Agent, ComposeRequest } from '../../src/agent/agent.types';

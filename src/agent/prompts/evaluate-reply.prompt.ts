@@ -1,9 +1,10 @@
 // The evaluate_reply prompt: read the counterparty's latest message and choose what happens next.
 import type { CaseContext } from '../agent.types';
-import { MAX_SNOOZE_HOURS } from '../output.schemas';
-import type { ResultPlan } from '../strict-schema';
-import { latestInboundId, neutralize, renderCaseFacts, renderThread, UNTRUSTED_DATA_RULES } from './prompt-parts';
-import type { PromptMessage } from './prompt-parts';
+import { MAX_SNOOZE_HOURS } from '../output.schema';
+import type { ResultPlan } from '../strict-schema.mapper';
+import { renderAttachments } from './attachments.prompt';
+import { latestInboundId, neutralize, renderCaseFacts, renderThread, UNTRUSTED_DATA_RULES } from './shared.prompt';
+import type { PromptMessage } from './shared.prompt';
 
 const DECISION_GUIDE = [
   'Decisions:',
@@ -42,6 +43,7 @@ export function evaluateUserPrompt(context: CaseContext, plan: ResultPlan): stri
     '',
     renderThread(context.thread),
     '',
+    ...(context.attachments === undefined ? [] : [renderAttachments(context.attachments), '']),
     task,
   ].join('\n');
 }

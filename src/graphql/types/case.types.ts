@@ -10,7 +10,7 @@ import {
   JSONObjectScalar,
   JSONScalar,
   PlanEnum,
-} from './scalars';
+} from './graphql.scalars';
 import { SendWindow } from './schedule.types';
 
 @ObjectType()

@@ -1,7 +1,7 @@
 // The GraphQL shapes of a case's schedule: its send window (input and output) and the weekday enum.
 import { Field, InputType, ObjectType } from 'type-graphql';
 import type { Weekday } from '../../domain/send-window.policy';
-import { DateTimeScalar, WeekdayEnum } from './scalars';
+import { DateTimeScalar, WeekdayEnum } from './graphql.scalars';
 
 @InputType({ description: 'When mail may leave: on `days`, from `start` to `end` (HH:MM) in `timezone`' })
 export class SendWindowInput {

@@ -34,4 +34,6 @@ export class MessageEntity {
   /** An inbound automatic answer (out of office, RFC 3834): kept on the thread, never answered. */
   @Column('boolean', { name: 'auto_reply', default: false }) autoReply!: boolean;
   @Column('timestamptz', { name: 'created_at' }) createdAt!: Date;
+  /** Inbound only: the provider held it back (spam, blocked, unauthenticated); see src/mail/quarantine.policy.ts. */
+  @Column('text', { name: 'provider_label', nullable: true }) providerLabel!: string | null;
 }

@@ -1,11 +1,11 @@
 // Accounts and their API keys. Keys are shown once at creation and stored only as a hash.
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { PLANS, type Plan } from '../../domain/case.model';
-import { AppError, badField } from '../../domain/errors';
+import { AppError, badField } from '../../domain/app.errors';
 import { countAccounts, findAccount, insertAccount, setWebhookSecret } from '../../persistence/accounts.repository';
 import { insertApiKey, keyWithAccount, revokeApiKey, type NewApiKey } from '../../persistence/api-keys.repository';
 import type { Database } from '../../persistence/transaction.types';
-import { generateWebhookSecret } from '../../webhooks/webhook.signing';
+import { generateWebhookSecret } from '../../webhooks/webhook.signer';
 
 export interface AuthenticatedAccount {
   id: string;

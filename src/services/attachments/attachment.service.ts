@@ -1,5 +1,5 @@
 // Attachment downloads: a signed link to our own route for bytes we keep, the provider's fresh link otherwise.
-import { AppError } from '../../domain/errors';
+import { AppError } from '../../domain/app.errors';
 import { findAttachment, findAttachmentWithContent } from '../../persistence/attachments.repository';
 import type { AttachmentEntity } from '../../persistence/entities';
 import type { Database } from '../../persistence/transaction.types';

@@ -1,7 +1,7 @@
 // One zod schema per input, shared by GraphQL and REST. Every free-text and JSON field has a size cap.
 import Ajv from 'ajv';
 import { z } from 'zod';
-import { badInput, type FieldIssue } from '../../domain/errors';
+import { badInput, type FieldIssue } from '../../domain/app.errors';
 import { sendWindowProblems, WEEKDAYS } from '../../domain/send-window.policy';
 import { checkWebhookUrlSyntax } from '../../webhooks/ssrf.guard';
 

@@ -1,16 +1,18 @@
 // Keyset pagination of an account's cases, newest first (Relay connection semantics).
 import type { CaseStatus } from '../../domain/case.model';
-import { badField } from '../../domain/errors';
+import { badField } from '../../domain/app.errors';
 import { listCases as listCaseRows } from '../../persistence/cases.repository';
 import type { CaseEntity } from '../../persistence/entities';
 import type { Tx } from '../../persistence/transaction.types';
 import { clientReferenceFilterSchema, parseInput } from './case-input.schema';
+import { parseSearch } from './case-search.schema';
 
 export interface CaseFilter {
   status?: CaseStatus[] | null;
   clientReferenceId?: string | null;
   createdAfter?: Date | null;
   createdBefore?: Date | null;
+  search?: string | null;
 }
 
 export interface CasePage {
@@ -51,6 +53,7 @@ export async function listCases(
     clientReferenceId: ref,
     createdAfter: filter.createdAfter,
     createdBefore: filter.createdBefore,
+    search: parseSearch(filter.search),
     after: after ? decodeCursor(after) : null,
     limit: first + 1,
   });

@@ -2,7 +2,7 @@
 // another account's case answers exactly like a missing one.
 import { createHash, randomUUID } from 'node:crypto';
 import { PLAN_LIMITS, TERMINAL_STATUSES } from '../../domain/case.model';
-import { AppError, caseNotFound } from '../../domain/errors';
+import { AppError, caseNotFound } from '../../domain/app.errors';
 import { cancelKey, caseJobs, enqueueCaseJob, sendCaseJob } from '../../jobs/job.catalog';
 import { attachmentsOfCase } from '../../persistence/attachments.repository';
 import { appendTimeline, loadTimeline } from '../../persistence/case-events.repository';

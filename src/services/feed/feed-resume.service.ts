@@ -1,7 +1,7 @@
 // Subscriptions that resume: replay what a reconnecting client missed, then go on live, with no update skipped or
 // repeated at the seam. The live subscription is opened first (its queue buffers), the replay is read from
 // case_events after that, and live items the replay already delivered are dropped while the buffer drains.
-import { AppError, badField } from '../../domain/errors';
+import { AppError, badField } from '../../domain/app.errors';
 import {
   accountFeedAfter,
   caseFeedAfter,

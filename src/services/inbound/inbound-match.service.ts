@@ -2,7 +2,7 @@
 // mails from an address of its own). Everything else - In-Reply-To, References, AgentMail's thread id and our
 // `case:<id>` label - can be forged or misdirected by whoever writes the mail, so it only ever selects a case whose
 // counterparty is the sender: a forged In-Reply-To cannot attach mail to another tenant's case.
-import { caseIdFromAddress } from '../../mail/case-address';
+import { caseIdFromAddress } from '../../mail/case-address.mapper';
 import type { DeliveryFailure, InboundMail } from '../../mail/mail.types';
 import { findCase } from '../../persistence/cases.repository';
 import type { CaseEntity, MessageEntity } from '../../persistence/entities';

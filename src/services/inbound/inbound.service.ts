@@ -1,7 +1,7 @@
 // Mail and provider events coming in, from any transport: find the case, store what came, queue the event.
 // Nothing that arrives is dropped: a reply to a finished case is still stored on its thread.
 import { createHash, randomUUID } from 'node:crypto';
-import { caseIdFromAddress } from '../../mail/case-address';
+import { caseIdFromAddress } from '../../mail/case-address.mapper';
 import { InboundMatcher } from './inbound-match.service';
 import type { DeliveryFailure, InboundMail, InboundSink } from '../../mail/mail.types';
 import { isTerminal } from '../../domain/case.model';
@@ -12,8 +12,10 @@ import { insertInbound, markDelivered, setDeliveryStatus } from '../../persisten
 import { claimProviderEvent } from '../../persistence/provider-events.repository';
 import type { Tx } from '../../persistence/transaction.types';
 import { caseJobs, enqueueCaseJob, type CaseJob } from '../../jobs/job.catalog';
+import { evaluatesQuarantined } from '../../mail/quarantine.policy';
+import { insertTimelineNote } from '../../persistence/case-events.repository';
 import type { ServiceContext } from '../service.context';
-import { readReturnDate } from './return-date.parser';
+import { readReturnDate } from './out-of-office.parser';
 
 /** Told once per message stored (every face stores through store(), so each mail is counted once). */
 export interface InboundObserver {
@@ -54,10 +56,21 @@ export class InboundService implements InboundSink {
       const messageId = await this.insertMessage(manager, row, mail);
       if (!messageId) return null;
       await this.insertAttachments(manager, row, messageId, mail);
-      if (!isTerminal(row.status)) await enqueueCaseJob(this.ctx, manager, inboundJob(row, messageId, mail));
+      const evaluate = evaluatesQuarantined(mail, row.counterparty.address);
+      if (mail.quarantine)
+        await insertTimelineNote(manager, {
+          caseId: row.id,
+          accountId: row.accountId,
+          type: 'reply.quarantined',
+          data: { label: mail.quarantine, messageId, from: mail.from.address.toLowerCase(), evaluated: evaluate },
+          occurredAt: this.ctx.clock(),
+        });
+      if (!isTerminal(row.status) && evaluate)
+        await enqueueCaseJob(this.ctx, manager, inboundJob(row, messageId, mail));
       return messageId;
     });
     if (stored) this.observer.stored?.();
+    if (stored && mail.quarantine) this.ctx.changes.changed();
     return stored;
   }
 
@@ -101,6 +114,7 @@ export class InboundService implements InboundSink {
       inboxId: mail.inboxId ?? null,
       receivedAt: mail.receivedAt,
       createdAt: this.ctx.clock(),
+      providerLabel: mail.quarantine ?? null,
       autoReply: mail.autoReply ?? false,
     });
     return inserted ? id : null;

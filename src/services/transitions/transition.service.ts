@@ -1,7 +1,7 @@
 // The one place a case changes: lock, decide, save the row, its timeline row, its usage and its jobs, in one
 // transaction. Worker steps and API mutations (cancel) both come through here.
 import { randomUUID } from 'node:crypto';
-import type { CaseEvent } from '../../domain/case.events';
+import type { CaseEvent } from '../../domain/case-event.types';
 import { isBillable, isTerminal } from '../../domain/case.model';
 import { decide, type Transition } from '../../domain/case.machine';
 import type { SendJob } from '../../jobs/job.catalog';

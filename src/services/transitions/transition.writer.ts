@@ -2,7 +2,7 @@
 // Transitions record their writes in a TransitionWrites and flush them together, one statement per table, so a
 // batch of cases costs about what one case does.
 import { randomUUID } from 'node:crypto';
-import type { Effect } from '../../domain/case.events';
+import type { Effect } from '../../domain/case-event.types';
 import {
   caseJobs,
   deleteCaseJob,
@@ -17,8 +17,6 @@ import { writeTransitions } from '../../persistence/transition.repository';
 import type { Tx } from '../../persistence/transaction.types';
 import { countBillable, usageMonth } from '../../persistence/usage.repository';
 import type { ServiceContext } from '../service.context';
-
-// Kept for inbound.service.ts until it enqueues through the catalog itself.
 
 /** A send this transaction queued: the worker that committed it may run it at once (see case-job.service.ts). */
 export interface QueuedSend {

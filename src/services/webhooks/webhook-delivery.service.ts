@@ -5,8 +5,8 @@
 import { randomUUID } from 'node:crypto';
 import { enqueueWebhookJob } from '../../jobs/job.catalog';
 import { isRetryableDelivery, nextAttemptDelayMs } from '../../webhooks/retry.policy';
-import type { HostResolver } from '../../webhooks/safe-http';
-import { deliverWebhook } from '../../webhooks/webhook.deliver';
+import type { HostResolver } from '../../webhooks/safe-http.client';
+import { deliverWebhook } from '../../webhooks/webhook.sender';
 import type { WebhookDeliveryResult } from '../../webhooks/webhook-delivery.types';
 import type { Tx } from '../../persistence/transaction.types';
 import {

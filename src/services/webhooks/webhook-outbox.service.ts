@@ -2,12 +2,12 @@
 // state being committed) and the job that makes its first attempt. No event without its state change, and no
 // state change without its event.
 import { randomUUID } from 'node:crypto';
-import { WEBHOOK_EVENT_TYPES, type WebhookEventType } from '../../domain/case.events';
+import { WEBHOOK_EVENT_TYPES, type WebhookEventType } from '../../domain/case-event.types';
 import { enqueueWebhookJob } from '../../jobs/job.catalog';
 import type { CaseEntity } from '../../persistence/entities';
 import type { Tx } from '../../persistence/transaction.types';
 import { insertDelivery } from '../../persistence/webhook-deliveries.repository';
-import { buildWebhookEnvelope } from '../../webhooks/webhook.payload';
+import { buildWebhookEnvelope } from '../../webhooks/webhook-payload.mapper';
 import type { WebhookOutbox } from '../transitions/transition.writer';
 import type { ServiceContext } from '../service.context';
 import { caseSnapshot } from './webhook-snapshot.mapper';

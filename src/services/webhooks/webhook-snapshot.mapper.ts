@@ -2,7 +2,7 @@
 import { attachmentsOfCase } from '../../persistence/attachments.repository';
 import type { AttachmentEntity, CaseEntity } from '../../persistence/entities';
 import type { Tx } from '../../persistence/transaction.types';
-import type { WebhookAttachment, WebhookCaseSnapshot } from '../../webhooks/webhook.payload';
+import type { WebhookAttachment, WebhookCaseSnapshot } from '../../webhooks/webhook-payload.mapper';
 import { toState } from '../transitions/case-state.mapper';
 
 /** Attachment metadata as the reference shows it on cases and in webhooks (no download link). */

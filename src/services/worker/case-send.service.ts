@@ -7,7 +7,7 @@
 // What remains is a crash between the transport accepting the mail and our record of it: the retry sees an attempt
 // already begun and reports a possible duplicate (send_attempts > 1) instead of passing silently.
 import type { Agent } from '../../agent/agent.types';
-import type { CaseEvent } from '../../domain/case.events';
+import type { CaseEvent } from '../../domain/case-event.types';
 import { sendUnwantedReason } from '../../domain/case.machine';
 import type { CaseJob, SendJob } from '../../jobs/job.catalog';
 import { TerminalSendError, type MailTransport, type SendResult } from '../../mail/mail.types';

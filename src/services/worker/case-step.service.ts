@@ -10,7 +10,7 @@
 // changed in between queues its send as before, and the send composes then.
 import { randomUUID } from 'node:crypto';
 import type { Agent, ComposedMessage } from '../../agent/agent.types';
-import type { CaseEvent } from '../../domain/case.events';
+import type { CaseEvent } from '../../domain/case-event.types';
 import { decide } from '../../domain/case.machine';
 import { caseJobs, REPLY_KEY_PATTERN, type CaseJob, type SendJob } from '../../jobs/job.catalog';
 import type { MailTransport, SendResult } from '../../mail/mail.types';

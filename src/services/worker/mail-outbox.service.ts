@@ -1,10 +1,10 @@
 // Outbound mail is written down before it is sent and marked after, so a crash between the two is visible (the
 // retry counts a possible duplicate) rather than silent, and a composed message is never composed twice.
 import { randomUUID } from 'node:crypto';
-import type { SendPurpose } from '../../domain/evaluation';
+import type { SendPurpose } from '../../domain/evaluation.types';
 import type { ComposedMessage } from '../../agent/agent.types';
 import type { OutboundMail, SendResult } from '../../mail/mail.types';
-import { caseAddress } from '../../mail/case-address';
+import { caseAddress } from '../../mail/case-address.mapper';
 import { MessageEntity, type CaseEntity } from '../../persistence/entities';
 import * as messages from '../../persistence/messages.repository';
 import type { Tx } from '../../persistence/transaction.types';

@@ -1,4 +1,4 @@
-// What the worker reports as it goes (metrics.ts counts it); every hook is optional.
+// What the worker reports as it goes (offload.metrics.ts counts it); every hook is optional.
 
 export interface SendObserver {
   refused?(caseId: string, reason: string): void;

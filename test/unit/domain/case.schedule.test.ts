@@ -1,7 +1,7 @@
 // Issue 21 in the state machine: the follow-up budget (followUpCount, not attemptCount), the maxReplies cap, replies
 // that beat the outreach, auto-replies and their return dates, and the send window on every outbound path.
 import { decide, type Accepted } from '../../../src/domain/case.machine';
-import type { CaseEvent } from '../../../src/domain/case.events';
+import type { CaseEvent } from '../../../src/domain/case-event.types';
 import type { CaseState } from '../../../src/domain/case.model';
 import type { SendWindow } from '../../../src/domain/send-window.policy';
 import { ctx, evaluation, HOUR, NOW, REQUEST_ID, state } from './fixtures';

@@ -1,0 +1,102 @@
+// Raw RFC 5322 bytes -> InboundMail, shared by every transport that receives MIME (the SMTP listener, and the local
+// inbound endpoint when it is handed a raw message). Delivery reports are split off before anything reaches the agent.
+import { parseAddressHeader, simpleParser, type AddressObject, type Attachment, type ParsedMail } from 'mailparser';
+import { readDeliveryReport, type DeliveryReport } from './delivery-report.parser';
+import type { InboundAttachment, InboundMail, MailAddress } from './mail.types';
+import { stripQuotedText } from './quoted-text.parser';
+import { isAutoReplyHeaders } from './auto-reply-headers.parser';
+
+export type ParsedInbound = { kind: 'mail'; mail: InboundMail } | DeliveryReport;
+
+export interface ParseRawMailOptions {
+  /** RCPT TO addresses of the SMTP envelope: a Bcc'd case address appears nowhere else. */
+  envelopeRecipients?: string[];
+  receivedAt?: Date;
+}
+
+const PARSER_OPTIONS = {
+  keepCidLinks: true,
+  skipTextToHtml: true,
+  keepDeliveryStatus: true,
+  checksumAlgo: false,
+  // html-to-text on a pathological multi-megabyte HTML body would stall the listener.
+  maxHtmlLengthToParse: 2_000_000,
+} as const;
+
+export async function parseRawMail(raw: Buffer | string, options: ParseRawMailOptions = {}): Promise<ParsedInbound> {
+  const parsed = await simpleParser(raw, PARSER_OPTIONS);
+  const envelope = (options.envelopeRecipients ?? []).map((a) => a.toLowerCase());
+  return (
+    readDeliveryReport(parsed, envelope) ?? {
+      kind: 'mail',
+      mail: toInboundMail(parsed, envelope, options.receivedAt ?? new Date()),
+    }
+  );
+}
+
+export function toInboundMail(parsed: ParsedMail, envelopeRecipients: string[], receivedAt: Date): InboundMail {
+  const text = parsed.text ?? '';
+  return {
+    recipients: unique([...envelopeRecipients, ...addresses(parsed.to), ...addresses(parsed.cc)]),
+    from: sender(parsed.from),
+    subject: parsed.subject ?? null,
+    text,
+    newText: stripQuotedText(text),
+    messageId: parsed.messageId ?? null,
+    inReplyTo: firstMessageId(parsed.inReplyTo),
+    references: messageIds(parsed.references),
+    attachments: parsed.attachments.map(toAttachment),
+    autoReply: isAutoReplyHeaders(parsed.headers),
+    receivedAt,
+  };
+}
+
+/** Plain text of an HTML body, through the same converter mailparser applies to HTML-only mail. */
+export async function htmlToText(html: string): Promise<string> {
+  const mime = `Content-Type: text/html; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n${Buffer.from(html).toString('base64')}`;
+  return (await simpleParser(mime, PARSER_OPTIONS)).text ?? '';
+}
+
+/** Address strings as AgentMail sends them ("Name <a@b>" or "a@b", one per entry) -> lower-cased addresses. */
+export function parseAddressList(values: string[]): string[] {
+  return addresses(parseAddressHeader(values, { flatten: true }));
+}
+
+export function parseSender(value: string): MailAddress {
+  return sender(parseAddressHeader(value, { flatten: true }));
+}
+
+/** Every Message-ID in a header value such as References ("<a@x> <b@y>"), in order. */
+export function messageIds(value: string | string[] | undefined | null): string[] {
+  const joined = Array.isArray(value) ? value.join(' ') : (value ?? '');
+  const ids = joined.match(/<[^<>\s]+>/g);
+  if (ids) return ids;
+  // A bare id without brackets is still worth matching on.
+  return joined.split(/\s+/).filter(Boolean);
+}
+
+function firstMessageId(value: string | undefined): string | null {
+  return messageIds(value)[0] ?? null;
+}
+
+function addresses(header: AddressObject | AddressObject[] | undefined): string[] {
+  const objects = Array.isArray(header) ? header : header ? [header] : [];
+  return objects
+    .flatMap((o) => o.value)
+    .flatMap((a) => (a.group ? a.group : [a]))
+    .map((a) => a.address?.toLowerCase() ?? '')
+    .filter(Boolean);
+}
+
+function sender(from: AddressObject | undefined): MailAddress {
+  const first = from?.value[0];
+  return { name: first?.name || null, address: first?.address?.toLowerCase() ?? '' };
+}
+
+function toAttachment(a: Attachment): InboundAttachment {
+  return { name: a.filename ?? null, contentType: a.contentType ?? null, size: a.content.length, content: a.content };
+}
+
+function unique(values: string[]): string[] {
+  return [...new Set(values)];
+}
