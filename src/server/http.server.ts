@@ -2,7 +2,10 @@
 // inbound routes, downloads.
 import http from 'node:http';
 import { ApolloServer } from '@apollo/server';
-import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
+import {
+  ApolloServerPluginCacheControlDisabled,
+  ApolloServerPluginLandingPageDisabled,
+} from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { expressMiddleware } from '@as-integrations/express5';
 import express, { type Express, type Router } from 'express';
@@ -19,6 +22,7 @@ import { clientErrorFormatter } from '../graphql/security/client.errors';
 import { wsGuard, type WsExtra } from '../graphql/security/ws.guard';
 import type { Services } from '../services/service.registry';
 import type { Logger } from '../observability/logger.factory';
+import { graphqlIdeRoutes } from './graphql-ide.routes';
 import { inboundRoutes } from '../rest/inbound.routes';
 import { RateLimiter } from '../graphql/security/rate-limit.guard';
 
@@ -89,6 +93,8 @@ export async function startHttp(options: HttpOptions): Promise<HttpServer> {
       // No type or field has cache hints and no response is cacheable; the default plugin would still hook every
       // field of every operation to compute a policy that is always "do not cache".
       ApolloServerPluginCacheControlDisabled(),
+      // Apollo's page embeds a sandbox from a CDN; outside production graphql-ide.routes.ts serves one from disk.
+      ApolloServerPluginLandingPageDisabled(),
       ApolloServerPluginDrainHttpServer({ httpServer: server }),
       { serverWillStart: async () => ({ drainServer: async () => void (await wsCleanup.dispose()) }) },
     ],
@@ -99,6 +105,7 @@ export async function startHttp(options: HttpOptions): Promise<HttpServer> {
   app.use(dashboardRoutes());
   app.use(inboundRoutes({ services, config }));
   options.extraRoutes?.(app);
+  if (!isProduction(config)) app.use(graphqlIdeRoutes());
   app.use(
     '/graphql',
     express.json({ limit: GRAPHQL_BODY_LIMIT }),
