@@ -5,7 +5,8 @@ import { loadConfig, type Config } from '../config/env.config';
 import type { Plan } from '../domain/case.model';
 import { AppError } from '../domain/app.errors';
 import { startBoss } from '../jobs/boss.client';
-import { findAccounts, listAccounts, listKeys } from '../persistence/account-directory.repository';
+import { findAccounts, listAccounts } from '../persistence/accounts.repository';
+import { listKeys } from '../persistence/api-keys.repository';
 import { locateDatabase } from '../persistence/database-location.service';
 import { AccountsService } from '../services/accounts/account.service';
 import { sweepDueCases } from '../services/sweep/sweep.service';
@@ -42,7 +43,7 @@ async function withDatabase<T>(
 
 /** ID_OR_NAME to one account, or a one-line error saying how to find the right one. */
 async function resolveAccount(db: Database, idOrName: string): Promise<{ id: string; name: string }> {
-  const found = await findAccounts(db, idOrName);
+  const found = await findAccounts(db.manager, idOrName);
   if (found.length === 1) return found[0]!;
   if (found.length === 0)
     throw new AppError(
@@ -85,7 +86,7 @@ export const createAccountCommand = (name: string, plan: Plan): Promise<void> =>
 
 export const listAccountsCommand = (): Promise<void> =>
   withDatabase('accounts list', async ({ db }) => {
-    for (const account of await listAccounts(db)) print(JSON.stringify(account));
+    for (const account of await listAccounts(db.manager)) print(JSON.stringify(account));
   });
 
 export const createKeyCommand = (idOrName: string): Promise<void> =>
@@ -97,7 +98,7 @@ export const createKeyCommand = (idOrName: string): Promise<void> =>
 export const listKeysCommand = (idOrName: string): Promise<void> =>
   withDatabase('keys list', async ({ db }) => {
     const account = await resolveAccount(db, idOrName);
-    for (const key of await listKeys(db, account.id)) print(JSON.stringify({ accountId: account.id, ...key }));
+    for (const key of await listKeys(db.manager, account.id)) print(JSON.stringify({ accountId: account.id, ...key }));
   });
 
 export const revokeKeyCommand = (keyOrId: string): Promise<void> =>
