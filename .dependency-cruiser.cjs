@@ -12,9 +12,18 @@ module.exports = {
     {
       name: 'domain-is-pure',
       severity: 'error',
-      comment: 'The case state machine imports nothing outside src/domain: no I/O, no framework, no library.',
+      comment:
+        'The case state machine imports nothing outside src/domain: no I/O, no framework, no library. One agreed ' +
+        'exception: luxon, pure date math over the IANA zone rules, for the send window (see the next rule).',
       from: { path: '^src/domain/' },
-      to: { pathNot: '^src/domain/' },
+      to: { pathNot: ['^src/domain/', 'node_modules/luxon/'] },
+    },
+    {
+      name: 'domain-luxon-only-for-send-windows',
+      severity: 'error',
+      comment: 'luxon is allowed in the domain for the send-window function only (issue 21), nowhere else there.',
+      from: { path: '^src/domain/', pathNot: '^src/domain/send-window\\.policy\\.ts$' },
+      to: { path: 'node_modules/luxon/' },
     },
     {
       name: 'only-persistence-touches-the-database',

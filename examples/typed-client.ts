@@ -4,18 +4,22 @@
 //
 //   OFFLOAD_URL=http://127.0.0.1:4000 OFFLOAD_API_KEY=ofk_… npm run example
 //
-// With the default local mail transport it also plays the counterparty's reply, so the case finishes.
+// With the default local mail transport it also plays the counterparty's reply, so the case finishes. Beside the
+// case's own subscription it follows the whole account with caseUpdates, drops that connection once on purpose,
+// and shows the feed resuming from its last cursor: nothing missed, nothing twice.
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { print, type ExecutionResult } from 'graphql';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import {
   CaseUpdatedDocument,
+  CaseUpdatesDocument,
   CreateCaseDocument,
   GetCaseDetailDocument,
   GetCaseDocument,
   type CaseStatus,
   type CaseUpdatedSubscription,
+  type CaseUpdatesSubscription,
   type CreateCaseInput,
 } from '../schema/generated/graphql';
 
@@ -53,6 +57,16 @@ export async function runExample(options: ExampleOptions): Promise<{ caseId: str
     senderPersona: { name: 'Sam', role: 'Logistics', company: 'Acme' },
     resultSchema: { type: 'object', properties: { confirmed: { type: 'boolean' } }, required: ['confirmed'] },
   };
+  // A second connection for the account-wide feed, so that dropping it leaves the case's own subscription alone.
+  const feedWs = createClient({
+    url: `${options.url.replace(/^http/, 'ws')}/graphql`,
+    webSocketImpl: WebSocket,
+    connectionParams: { 'x-api-key': options.apiKey },
+    retryAttempts: 10,
+    retryWait: () => new Promise((resolve) => setTimeout(resolve, 200)),
+  });
+  // Opened before the case exists, so it sees the case from its first update.
+  const feed = followAccount(feedWs);
   const { createCase } = await request(CreateCaseDocument, { input });
   options.log(`created ${createCase.id} (${createCase.status})`);
 
@@ -65,6 +79,10 @@ export async function runExample(options: ExampleOptions): Promise<{ caseId: str
     const live = watchCase(ws, createCase.id, options.log);
     if (options.playReply) {
       await waitForStatus(request, createCase.id, (status) => status !== 'CREATED');
+      await waitUntil(() => feed.received.some((u) => u.case.id === createCase.id), 10_000);
+      // A network drop: graphql-ws reconnects and subscribes again, with the last cursor as `after`.
+      options.log(`feed: dropping the connection after ${feed.received.length} update(s)`);
+      feedWs.terminate();
       await playReply(options, createCase.id);
     }
     // The subscription shows each change as it happens. The poll only guards against waiting forever for a change
@@ -75,10 +93,53 @@ export async function runExample(options: ExampleOptions): Promise<{ caseId: str
     ]);
     const { case: detail } = await request(GetCaseDetailDocument, { id: createCase.id });
     options.log(`result: ${detail?.resultStatus} ${JSON.stringify(detail?.result)}`);
+    const timeline = detail?.timeline.length ?? 0;
+    await waitUntil(() => feed.received.some((u) => u.case.id === createCase.id && u.sequence === timeline), 10_000);
+    const seen = feed.received.filter((u) => u.case.id === createCase.id).map((u) => u.sequence);
+    // From the first update the feed saw (it may have connected after case.created) to the last, each exactly once.
+    const first = seen[0] ?? 0;
+    const exact = seen.at(-1) === timeline && seen.every((sequence, i) => sequence === first + i);
+    const verdict = exact ? 'each once' : 'NOT each once';
+    options.log(`feed: updates #${first}-#${seen.at(-1)} of ${timeline} across the drop, ${verdict}`);
     return { caseId: createCase.id, status };
   } finally {
-    await ws.dispose();
+    feed.stop();
+    await Promise.all([ws.dispose(), feedWs.dispose()]);
   }
+}
+
+/**
+ * Follows every change of the account's cases and resumes after a reconnect: graphql-ws sends the subscribe
+ * payload again on every reconnect, and the getter makes that payload carry the last cursor received as `after`.
+ */
+export function followAccount(ws: Client) {
+  const received: CaseUpdatesSubscription['caseUpdates'][] = [];
+  let after: string | null = null;
+  const stop = ws.subscribe<CaseUpdatesSubscription>(
+    {
+      query: print(CaseUpdatesDocument),
+      get variables() {
+        return after ? { after } : {};
+      },
+    },
+    {
+      next: ({ data, errors }) => {
+        // CURSOR_EXPIRED: offline past the resume window; a real client reloads and subscribes without `after`.
+        if (errors?.length) throw new Error(errors.map((e) => e.message).join('; '));
+        if (!data) return;
+        after = data.caseUpdates.cursor;
+        received.push(data.caseUpdates);
+      },
+      error: () => {},
+      complete: () => {},
+    },
+  );
+  return { received, stop };
+}
+
+async function waitUntil(test: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!test() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
 }
 
 const withTimeout = <T>(promise: Promise<T>, ms: number, fallback: T): Promise<T> =>

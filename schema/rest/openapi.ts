@@ -37,6 +37,40 @@ export interface paths {
         get: operations["getCase"];
         put?: never;
         post?: never;
+        /**
+         * Erase a case (ours; GraphQL deleteCase)
+         * @description Deletes the case's personal data for a GDPR/CCPA request: messages, attachment contents, counterparty, goal,
+         *     result, metadata, timeline data, webhook deliveries not yet sent and queued jobs. Usage already counted stays
+         *     counted. Afterwards the case answers 404 CASE_NOT_FOUND here, and like a missing case on every other face.
+         */
+        delete: operations["deleteCase"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/unsubscribe/{token}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description `<caseId>.<signature>`, from the List-Unsubscribe header of a mail Offload sent */
+                token: string;
+            };
+            cookie?: never;
+        };
+        /**
+         * Confirmation page (ours; changes nothing)
+         * @description A page with an Unsubscribe button that makes the POST below. Mail scanners fetch links, so a GET never opts anyone out.
+         */
+        get: operations["unsubscribePage"];
+        put?: never;
+        /**
+         * One-click unsubscribe (RFC 8058; ours)
+         * @description No API key: the signed token is the proof. Puts the recipient's address on the account's suppression list
+         *     and ends the case FAILED with resultStatus `unsubscribed`. Repeating it changes nothing and answers the same.
+         */
+        post: operations["unsubscribeOneClick"];
         delete?: never;
         options?: never;
         head?: never;
@@ -104,7 +138,7 @@ export interface components {
             };
         };
         /** @enum {string} */
-        ErrorCode: "INVALID_REQUEST" | "UNAUTHORIZED" | "FORBIDDEN" | "CASE_NOT_FOUND" | "ATTACHMENT_NOT_FOUND" | "CASE_NOT_WAITING_FOR_INPUT" | "INPUT_REQUEST_NOT_PENDING" | "INPUT_REQUEST_MISMATCH" | "USAGE_LIMIT_REACHED" | "RATE_LIMITED" | "INTERNAL_ERROR";
+        ErrorCode: "INVALID_REQUEST" | "UNAUTHORIZED" | "FORBIDDEN" | "CASE_NOT_FOUND" | "ATTACHMENT_NOT_FOUND" | "CASE_NOT_WAITING_FOR_INPUT" | "INPUT_REQUEST_NOT_PENDING" | "INPUT_REQUEST_MISMATCH" | "USAGE_LIMIT_REACHED" | "RATE_LIMITED" | "COUNTERPARTY_SUPPRESSED" | "WEBHOOK_DELIVERY_NOT_FOUND" | "INTERNAL_ERROR";
         Goal: {
             objective: string;
             /** @description Background for the agent; a string or an object. */
@@ -149,10 +183,31 @@ export interface components {
             };
             /** Format: uri */
             clientWebhookUrl?: string;
-            /** @default 3 */
+            /**
+             * @description Automated follow-ups since the counterparty's last message (in-thread replies do not count).
+             * @default 3
+             */
             maxAttempts?: number;
             /** @default 72 */
             followUpDelayHours?: number;
+            /**
+             * @description Cap on automatic in-thread replies; one more would be needed -> INPUT_NEEDED instead.
+             * @default 10
+             */
+            maxReplies?: number;
+            /** @description No outreach before this (Unix ms like every REST timestamp, or ISO 8601 with an offset). */
+            startAt?: number | string;
+            sendWindow?: components["schemas"]["SendWindow"];
+        };
+        /** @description Every outbound message (outreach, follow-ups, replies) leaves inside this weekly window; one due outside it waits for the next opening (shown in nextActionAt). A window that never opens (no days, start equal to end) is refused. */
+        SendWindow: {
+            days: ("MON" | "TUE" | "WED" | "THU" | "FRI" | "SAT" | "SUN")[];
+            /** @example 09:00 */
+            start: string;
+            /** @description Earlier than start -> the window crosses midnight (22:00-06:00). */
+            end: string;
+            /** @description IANA zone; default counterparty.timezone, then UTC */
+            timezone?: string;
         };
         InputRequest: {
             /** Format: uuid */
@@ -207,6 +262,10 @@ export interface components {
             inputRequest: null | components["schemas"]["InputRequest"];
             /** @description Only with includeTranscript=true. */
             conversationThread?: string | null;
+            /** @description Unix ms; present when given at creation. */
+            startAt?: number;
+            /** @description Present when given at creation; timezone resolved, nextOpenAt in Unix ms. */
+            sendWindow?: components["schemas"]["SendWindow"];
         };
     };
     responses: {
@@ -239,6 +298,15 @@ export interface components {
         };
         /** @description CASE_NOT_FOUND (also for another account's case) */
         NotFound: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorEnvelope"];
+            };
+        };
+        /** @description COUNTERPARTY_SUPPRESSED (counterparty.address is on the account's suppression list; ours) */
+        Suppressed: {
             headers: {
                 [name: string]: unknown;
             };
@@ -304,6 +372,7 @@ export interface operations {
             400: components["responses"]["InvalidRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            409: components["responses"]["Suppressed"];
             429: components["responses"]["TooMany"];
             500: components["responses"]["InternalError"];
         };
@@ -338,6 +407,110 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             500: components["responses"]["InternalError"];
+        };
+    };
+    deleteCase: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["CaseId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Erased */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OkEnvelope"] & {
+                        data?: {
+                            /** Format: uuid */
+                            caseId: string;
+                            /** @constant */
+                            deleted: true;
+                        };
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    unsubscribePage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description `<caseId>.<signature>`, from the List-Unsubscribe header of a mail Offload sent */
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The page */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description Not a token of ours (tampered, or for another case) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+        };
+    };
+    unsubscribeOneClick: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description `<caseId>.<signature>`, from the List-Unsubscribe header of a mail Offload sent */
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/x-www-form-urlencoded": {
+                    /** @constant */
+                    "List-Unsubscribe"?: "One-Click";
+                };
+            };
+        };
+        responses: {
+            /** @description Unsubscribed */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description Not a token of ours; nothing changed */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
         };
     };
     provideCaseInput: {

@@ -84,6 +84,10 @@ const schema = z
     WS_CONNECTION_INIT_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
     WS_MAX_SUBSCRIPTIONS_PER_CONNECTION: z.coerce.number().int().min(1).max(1_000).default(20),
     WS_MAX_SUBSCRIPTIONS_PER_ACCOUNT: z.coerce.number().int().min(1).default(1_000),
+    // A caseUpdates cursor resumes when it is at most this old OR at most this many updates behind; else
+    // CURSOR_EXPIRED. SPEC §10 promises at least 24 h or 10,000 updates; lower values are for tests.
+    FEED_RESUME_HOURS: z.coerce.number().min(0).default(24),
+    FEED_RESUME_UPDATES: z.coerce.number().int().min(0).default(10_000),
   })
   .superRefine((env, ctx) => {
     if (env.MAIL_TRANSPORT === 'smtp' && !env.SMTP_URL)

@@ -1,5 +1,5 @@
 // The dashboard's only contact with Offload: GraphQL over fetch, and one graphql-ws subscription for live updates.
-/* global window, fetch, location */
+/* global window, fetch, location, setTimeout */
 
 const CASE_ROW = `id status resultStatus inputRequestStatus clientReferenceId createdAt updatedAt nextActionAt
   goal { objective } counterparty { name address }`;
@@ -33,6 +33,10 @@ export const QUERIES = {
   detailExtras: `query DashboardCaseExtras($id: ID!) {
     case(id: $id) { startAt sendWindow { days start end timezone } messages { id verified } }
   }`,
+  // The schedule and follow-up budget (SPEC §9) on their own: detailExtras also asks for fields this server lacks.
+  schedule: `query DashboardCaseSchedule($id: ID!) {
+    case(id: $id) { startAt followUpCount maxReplies sendWindow { days start end timezone nextOpenAt } }
+  }`,
   scheduling: `query DashboardSchedulingProbe { cases(first: 1) { edges { node { id startAt } } } }`,
   // Its own query: the thread and timeline still show on a server whose schema lacks deliveries.
   deliveries: `query DashboardDeliveries($id: ID!) {
@@ -49,8 +53,9 @@ export const QUERIES = {
     submitInput(input: $input) { caseId inputRequestId accepted }
   }`,
   redeliver: `mutation DashboardRedeliver($id: ID!) { redeliverWebhook(deliveryId: $id) { id status } }`,
-  updates: `subscription DashboardUpdates {
-    caseUpdates { type previousStatus toStatus sequence case { ${CASE_ROW} } }
+  // `after`: the last cursor received, so a reconnect replays what was missed (SPEC §10; see subscribeUpdates).
+  updates: `subscription DashboardUpdates($after: String) {
+    caseUpdates(after: $after) { cursor type previousStatus toStatus sequence case { ${CASE_ROW} } }
   }`,
 };
 
@@ -81,26 +86,50 @@ export async function gql(apiKey, query, variables = {}) {
 }
 
 /**
- * Subscribes to every change of the account's cases. graphql-ws reconnects on its own; `onConnected` runs after
- * each (re)connection so the caller can reload what it may have missed while offline.
+ * Subscribes to every change of the account's cases. graphql-ws reconnects on its own and subscribes again with
+ * the last cursor received as `after`, so the server replays what was missed while offline. `onConnected` runs
+ * after each (re)connection with `{ resumed }`: false when there was nothing to resume from (the first connection,
+ * or a cursor past the server's resume window), in which case the caller reloads.
  */
 export function subscribeUpdates(apiKey, { onUpdate, onConnected, onClosed, onError }) {
+  let lastCursor = null;
+  let unsubscribe = () => {};
   const client = window.graphqlWs.createClient({
     url: `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/graphql`,
     connectionParams: { 'x-api-key': apiKey },
     retryAttempts: Infinity,
     // 4403: the key was refused at connect; retrying cannot help.
     shouldRetry: (event) => event?.code !== 4403,
-    on: { connected: onConnected, closed: onClosed },
+    on: { connected: () => onConnected({ resumed: lastCursor !== null }), closed: onClosed },
   });
-  const unsubscribe = client.subscribe(
-    { query: QUERIES.updates },
-    {
-      next: (value) => (value.errors ? onError(new GraphQLError(value.errors)) : onUpdate(value.data.caseUpdates)),
-      error: (error) => onError(error instanceof Error ? error : closeError(error)),
-      complete: () => {},
-    },
-  );
+  const start = () => {
+    unsubscribe = client.subscribe(
+      // graphql-ws sends this payload again on every reconnect: the getter gives the cursor as it is then.
+      {
+        query: QUERIES.updates,
+        get variables() {
+          return lastCursor ? { after: lastCursor } : {};
+        },
+      },
+      {
+        next: (value) => {
+          if (value.errors?.some((e) => e.extensions?.code === 'CURSOR_EXPIRED')) {
+            // Offline past the resume window: start afresh and let the caller reload everything.
+            lastCursor = null;
+            onConnected({ resumed: false });
+            setTimeout(start, 0);
+          } else if (value.errors) onError(new GraphQLError(value.errors));
+          else {
+            lastCursor = value.data.caseUpdates.cursor;
+            onUpdate(value.data.caseUpdates);
+          }
+        },
+        error: (error) => onError(error instanceof Error ? error : closeError(error)),
+        complete: () => {},
+      },
+    );
+  };
+  start();
   return () => {
     unsubscribe();
     void client.dispose();

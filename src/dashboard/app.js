@@ -207,10 +207,20 @@ async function loadDetail() {
     const [{ case: c }, extras] = await Promise.all([
       gql(state.key, QUERIES.detail, { id }),
       // Fields other engineers are adding; without them the view simply leaves them out.
-      gql(state.key, QUERIES.detailExtras, { id }).then(
-        (data) => data.case ?? {},
-        () => ({}),
-      ),
+      Promise.all(
+        [QUERIES.detailExtras, QUERIES.schedule].map((query) =>
+          gql(state.key, query, { id }).then(
+            (data) => data.case ?? {},
+            () => ({}),
+          ),
+        ),
+      ).then(([more, schedule]) => ({
+        ...more,
+        ...schedule,
+        // A case without a schedule answers null here; what detailExtras had stays.
+        startAt: schedule.startAt ?? more.startAt,
+        sendWindow: schedule.sendWindow ?? more.sendWindow,
+      })),
     ]);
     if (id !== state.route.id) return;
     if (!c) {
@@ -277,10 +287,10 @@ function connect(key) {
   state.stopLive?.();
   state.stopLive = subscribeUpdates(key, {
     onUpdate,
-    onConnected: () => {
+    onConnected: ({ resumed }) => {
       setLive(true);
-      // Nothing is replayed after a reconnect yet: reload what is on screen so a missed change still shows. Once
-      // caseUpdates takes `after` (SPEC §10), pass the last cursor seen here and drop these reloads.
+      // A resumed subscription replays what was missed (SPEC §10): only a fresh one reloads what is on screen.
+      if (resumed) return;
       void loadOverview();
       if (state.route?.view === 'list') void loadList();
       if (state.route?.view === 'case') void loadDetail();

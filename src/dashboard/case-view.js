@@ -15,7 +15,10 @@ export function nextAction(c, extras = {}) {
         : 'Writing and sending the first email now.';
     case 'RUNNING':
       if (!c.nextActionAt) return 'Reading the latest reply: the agent decides what to do with it.';
-      return c.attemptCount > c.maxAttempts
+      // followUpCount (SPEC §9) counts follow-ups since their last message; older servers only have attemptCount.
+      return (
+        extras.followUpCount !== undefined ? extras.followUpCount >= c.maxAttempts : c.attemptCount > c.maxAttempts
+      )
         ? `Giving up at ${at(c.nextActionAt)} unless they reply: all ${c.maxAttempts} follow-ups have been sent.`
         : `Follow-up at ${at(c.nextActionAt)} if no reply comes: ${c.attemptCount} message(s) sent, up to ${c.maxAttempts} follow-ups.`;
     case 'INPUT_NEEDED':
@@ -34,7 +37,8 @@ export function renderSummary(c, extras) {
   $('#next-action').replaceChildren(el('strong', {}, 'Next: '), nextAction(c, extras));
   const persona = [c.senderPersona.name, c.senderPersona.role, c.senderPersona.company].filter(Boolean).join(', ');
   const window = extras.sendWindow
-    ? `${extras.sendWindow.days.join(' ')} ${extras.sendWindow.start}–${extras.sendWindow.end} ${extras.sendWindow.timezone ?? ''}`
+    ? `${extras.sendWindow.days.join(' ')} ${extras.sendWindow.start}–${extras.sendWindow.end} ${extras.sendWindow.timezone ?? ''}` +
+      (extras.sendWindow.nextOpenAt ? `, next open ${time(extras.sendWindow.nextOpenAt)}` : '')
     : null;
   const facts = [
     ['Case', el('code', { id: 'case-id' }, c.id)],
@@ -48,6 +52,9 @@ export function renderSummary(c, extras) {
     ['Next action', c.nextActionAt ? `${time(c.nextActionAt)} (${relative(c.nextActionAt)})` : '—'],
     extras.startAt !== undefined ? ['Starts', time(extras.startAt)] : null,
     window ? ['Send window', window] : null,
+    extras.followUpCount !== undefined
+      ? ['Follow-ups', `${extras.followUpCount} of ${c.maxAttempts} since their last message`]
+      : null,
     ['Result status', c.resultStatus ?? '—'],
     ['Failure reason', c.failureReason ?? '—'],
     ['Webhook URL', c.clientWebhookUrl ?? '—'],

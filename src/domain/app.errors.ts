@@ -14,6 +14,7 @@ export const ERROR_CODES = [
   'RATE_LIMITED',
   'COUNTERPARTY_SUPPRESSED',
   'WEBHOOK_DELIVERY_NOT_FOUND',
+  'CURSOR_EXPIRED',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 

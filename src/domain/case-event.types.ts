@@ -8,6 +8,8 @@ export type CaseEvent =
   /** replyPending: an inbound message is stored whose REPLY_RECEIVED has not been applied yet (it is queued). */
   | { type: 'FOLLOW_UP_DUE'; scheduledFor: Date; replyPending?: boolean }
   | { type: 'REPLY_RECEIVED'; messageId: string }
+  /** An automatic answer (out of office, RFC 3834): never answered; returnDate is read from its text when it says. */
+  | { type: 'AUTO_REPLY_RECEIVED'; messageId: string; returnDate: Date | null }
   | { type: 'INPUT_PROVIDED'; inputRequestId: string }
   | { type: 'CANCEL_REQUESTED'; reason: string | null }
   | { type: 'DELIVERY_FAILED'; kind: DeliveryFailureKind; reason: string }
@@ -26,6 +28,7 @@ export const CASE_EVENT_TYPES = [
   'CASE_CREATED',
   'FOLLOW_UP_DUE',
   'REPLY_RECEIVED',
+  'AUTO_REPLY_RECEIVED',
   'INPUT_PROVIDED',
   'CANCEL_REQUESTED',
   'DELIVERY_FAILED',

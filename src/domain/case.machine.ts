@@ -3,6 +3,8 @@
 import { isTerminal, RESULT_STATUS, type CaseState, type CaseStatus } from './case.model';
 import type { CaseEvent, Effect } from './case-event.types';
 import type { SendPurpose } from './evaluation.types';
+import { scheduleAfter, sendOrHold } from './send-schedule.policy';
+import { nextOpenSlot } from './send-window.policy';
 
 export interface DecideContext {
   now: Date;
@@ -27,11 +29,6 @@ export interface Refused {
 
 export type Transition = Accepted | Refused;
 
-const HOUR_MS = 3_600_000;
-
-export const scaledDelay = (hours: number, ctx: DecideContext): Date =>
-  new Date(ctx.now.getTime() + (hours * HOUR_MS) / ctx.timeScale);
-
 const refuse = (state: CaseState, event: CaseEvent, why = 'not allowed'): Refused => ({
   ok: false,
   reason: `${event.type} in ${state.status}: ${why}`,
@@ -47,8 +44,11 @@ const accept = (
 /** Statuses in which each event is meaningful; any other pair is refused before its handler runs. */
 export const ALLOWED: Readonly<Record<CaseEvent['type'], readonly CaseStatus[]>> = {
   CASE_CREATED: ['CREATED'],
-  FOLLOW_UP_DUE: ['RUNNING'],
-  REPLY_RECEIVED: ['RUNNING', 'INPUT_NEEDED'],
+  // In CREATED: the outreach, held for startAt or the send window, falls due.
+  FOLLOW_UP_DUE: ['CREATED', 'RUNNING'],
+  // In CREATED: a reply that beat the outreach is kept and evaluated once the outreach has gone.
+  REPLY_RECEIVED: ['CREATED', 'RUNNING', 'INPUT_NEEDED'],
+  AUTO_REPLY_RECEIVED: ['CREATED', 'RUNNING', 'INPUT_NEEDED'],
   INPUT_PROVIDED: ['INPUT_NEEDED'],
   CANCEL_REQUESTED: ['CREATED', 'RUNNING', 'INPUT_NEEDED'],
   DELIVERY_FAILED: ['CREATED', 'RUNNING', 'INPUT_NEEDED'],
@@ -79,11 +79,13 @@ function decideEvent(state: CaseState, event: CaseEvent, ctx: DecideContext): Tr
   if (!ALLOWED[event.type].includes(state.status)) return refuse(state, event);
   switch (event.type) {
     case 'CASE_CREATED':
-      return accept(state, null, [{ type: 'SEND_MESSAGE', purpose: 'outreach', replyBody: null }]);
+      return caseCreated(state, ctx);
     case 'FOLLOW_UP_DUE':
       return followUpDue(state, event, ctx);
     case 'REPLY_RECEIVED':
       return replyReceived(state, event);
+    case 'AUTO_REPLY_RECEIVED':
+      return autoReplyReceived(state, event, ctx);
     case 'INPUT_PROVIDED':
       return inputProvided(state, event);
     case 'CANCEL_REQUESTED':
@@ -105,27 +107,69 @@ function decideEvent(state: CaseState, event: CaseEvent, ctx: DecideContext): Tr
 
 type EventOf<T extends CaseEvent['type']> = Extract<CaseEvent, { type: T }>;
 
+/** The outreach leaves now, or waits for startAt (kept in nextActionAt at creation) and the send window. */
+function caseCreated(state: CaseState, ctx: DecideContext): Transition {
+  const notBefore = state.nextActionAt ?? ctx.now;
+  const sent = sendOrHold(state, { purpose: 'outreach', replyBody: null }, ctx, notBefore);
+  if (!sent.heldUntil) return accept(sent.next, null, sent.effects);
+  return accept(sent.next, 'send.held', sent.effects, { purpose: 'outreach', until: sent.heldUntil.toISOString() });
+}
+
 function followUpDue(state: CaseState, event: EventOf<'FOLLOW_UP_DUE'>, ctx: DecideContext): Transition {
   // A delayed job for a schedule that has since moved (reply, snooze, sweep duplicate) is stale.
   if (!state.nextActionAt || state.nextActionAt.getTime() !== event.scheduledFor.getTime())
     return refuse(state, event, 'stale schedule');
   if (state.nextActionAt.getTime() > ctx.now.getTime()) return refuse(state, event, 'not due yet');
+  if (state.status === 'CREATED') return caseCreated({ ...state, nextActionAt: null }, ctx);
   // A reply that came in (even one whose REPLY_RECEIVED is still queued) is answered by its evaluation, not nagged.
   if (state.awaitingEvaluation || event.replyPending)
-    return accept({ ...state, nextActionAt: null }, 'follow_up.skipped', [], { why: 'replied already' });
-  // maxAttempts counts follow-ups only; attemptCount counts every outbound message including the outreach.
-  if (state.attemptCount - 1 >= state.maxAttempts) return fail(state, RESULT_STATUS.maxRetries, null, 'case.failed');
-  return accept(state, null, [{ type: 'SEND_MESSAGE', purpose: 'follow_up', replyBody: null }]);
+    return accept({ ...state, nextActionAt: null, heldSend: null }, 'follow_up.skipped', [], {
+      why: 'replied already',
+    });
+  // A reply that waited for the window leaves now (or waits again if the window shut while the job was late).
+  if (state.heldSend) return released(state, sendOrHold({ ...state, nextActionAt: null }, state.heldSend, ctx));
+  // maxAttempts counts automated follow-ups since the counterparty last wrote; attemptCount counts every message.
+  if (state.followUpCount >= state.maxAttempts) return fail(state, RESULT_STATUS.maxRetries, null, 'case.failed');
+  return released(state, sendOrHold(state, { purpose: 'follow_up', replyBody: null }, ctx));
+}
+
+function released(state: CaseState, sent: ReturnType<typeof sendOrHold>): Accepted {
+  if (!sent.heldUntil) return accept(sent.next, null, sent.effects);
+  const purpose = state.heldSend?.purpose ?? 'follow_up';
+  return accept(sent.next, 'send.held', sent.effects, { purpose, until: sent.heldUntil.toISOString() });
 }
 
 function replyReceived(state: CaseState, event: EventOf<'REPLY_RECEIVED'>): Transition {
-  const next: CaseState = { ...state, awaitingEvaluation: true };
+  // Their message resets the follow-up budget, and whatever we held for the window is decided again.
+  const next: CaseState = { ...state, awaitingEvaluation: true, followUpCount: 0 };
+  if (state.status === 'CREATED') {
+    // Kept, not dropped: evaluated as soon as the outreach it answers (or crossed) has gone (see messageSent).
+    return accept(next, 'reply.received', [], { messageId: event.messageId, beforeOutreach: true });
+  }
   if (state.status === 'INPUT_NEEDED') {
     // The human's answer is still awaited; the reply is read together with it once it comes.
     return accept(next, 'reply.received', [], { messageId: event.messageId });
   }
-  return accept({ ...next, nextActionAt: null }, 'reply.received', [{ type: 'EVALUATE_REPLY' }], {
+  return accept({ ...next, nextActionAt: null, heldSend: null }, 'reply.received', [{ type: 'EVALUATE_REPLY' }], {
     messageId: event.messageId,
+  });
+}
+
+/**
+ * An automatic answer is never answered and is not the counterparty writing (the follow-up budget stands). A return
+ * date moves a scheduled follow-up to the first opening after it; without one the usual schedule stands.
+ */
+function autoReplyReceived(state: CaseState, event: EventOf<'AUTO_REPLY_RECEIVED'>, ctx: DecideContext): Transition {
+  const data = { messageId: event.messageId, returnDate: event.returnDate?.toISOString() ?? null };
+  const scheduled = state.nextActionAt;
+  const movable = state.status === 'RUNNING' && scheduled && !state.heldSend && !state.awaitingEvaluation;
+  if (!movable || !event.returnDate || event.returnDate.getTime() <= ctx.now.getTime())
+    return accept(state, 'auto_reply.received', [], data);
+  const at = nextOpenSlot(event.returnDate, state.sendWindow);
+  if (at.getTime() <= scheduled.getTime()) return accept(state, 'auto_reply.received', [], data);
+  return accept({ ...state, nextActionAt: at }, 'auto_reply.received', [{ type: 'SCHEDULE_FOLLOW_UP', at }], {
+    ...data,
+    nextActionAt: at.toISOString(),
   });
 }
 
@@ -139,15 +183,20 @@ function inputProvided(state: CaseState, event: EventOf<'INPUT_PROVIDED'>): Tran
 function messageSent(state: CaseState, purpose: SendPurpose, ctx: DecideContext): Transition {
   if (purpose === 'outreach' ? state.status !== 'CREATED' : state.status === 'CREATED')
     return { ok: false, reason: `MESSAGE_SENT(${purpose}) in ${state.status}: not allowed` };
-  const nextActionAt = scaledDelay(state.followUpDelayHours, ctx);
-  const next: CaseState = {
+  const sent: CaseState = {
     ...state,
     status: 'RUNNING',
     attemptCount: state.attemptCount + 1,
-    nextActionAt,
+    followUpCount: state.followUpCount + (purpose === 'follow_up' ? 1 : 0),
+    replyCount: state.replyCount + (purpose === 'reply' ? 1 : 0),
+    heldSend: null,
   };
   const timeline = purpose === 'outreach' ? 'outreach.sent' : purpose === 'follow_up' ? 'follow_up.sent' : 'reply.sent';
-  return accept(next, timeline, [{ type: 'SCHEDULE_FOLLOW_UP', at: nextActionAt }], { purpose });
+  // A reply that came before the outreach went is evaluated now rather than followed up.
+  if (purpose === 'outreach' && state.awaitingEvaluation)
+    return accept({ ...sent, nextActionAt: null }, timeline, [{ type: 'EVALUATE_REPLY' }], { purpose });
+  const nextActionAt = scheduleAfter(state, state.followUpDelayHours, ctx);
+  return accept({ ...sent, nextActionAt }, timeline, [{ type: 'SCHEDULE_FOLLOW_UP', at: nextActionAt }], { purpose });
 }
 
 function replyEvaluated(state: CaseState, event: EventOf<'REPLY_EVALUATED'>, ctx: DecideContext): Transition {
@@ -175,31 +224,23 @@ function replyEvaluated(state: CaseState, event: EventOf<'REPLY_EVALUATED'>, ctx
       );
     case 'FAILED_REJECTED':
       return fail(evaluated, RESULT_STATUS.failedRejected, evaluation.reason, 'case.failed', data);
-    case 'INPUT_NEEDED': {
-      const inputRequest = {
-        id: ctx.newId(),
-        question: evaluation.question ?? evaluation.reason,
-        status: 'PENDING' as const,
-        requestedAt: ctx.now,
-      };
-      return accept(
-        { ...evaluated, status: 'INPUT_NEEDED', inputRequest, nextActionAt: null },
-        'case.input_needed',
-        [{ type: 'EMIT_WEBHOOK', eventType: 'case.input_needed' }],
-        { ...data, inputRequestId: inputRequest.id, question: inputRequest.question },
-      );
-    }
+    case 'INPUT_NEEDED':
+      return askHuman(evaluated, ctx, evaluation.question ?? evaluation.reason, data);
     case 'REQUIRES_REPLY': {
       const purpose: SendPurpose = state.status === 'INPUT_NEEDED' ? 'reply_after_input' : 'reply';
-      return accept(
-        { ...evaluated, status: 'RUNNING', nextActionAt: null },
-        'reply.requested',
-        [{ type: 'SEND_MESSAGE', purpose, replyBody: evaluation.replyBody }],
-        data,
-      );
+      // maxReplies caps automatic replies; a reply after the human's answer is theirs, so it is not capped.
+      if (purpose === 'reply' && state.replyCount >= state.maxReplies)
+        return askHuman(evaluated, ctx, replyCapQuestion(state.maxReplies, evaluation.replyBody), {
+          ...data,
+          cap: 'maxReplies',
+        });
+      const running: CaseState = { ...evaluated, status: 'RUNNING', nextActionAt: null };
+      const sent = sendOrHold(running, { purpose, replyBody: evaluation.replyBody }, ctx);
+      const held = sent.heldUntil ? { heldUntil: sent.heldUntil.toISOString() } : {};
+      return accept(sent.next, 'reply.requested', sent.effects, { ...data, ...held });
     }
     case 'SNOOZE': {
-      const at = scaledDelay(evaluation.snoozeHours ?? 24, ctx);
+      const at = scheduleAfter(state, evaluation.snoozeHours ?? 24, ctx);
       return accept(
         { ...evaluated, status: 'RUNNING', nextActionAt: at },
         'case.snoozed',
@@ -212,6 +253,21 @@ function replyEvaluated(state: CaseState, event: EventOf<'REPLY_EVALUATED'>, ctx
   }
 }
 
+function askHuman(state: CaseState, ctx: DecideContext, question: string, data: Record<string, unknown>): Accepted {
+  const inputRequest = { id: ctx.newId(), question, status: 'PENDING' as const, requestedAt: ctx.now };
+  return accept(
+    { ...state, status: 'INPUT_NEEDED', inputRequest, nextActionAt: null, heldSend: null },
+    'case.input_needed',
+    [{ type: 'EMIT_WEBHOOK', eventType: 'case.input_needed' }],
+    { ...data, inputRequestId: inputRequest.id, question },
+  );
+}
+
+const replyCapQuestion = (maxReplies: number, replyBody: string | null): string =>
+  `The counterparty needs another reply, but this case has used its ${maxReplies} automatic replies (maxReplies). ` +
+  (replyBody ? `The reply we would send: "${replyBody.slice(0, 500)}". ` : '') +
+  'How should we answer?';
+
 function fail(
   state: CaseState,
   resultStatus: string,
@@ -220,7 +276,7 @@ function fail(
   data: Record<string, unknown> = {},
 ): Accepted {
   return accept(
-    { ...state, status: 'FAILED', resultStatus, failureReason, nextActionAt: null },
+    { ...state, status: 'FAILED', resultStatus, failureReason, nextActionAt: null, heldSend: null },
     timelineType,
     [{ type: 'EMIT_WEBHOOK', eventType: 'case.failed' }],
     { ...data, resultStatus, ...(failureReason ? { failureReason } : {}) },

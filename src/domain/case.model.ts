@@ -1,4 +1,6 @@
 // The case as the state machine sees it: plain data, no framework types.
+import type { SendPurpose } from './evaluation.types';
+import type { SendWindow } from './send-window.policy';
 
 export const CASE_STATUSES = ['CREATED', 'RUNNING', 'INPUT_NEEDED', 'COMPLETED', 'FAILED'] as const;
 export type CaseStatus = (typeof CASE_STATUSES)[number];
@@ -66,4 +68,18 @@ export interface CaseState {
   inputRequest: InputRequestState | null;
   /** A reply arrived after our last evaluation and has not been evaluated yet. */
   awaitingEvaluation: boolean;
+  /** Automated follow-ups since the counterparty's last message (their message resets it); maxAttempts caps it. */
+  followUpCount: number;
+  /** In-thread replies sent (purpose `reply`); maxReplies caps them, then the case asks its human. */
+  replyCount: number;
+  maxReplies: number;
+  /** When mail may leave; null: any time. */
+  sendWindow: SendWindow | null;
+  /** A message that was due while the window was shut: it leaves at nextActionAt (the next opening). */
+  heldSend: HeldSend | null;
+}
+
+export interface HeldSend {
+  purpose: SendPurpose;
+  replyBody: string | null;
 }

@@ -17,6 +17,14 @@ export const caseJobSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('CASE_CREATED'), caseId, key: z.string() }),
   z.object({ type: z.literal('FOLLOW_UP_DUE'), caseId, key: z.string(), scheduledFor: z.iso.datetime() }),
   z.object({ type: z.literal('REPLY_RECEIVED'), caseId, key: z.string(), messageId: z.uuid() }),
+  z.object({
+    type: z.literal('AUTO_REPLY_RECEIVED'),
+    caseId,
+    key: z.string(),
+    messageId: z.uuid(),
+    /** The return date its text gives, when one could be read. */
+    returnDate: z.iso.datetime().nullable(),
+  }),
   z.object({ type: z.literal('INPUT_PROVIDED'), caseId, key: z.string(), inputRequestId: z.uuid() }),
   z.object({
     type: z.literal('DELIVERY_FAILED'),
@@ -121,6 +129,19 @@ export const caseJobs = {
     caseId,
     key: replyKey(caseId, messageId),
     messageId,
+  }),
+
+  /** An automatic answer takes the reply's key: it is the job that stored message asks for, whichever kind. */
+  autoReplyReceived: (
+    caseId: string,
+    messageId: string,
+    returnDate: Date | null,
+  ): CaseJobOf<'AUTO_REPLY_RECEIVED'> => ({
+    type: 'AUTO_REPLY_RECEIVED',
+    caseId,
+    key: replyKey(caseId, messageId),
+    messageId,
+    returnDate: returnDate?.toISOString() ?? null,
   }),
 
   inputProvided: (caseId: string, inputRequestId: string): CaseJobOf<'INPUT_PROVIDED'> => ({

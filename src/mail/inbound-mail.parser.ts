@@ -4,6 +4,7 @@ import { parseAddressHeader, simpleParser, type AddressObject, type Attachment, 
 import { readDeliveryReport, type DeliveryReport } from './delivery-report.parser';
 import type { InboundAttachment, InboundMail, MailAddress } from './mail.types';
 import { stripQuotedText } from './quoted-text.parser';
+import { isAutoReplyHeaders } from './auto-reply-headers.parser';
 
 export type ParsedInbound = { kind: 'mail'; mail: InboundMail } | DeliveryReport;
 
@@ -45,6 +46,7 @@ export function toInboundMail(parsed: ParsedMail, envelopeRecipients: string[], 
     inReplyTo: firstMessageId(parsed.inReplyTo),
     references: messageIds(parsed.references),
     attachments: parsed.attachments.map(toAttachment),
+    autoReply: isAutoReplyHeaders(parsed.headers),
     receivedAt,
   };
 }

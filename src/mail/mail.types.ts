@@ -75,6 +75,8 @@ export interface InboundMail {
   inboxId?: string | null;
   /** Provider labels (AgentMail); ours are `case:<caseId>`. */
   labels?: string[];
+  /** An automatic answer (RFC 3834 and the usual vendor headers): stored, never answered. */
+  autoReply?: boolean;
   /** The provider event that carried this mail: the same event delivered twice has one effect. */
   eventId?: string | null;
   receivedAt: Date;

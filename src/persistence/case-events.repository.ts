@@ -169,3 +169,69 @@ export async function insertTimelineNote(db: Queryable, note: TimelineNote): Pro
     note.occurredAt,
   ]);
 }
+
+// Feeds that resume (SPEC section 10): an account's rows after a cursor, one case's rows after a timeline position.
+
+const FEED_COLUMNS = `id, case_id, account_id, seq, type, from_status, to_status, data, occurred_at,
+                      global_seq::text AS global_seq, tx_id::text AS tx`;
+
+/**
+ * An account's rows after (tx, globalSeq), in fan-out order, only from transactions older than every running one:
+ * the horizon the live reader uses (readFeed), so a row committed late can never land behind what was replayed.
+ */
+export function accountFeedAfter(
+  db: Tx,
+  accountId: string,
+  after: { tx: string; globalSeq: string },
+  limit: number,
+): Promise<FeedRow[]> {
+  return db.query(
+    `SELECT ${FEED_COLUMNS} FROM case_events
+      WHERE account_id = $1 AND (tx_id, global_seq) > ($2::xid8, $3::bigint)
+        AND tx_id < pg_snapshot_xmin(pg_current_snapshot())
+      ORDER BY tx_id, global_seq LIMIT $4`,
+    [accountId, after.tx, after.globalSeq, limit],
+  );
+}
+
+/** One case's committed rows after timeline position `seq` (a case's seqs commit in order, under its row lock). */
+export function caseFeedAfter(
+  db: Tx,
+  accountId: string,
+  caseId: string,
+  seq: number,
+  limit: number,
+): Promise<FeedRow[]> {
+  return db.query(
+    `SELECT ${FEED_COLUMNS} FROM case_events WHERE case_id = $1 AND account_id = $2 AND seq > $3 ORDER BY seq LIMIT $4`,
+    [caseId, accountId, seq, limit],
+  );
+}
+
+/** How many of an account's rows come after (tx, globalSeq), counting no further than `cap`. */
+export async function countAccountFeedAfter(
+  db: Tx,
+  accountId: string,
+  after: { tx: string; globalSeq: string },
+  cap: number,
+): Promise<number> {
+  const [row] = (await db.query(
+    `SELECT count(*)::int AS n FROM (SELECT 1 FROM case_events
+      WHERE account_id = $1 AND (tx_id, global_seq) > ($2::xid8, $3::bigint) LIMIT $4) AS capped`,
+    [accountId, after.tx, after.globalSeq, cap],
+  )) as { n: number }[];
+  return row?.n ?? 0;
+}
+
+/** When the row a feed position names was written; null when there is no such row of this account. */
+export async function feedRowTime(
+  db: Tx,
+  accountId: string,
+  at: { tx: string; globalSeq: string },
+): Promise<Date | null> {
+  const [row] = (await db.query(
+    `SELECT occurred_at FROM case_events WHERE global_seq = $1::bigint AND tx_id = $2::xid8 AND account_id = $3`,
+    [at.globalSeq, at.tx, accountId],
+  )) as { occurred_at: Date }[];
+  return row?.occurred_at ?? null;
+}

@@ -66,6 +66,9 @@ export function caseRecords(rows: CaseEntity[]) {
     thread_ref: row.threadRef,
     finished_at: row.finishedAt,
     updated_at: row.updatedAt,
+    follow_up_count: row.followUpCount,
+    reply_count: row.replyCount,
+    held_send: row.heldSend,
   }));
 }
 
@@ -75,11 +78,13 @@ export const UPDATE_CASES = `UPDATE cases c SET status = v.status, goal = v.goal
             failure_reason = v.failure_reason, input_request_id = v.input_request_id,
             input_request_question = v.input_request_question, input_request_status = v.input_request_status,
             input_requested_at = v.input_requested_at, awaiting_evaluation = v.awaiting_evaluation,
-            thread_ref = v.thread_ref, finished_at = v.finished_at, updated_at = v.updated_at
+            thread_ref = v.thread_ref, finished_at = v.finished_at, updated_at = v.updated_at,
+            follow_up_count = v.follow_up_count, reply_count = v.reply_count, held_send = v.held_send
        FROM json_to_recordset($N::json) AS v(id uuid, status text, goal jsonb, attempt_count int,
             next_action_at timestamptz, result_status text, result jsonb, failure_reason text, input_request_id uuid,
             input_request_question text, input_request_status text, input_requested_at timestamptz,
-            awaiting_evaluation boolean, thread_ref text, finished_at timestamptz, updated_at timestamptz)
+            awaiting_evaluation boolean, thread_ref text, finished_at timestamptz, updated_at timestamptz,
+            follow_up_count int, reply_count int, held_send jsonb)
       WHERE c.id = v.id`;
 
 export interface CaseListQuery {
@@ -124,7 +129,7 @@ export interface DueCase {
 }
 
 /**
- * RUNNING cases whose next action is at or before `now`, in (next_action_at, id) order after `after`.
+ * CREATED (a held outreach) and RUNNING cases whose next action is at or before `now`, in (next_action_at, id) order after `after`.
  * Walks the partial index on next_action_at: cost follows the due cases, not the table.
  * The cursor carries the timestamp as Postgres text: a JS Date drops microseconds, and a cursor rounded down
  * would return the same page for ever.
@@ -137,7 +142,7 @@ export async function findDueCases(
 ): Promise<DueCase[]> {
   return db.query(
     `SELECT id, next_action_at, next_action_at::text AS at_text FROM cases
-        WHERE status = 'RUNNING' AND next_action_at IS NOT NULL AND next_action_at <= $1
+        WHERE status IN ('CREATED', 'RUNNING') AND next_action_at IS NOT NULL AND next_action_at <= $1
           AND ($2::timestamptz IS NULL OR (next_action_at, id) > ($2::timestamptz, $3::uuid))
         ORDER BY next_action_at, id LIMIT $4`,
     [now, after?.at ?? null, after?.id ?? null, limit],

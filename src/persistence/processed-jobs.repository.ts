@@ -40,6 +40,7 @@ export async function casesWithUnappliedReplies(
 ): Promise<Set<string>> {
   const rows: { case_id: string }[] = await db.query(
     `SELECT DISTINCT m.case_id FROM messages m WHERE m.case_id = ANY($1::uuid[]) AND m.direction = 'inbound'
+          AND NOT m.auto_reply
           AND NOT EXISTS (SELECT 1 FROM processed_jobs p
                            WHERE p.key = replace(replace($2, '{caseId}', m.case_id::text), '{messageId}', m.id::text))`,
     [caseIds, replyKeyPattern],

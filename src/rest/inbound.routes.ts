@@ -6,6 +6,7 @@ import type { Config } from '../config/env.config';
 import { AppError } from '../domain/app.errors';
 import { REST_ERRORS, sendError } from './rest.errors';
 import { caseAddress, caseIdFromAddress } from '../mail/case-address.mapper';
+import { isAutoReplyHeaders } from '../mail/auto-reply-headers.parser';
 import { authenticateRequest } from '../services/accounts/request-auth.service';
 import { parseInput } from '../services/cases/case-input.schema';
 import type { Services } from '../services/service.registry';
@@ -19,6 +20,8 @@ const localInbound = z.object({
   text: z.string().max(1_000_000),
   messageId: z.string().max(1000).optional(),
   inReplyTo: z.string().max(1000).optional(),
+  /** Headers that matter to how the mail is handled (Auto-Submitted, X-Autoreply, Precedence ...). */
+  headers: z.record(z.string().max(100), z.string().max(1000)).optional(),
   attachments: z
     .array(
       z.object({
@@ -50,6 +53,7 @@ export function inboundRoutes({ services, config }: { services: Services; config
         messageId: body.messageId ?? null,
         inReplyTo: body.inReplyTo ?? null,
         references: [],
+        autoReply: isAutoReplyHeaders(body.headers),
         attachments: body.attachments.map((a) => {
           const content = Buffer.from(a.contentBase64, 'base64');
           return { name: a.name, contentType: a.contentType ?? null, size: content.length, content };

@@ -36,6 +36,8 @@ export const REST_ERRORS: Record<ErrorCode, { status: number; code: RestErrorCod
   // Ours (SPEC §11): the reference has no suppression list.
   COUNTERPARTY_SUPPRESSED: { status: 409, code: 'COUNTERPARTY_SUPPRESSED' },
   WEBHOOK_DELIVERY_NOT_FOUND: { status: 404, code: 'WEBHOOK_DELIVERY_NOT_FOUND' },
+  // Feed cursors exist only on GraphQL subscriptions; REST never meets one.
+  CURSOR_EXPIRED: { status: 410, code: 'INVALID_REQUEST' },
 };
 
 /** The one writer of the error envelope, for the reference routes and our own HTTP routes beside them. */

@@ -4,6 +4,7 @@ import type { AttachmentEntity, CaseEntity } from '../persistence/entities';
 import type { AttachmentLink } from '../services/attachments/attachment-link.signer';
 import { toState } from '../services/transitions/case-state.mapper';
 import { toAttachmentMeta } from '../services/webhooks/webhook-snapshot.mapper';
+import { nextOpenSlot } from '../domain/send-window.policy';
 
 /** What the reference answers for "nothing scheduled": 9999-12-31T23:59:59.999Z. */
 export const NEXT_ACTION_NONE = 253402300799999;
@@ -41,6 +42,12 @@ export function toRestCase(row: CaseEntity, options: RestCaseOptions): Record<st
       requestedAt: inputRequest.requestedAt.getTime(),
     },
     ...(options.conversationThread !== undefined ? { conversationThread: options.conversationThread } : {}),
+    // Ours, not the reference's: present only when the case was created with them, so reference shapes stay as is.
+    ...present('startAt', row.startAt?.getTime()),
+    ...present(
+      'sendWindow',
+      row.sendWindow && { ...row.sendWindow, nextOpenAt: nextOpenSlot(new Date(), row.sendWindow).getTime() },
+    ),
   };
 }
 

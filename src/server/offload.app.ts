@@ -15,6 +15,7 @@ import { AccountsService } from '../services/accounts/account.service';
 import { AttachmentLinks, loadSigningSecret } from '../services/attachments/attachment-link.signer';
 import { AttachmentsService } from '../services/attachments/attachment.service';
 import { CaseFeed } from '../services/feed/case-feed.service';
+import { FeedResume } from '../services/feed/feed-resume.service';
 import { CaseWorker } from '../services/worker/case-job.service';
 import { CasesService } from '../services/cases/case.service';
 import { InboundService } from '../services/inbound/inbound.service';
@@ -99,6 +100,10 @@ export async function startOffload(config: Config, options: OffloadOptions): Pro
     attachments: new AttachmentsService(db, links, providerAttachmentLinks(transport)),
     inbound: new InboundService(ctx, metrics.inboundObserver(transport.name)),
     feed,
+    feedResume: new FeedResume(feed, db, clock, {
+      hours: config.FEED_RESUME_HOURS,
+      updates: config.FEED_RESUME_UPDATES,
+    }),
     webhooks: webhooks.records,
     webhookEndpoints: webhooks.endpoints,
     stats: new CaseStatsService(db, clock),

@@ -1,6 +1,7 @@
 import type { AccountsService } from './accounts/account.service';
 import type { AttachmentsService } from './attachments/attachment.service';
 import type { CaseFeed } from './feed/case-feed.service';
+import type { FeedResume } from './feed/feed-resume.service';
 import type { CasesService } from './cases/case.service';
 import type { CaseErasureService } from './cases/case-erasure.service';
 import type { CaseStatsService } from './cases/case-stats.service';
@@ -18,6 +19,7 @@ export interface Services {
   attachments: AttachmentsService;
   inbound: InboundService;
   feed: CaseFeed;
+  feedResume: FeedResume;
   webhooks: WebhookRecords;
   webhookEndpoints: WebhookEndpointService;
   stats: CaseStatsService;

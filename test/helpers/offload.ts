@@ -30,6 +30,8 @@ export interface TestAppOptions {
   plan?: Plan;
   /** Reuse a database (e.g. an API process beside a worker process); the caller drops it. */
   database?: TestDatabase;
+  /** The services' clock (decisions, schedules); pg-boss keeps the database's own time. */
+  clock?: () => Date;
 }
 
 export async function startTestApp(label: string, options: TestAppOptions = {}): Promise<TestApp> {
@@ -52,6 +54,7 @@ export async function startTestApp(label: string, options: TestAppOptions = {}):
     logger: createLogger(config.LOG_LEVEL),
     ...(options.agent ? { agent: options.agent } : {}),
     ...(options.transport ? { transport: options.transport } : {}),
+    ...(options.clock ? { clock: options.clock } : {}),
   });
   const newAccount = async (plan: Plan = 'BASE_PRO', name = 'test') => {
     const created = await offload.services.accounts.createAccount(name, plan);

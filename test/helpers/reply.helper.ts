@@ -18,6 +18,8 @@ export interface LocalReplyFields {
   messageId?: string;
   inReplyTo?: string;
   attachments?: LocalAttachment[];
+  /** Headers that change how the mail is handled (Auto-Submitted, X-Autoreply, Precedence). */
+  headers?: Record<string, string>;
 }
 
 /** POST /webhooks/local as given, answering the response: for tests of what the door refuses. */

@@ -367,6 +367,73 @@ describe('after a lost connection', () => {
   });
 });
 
+describe('resuming the live feed', () => {
+  it('subscribes again with the last cursor and gets the missed updates replayed over the socket, in order', async () => {
+    const id = await createViaApi({ followUpDelayHours: 8760 });
+    await page.goto(`${app.url}/case/${id}`);
+    await page.waitForSelector('#detail-title .status-RUNNING');
+    await page.waitForSelector('#live-status.live');
+    const received: string[] = [];
+    const sent: string[] = [];
+    const watch = (ws: import('playwright-core').WebSocket) => {
+      ws.on('framereceived', (frame) => received.push(String(frame.payload)));
+      ws.on('framesent', (frame) => sent.push(String(frame.payload)));
+    };
+    page.on('websocket', watch);
+    try {
+      await context.setOffline(true);
+      for (const socket of sockets) socket.destroy();
+      await page.waitForSelector('#live-status.offline');
+      // The case moves on while the page has no subscription.
+      await reply(app, id, 'Here is the document you asked for.');
+      await waitFor(
+        'COMPLETED',
+        async () => (await app.client.ok(GetCaseDocument, { id })).case?.status === 'COMPLETED',
+      );
+      const { case: done } = await app.client.ok(GetCaseDetailDocument, { id });
+      const missed = done!.timeline
+        .map((e) => e.type)
+        .slice(done!.timeline.findIndex((e) => e.type === 'outreach.sent') + 1);
+      await context.setOffline(false);
+      await page.waitForSelector('#live-status.live', { timeout: 30_000 });
+      await page.waitForSelector('#detail-title .status-COMPLETED');
+      expect(sent.find((frame) => frame.includes('"type":"subscribe"'))).toMatch(/"after":"[^"]+"/);
+      await waitFor('the replay', () => replayedTypes(received, id).length >= missed.length);
+      expect(replayedTypes(received, id)).toEqual(missed);
+    } finally {
+      page.off('websocket', watch);
+    }
+  });
+
+  it("shows the case's send window with its next opening, and its follow-up budget", async () => {
+    const id = await createViaApi({
+      counterparty: { address: 'vendor@example.com', name: 'Vera Vendor', timezone: 'Europe/Paris' },
+      sendWindow: { days: ['MON', 'TUE', 'WED', 'THU', 'FRI'], start: '09:00', end: '17:00' },
+      followUpDelayHours: 8760,
+    });
+    await page.goto(`${app.url}/case/${id}`);
+    await page.waitForSelector('[data-field="Send window"]');
+    expect(await page.textContent('[data-field="Send window"]')).toMatch(
+      /^MON TUE WED THU FRI 09:00–17:00 Europe\/Paris, next open /,
+    );
+    expect(await page.textContent('[data-field="Follow-ups"]')).toMatch(/^0 of 3 since their last message$/);
+  });
+});
+
+/** The update types of one case in the graphql-ws `next` frames a page received. */
+function replayedTypes(frames: string[], caseId: string): string[] {
+  return frames
+    .map(
+      (frame) =>
+        JSON.parse(frame) as {
+          type: string;
+          payload?: { data?: { caseUpdates?: { type: string; case: { id: string } } } };
+        },
+    )
+    .filter((m) => m.type === 'next' && m.payload?.data?.caseUpdates?.case.id === caseId)
+    .map((m) => m.payload!.data!.caseUpdates!.type);
+}
+
 describe('fields other changes are adding, shown when the server has them', () => {
   let other: Page;
   beforeEach(async () => {

@@ -70,6 +70,10 @@ it('the typed-client example finishes a case over fetch and graphql-ws', async (
     expect(outcome.status).toBe('COMPLETED');
     expect(log).toContain('result: goal_achieved {"confirmed":true}');
     expect(log.some((line) => /^update #\d+: case\.completed -> COMPLETED$/.test(line))).toBe(true);
+    // The account feed was dropped once mid-case and resumed from its cursor (SPEC section 10).
+    expect(log.some((line) => /^feed: dropping the connection after [1-9]\d* update/.test(line))).toBe(true);
+    const resumed = /^feed: updates #\d+-#(\d+) of \1 across the drop, each once$/;
+    expect(log.some((line) => resumed.test(line))).toBe(true);
   } finally {
     await app.stop();
   }

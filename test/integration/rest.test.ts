@@ -84,6 +84,21 @@ describe('POST /cases and GET /cases/{id}', () => {
     expect(withTranscript.body.data).toHaveProperty('conversationThread');
   });
 
+  it('accepts startAt in Unix ms or ISO 8601 and a sendWindow, and shows them back', async () => {
+    const startAt = Date.now() + 3 * 86_400_000;
+    const sendWindow = { days: ['MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT', 'SUN'], start: '00:00', end: '23:59' };
+    const id = await create({ startAt, sendWindow });
+    const created = (await call('GET', `/cases/${id}`)).body.data;
+    expect(created).toMatchObject({ status: 'CREATED', startAt, sendWindow: { ...sendWindow, timezone: 'UTC' } });
+    expect(created.nextActionAt).toBeGreaterThanOrEqual(startAt);
+    expect(created.sendWindow.nextOpenAt).toEqual(expect.any(Number));
+    const iso = await create({ startAt: new Date(startAt).toISOString() });
+    expect((await call('GET', `/cases/${iso}`)).body.data).toMatchObject({ status: 'CREATED', startAt });
+    const refused = await call('POST', '/cases', caseInput({ sendWindow: { ...sendWindow, days: [] } }));
+    expect(errorOf(refused)).toEqual([400, false, 'INVALID_REQUEST']);
+    expect(refused.body.error?.message).toContain('sendWindow.days');
+  });
+
   it('makes two cases of the same request (the reference has no idempotency key)', async () => {
     const input = caseInput({ clientReferenceId: 'twice' });
     const [a, b] = [await call('POST', '/cases', input), await call('POST', '/cases', input)];

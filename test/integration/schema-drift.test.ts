@@ -34,8 +34,9 @@ it('keeps every name of the contract (SPEC section 3)', async () => {
     'createCase(idempotencyKey: String, input: CreateCaseInput!): Case!',
     'submitInput(input: SubmitInputInput!): SubmitInputPayload!',
     'cancelCase(id: ID!, reason: String): Case!',
-    'caseUpdated(id: ID!): CaseUpdate!',
-    'caseUpdates(filter: CaseFilter): CaseUpdate!',
+    // SPEC section 10 adds `after` to both subscriptions.
+    'caseUpdated(after: Int, id: ID!): CaseUpdate!',
+    'caseUpdates(after: String, filter: CaseFilter): CaseUpdate!',
     'scalar DateTime',
     'enum InputRequestStatus',
   ])

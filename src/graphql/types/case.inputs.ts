@@ -2,6 +2,7 @@
 import { Field, ID, InputType, Int } from 'type-graphql';
 import type { CaseStatus, Channel } from '../../domain/case.model';
 import { CaseStatusEnum, ChannelEnum, DateTimeScalar, JSONObjectScalar, JSONScalar } from './graphql.scalars';
+import { SendWindowInput } from './schedule.types';
 
 @InputType()
 export class GoalInput {
@@ -39,6 +40,12 @@ export class CreateCaseInput {
   @Field(() => String, { nullable: true }) clientWebhookUrl?: string | null;
   @Field(() => Int, { nullable: true }) maxAttempts?: number | null;
   @Field(() => Int, { nullable: true }) followUpDelayHours?: number | null;
+  @Field(() => Int, { nullable: true, description: 'Cap on automatic in-thread replies (default 10, 0..50)' })
+  maxReplies?: number | null;
+  @Field(() => DateTimeScalar, { nullable: true, description: 'No outreach before this' })
+  startAt?: Date | null;
+  @Field(() => SendWindowInput, { nullable: true, description: 'Every outbound message leaves inside it' })
+  sendWindow?: SendWindowInput | null;
 }
 
 @InputType()

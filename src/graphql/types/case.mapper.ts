@@ -1,6 +1,7 @@
 import type { AttachmentEntity, CaseEntity, CaseEventEntity, MessageEntity } from '../../persistence/entities';
 import { inputRequestOf } from '../../services/transitions/case-state.mapper';
 import { Attachment, Case, CaseEvent, Message } from './case.types';
+import { nextOpenSlot } from '../../domain/send-window.policy';
 
 export function toCase(row: CaseEntity): Case {
   return Object.assign(new Case(), {
@@ -18,6 +19,11 @@ export function toCase(row: CaseEntity): Case {
     attemptCount: row.attemptCount,
     maxAttempts: row.maxAttempts,
     followUpDelayHours: row.followUpDelayHours,
+    followUpCount: row.followUpCount,
+    maxReplies: row.maxReplies,
+    startAt: row.startAt,
+    // The next opening is shown from the wall clock: a display value, not a decision.
+    sendWindow: row.sendWindow ? { ...row.sendWindow, nextOpenAt: nextOpenSlot(new Date(), row.sendWindow) } : null,
     nextActionAt: row.nextActionAt,
     resultStatus: row.resultStatus,
     result: row.result ?? null,

@@ -11,6 +11,7 @@ import {
   JSONScalar,
   PlanEnum,
 } from './graphql.scalars';
+import { SendWindow } from './schedule.types';
 
 @ObjectType()
 export class Goal {
@@ -102,6 +103,13 @@ export class Case {
   @Field(() => Int) attemptCount!: number;
   @Field(() => Int) maxAttempts!: number;
   @Field(() => Int) followUpDelayHours!: number;
+  @Field(() => Int, { description: "Automated follow-ups since the counterparty's last message" })
+  followUpCount!: number;
+  @Field(() => Int, { description: 'Cap on automatic in-thread replies; one more asks the human' })
+  maxReplies!: number;
+  @Field(() => DateTimeScalar, { nullable: true, description: 'No outreach before this' }) startAt!: Date | null;
+  @Field(() => SendWindow, { nullable: true, description: 'null: mail may leave at any time' })
+  sendWindow!: SendWindow | null;
   @Field(() => DateTimeScalar, { nullable: true, description: 'null: nothing scheduled' }) nextActionAt!: Date | null;
   @Field(() => String, { nullable: true }) resultStatus!: string | null;
   @Field(() => JSONScalar, { nullable: true }) result!: unknown;
@@ -160,4 +168,8 @@ export class CaseUpdate {
   @Field(() => Int, { description: "Position in the case's timeline (1-based)" }) sequence!: number;
   @Field(() => Case, { description: 'The case as it is when the update is delivered' }) case!: Case;
   @Field(() => DateTimeScalar) occurredAt!: Date;
+  @Field(() => String, {
+    description: "Opaque, ordered per account: pass the last one received as caseUpdates' `after` to resume",
+  })
+  cursor!: string;
 }

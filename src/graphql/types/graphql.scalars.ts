@@ -1,6 +1,7 @@
 import { DateTimeResolver, JSONObjectResolver, JSONResolver } from 'graphql-scalars';
 import { registerEnumType } from 'type-graphql';
 import { CASE_STATUSES, CHANNELS, INPUT_REQUEST_STATUSES, PLANS } from '../../domain/case.model';
+import { WEEKDAYS } from '../../domain/send-window.policy';
 
 export const DateTimeScalar = DateTimeResolver;
 export const JSONScalar = JSONResolver;
@@ -13,8 +14,10 @@ export const ChannelEnum = asEnum(CHANNELS);
 export const CaseStatusEnum = asEnum(CASE_STATUSES);
 export const InputRequestStatusEnum = asEnum(INPUT_REQUEST_STATUSES);
 export const PlanEnum = asEnum(PLANS);
+export const WeekdayEnum = asEnum(WEEKDAYS);
 
 registerEnumType(ChannelEnum, { name: 'Channel' });
 registerEnumType(CaseStatusEnum, { name: 'CaseStatus' });
 registerEnumType(InputRequestStatusEnum, { name: 'InputRequestStatus' });
 registerEnumType(PlanEnum, { name: 'Plan' });
+registerEnumType(WeekdayEnum, { name: 'Weekday' });

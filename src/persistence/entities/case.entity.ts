@@ -1,5 +1,6 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
-import type { CaseStatus, Channel } from '../../domain/case.model';
+import type { CaseStatus, Channel, HeldSend } from '../../domain/case.model';
+import type { SendWindow } from '../../domain/send-window.policy';
 
 export interface GoalData {
   objective: string;
@@ -48,6 +49,14 @@ export class CaseEntity {
   /** The provider's thread handle (AgentMail thread_id) once the first mail is out. */
   @Column('text', { name: 'thread_ref', nullable: true }) threadRef!: string | null;
   @Column('timestamptz', { name: 'finished_at', nullable: true }) finishedAt!: Date | null;
+  /** No outreach before this (CreateCaseInput.startAt). */
+  @Column('timestamptz', { name: 'start_at', nullable: true }) startAt!: Date | null;
+  /** The send window with its zone resolved at creation. */
+  @Column('jsonb', { name: 'send_window', nullable: true }) sendWindow!: SendWindow | null;
+  @Column('jsonb', { name: 'held_send', nullable: true }) heldSend!: HeldSend | null;
+  @Column('int', { name: 'follow_up_count', default: 0 }) followUpCount!: number;
+  @Column('int', { name: 'reply_count', default: 0 }) replyCount!: number;
+  @Column('int', { name: 'max_replies', default: 10 }) maxReplies!: number;
   @Column('timestamptz', { name: 'created_at' }) createdAt!: Date;
   @Column('timestamptz', { name: 'updated_at' }) updatedAt!: Date;
 }

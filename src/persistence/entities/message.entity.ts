@@ -31,6 +31,8 @@ export class MessageEntity {
   @Column('text', { name: 'delivery_status', nullable: true }) deliveryStatus!: string | null;
   @Column('timestamptz', { name: 'sent_at', nullable: true }) sentAt!: Date | null;
   @Column('timestamptz', { name: 'received_at', nullable: true }) receivedAt!: Date | null;
+  /** An inbound automatic answer (out of office, RFC 3834): kept on the thread, never answered. */
+  @Column('boolean', { name: 'auto_reply', default: false }) autoReply!: boolean;
   @Column('timestamptz', { name: 'created_at' }) createdAt!: Date;
   /** Inbound only: the provider held it back (spam, blocked, unauthenticated); see src/mail/quarantine.policy.ts. */
   @Column('text', { name: 'provider_label', nullable: true }) providerLabel!: string | null;

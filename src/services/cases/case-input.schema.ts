@@ -2,6 +2,7 @@
 import Ajv from 'ajv';
 import { z } from 'zod';
 import { badInput, type FieldIssue } from '../../domain/app.errors';
+import { sendWindowProblems, WEEKDAYS } from '../../domain/send-window.policy';
 import { checkWebhookUrlSyntax } from '../../webhooks/ssrf.guard';
 
 export const LIMITS = {
@@ -106,7 +107,50 @@ export function webhookUrlSchema(options: { allowPrivateWebhooks: boolean }) {
 }
 
 export function createCaseSchema(options: { allowPrivateWebhooks: boolean }) {
-  return noProtoKeys(caseObject(options));
+  return noProtoKeys(caseObject(options).superRefine(checkSendWindow));
+}
+
+/** How far ahead a case may be scheduled: far enough for any campaign, near enough to catch a typo in the year. */
+export const MAX_START_AHEAD_DAYS = 366;
+
+/** startAt as GraphQL gives it (a Date), or as REST does: epoch milliseconds or an ISO-8601 string with an offset. */
+const startAt = z
+  .union([
+    z.date(),
+    z
+      .number()
+      .int('must be epoch milliseconds')
+      .transform((ms) => new Date(ms)),
+    z.iso
+      .datetime({ offset: true, message: 'must be an ISO-8601 date-time or epoch milliseconds' })
+      .transform((iso) => new Date(iso)),
+  ])
+  .refine((d) => !Number.isNaN(d.getTime()), 'must be a valid date')
+  .refine(
+    (d) => d.getTime() <= Date.now() + MAX_START_AHEAD_DAYS * 86_400_000,
+    `must be at most ${MAX_START_AHEAD_DAYS} days ahead`,
+  );
+
+const sendWindow = z.object({
+  days: z.array(z.enum(WEEKDAYS, `must be one of ${WEEKDAYS.join(', ')}`)).max(7),
+  start: z.string().max(5),
+  end: z.string().max(5),
+  timezone: z.string().max(64).refine(isTimeZone, 'must be an IANA time zone such as Europe/Paris').nullish(),
+});
+
+/** A window that never opens (no days, start equal to end) is refused naming the field; its zone is resolved. */
+function checkSendWindow(
+  input: { sendWindow?: z.infer<typeof sendWindow> | null; counterparty: { timezone?: string | null } },
+  ctx: z.RefinementCtx,
+): void {
+  if (!input.sendWindow) return;
+  const timezone = input.sendWindow.timezone ?? input.counterparty.timezone ?? 'UTC';
+  // Day names and zones are refused by their own fields already; this adds what only the whole window shows.
+  const own = sendWindowProblems({ ...input.sendWindow, timezone }).filter((p) =>
+    ['days', 'start', 'end'].includes(p.path),
+  );
+  for (const problem of own)
+    ctx.addIssue({ code: 'custom', path: ['sendWindow', ...problem.path.split('.')], message: problem.message });
 }
 
 function caseObject(options: { allowPrivateWebhooks: boolean }) {
@@ -140,6 +184,9 @@ function caseObject(options: { allowPrivateWebhooks: boolean }) {
     metadata: cappedJson(jsonObject, LIMITS.jsonBytes).nullish(),
     clientWebhookUrl: webhookUrlSchema(options).nullish(),
     maxAttempts: z.number().int('must be an integer').min(0).max(20).nullish(),
+    maxReplies: z.number().int('must be an integer').min(0).max(50).nullish(),
+    startAt: startAt.nullish(),
+    sendWindow: sendWindow.nullish(),
     followUpDelayHours: z
       .number()
       .int('must be an integer')

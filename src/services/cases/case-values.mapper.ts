@@ -37,6 +37,8 @@ export function stripNullish<T extends Record<string, unknown>>(value: T): T {
 /** JSON with sorted keys, so the same input hashes the same whatever the key order. */
 export function stableJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(stableJson).join(',')}]`;
+  // A Date has no own keys: without this, two different startAt values would hash alike.
+  if (value instanceof Date) return JSON.stringify(value.toISOString());
   if (value && typeof value === 'object')
     return `{${Object.keys(value)
       .sort()

@@ -26,6 +26,7 @@ import { findUsage, usageMonth } from '../../persistence/usage.repository';
 import { counterpartySuppressed, normalizeAddress } from '../suppression/suppression.service';
 import type { AuthenticatedAccount } from '../accounts/account.service';
 import { stableJson, stripNullish, withHumanContext } from './case-values.mapper';
+import { newCaseSchedule } from './case-schedule.mapper';
 import { applyTransition, DuplicateStep, type TransitionContext } from '../transitions/transition.service';
 import {
   cancelReasonSchema,
@@ -223,7 +224,10 @@ function newCaseRow(account: AuthenticatedAccount, input: CreateCaseInput, now: 
     attemptCount: 0,
     maxAttempts: input.maxAttempts ?? 3,
     followUpDelayHours: input.followUpDelayHours ?? 72,
-    nextActionAt: null,
+    followUpCount: 0,
+    replyCount: 0,
+    heldSend: null,
+    ...newCaseSchedule(input, now),
     resultStatus: null,
     result: null,
     failureReason: null,

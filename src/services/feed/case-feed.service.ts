@@ -18,10 +18,13 @@ import type { Database } from '../../persistence/transaction.types';
 import type { Logger } from '../../observability/logger.factory';
 import type { ChangeSignal } from '../service.context';
 import { PushQueue } from './push.queue';
+import type { FeedPosition } from './feed-cursor.mapper';
 
 export interface FeedItem {
   event: CaseEventEntity;
   case: CaseEntity;
+  /** Where the row stands in its account's feed (CaseUpdate.cursor). */
+  position: FeedPosition;
 }
 
 interface Subscriber {
@@ -121,12 +124,6 @@ export class CaseFeed implements ChangeSignal {
     if (!set.size) this.subscribers.delete(key);
   }
 
-  private interested(row: FeedRow): Subscriber[] {
-    const forCase = this.subscribers.get(`case:${row.case_id}`);
-    const forAccount = this.subscribers.get(`account:${row.account_id}`);
-    return [...(forCase ?? []), ...(forAccount ?? [])].filter((s) => s.accountId === row.account_id);
-  }
-
   private wake(): void {
     if (this.stopped || !this.watermark) return;
     if (this.reading) {
@@ -159,20 +156,28 @@ export class CaseFeed implements ChangeSignal {
     return readFeed(this.db.manager, this.watermark!, this.options.batchSize ?? 500);
   }
 
+  /**
+   * One-case subscribers get each case's rows in timeline order (orderWithinCases); account subscribers get rows
+   * in fan-out order, the order their cursors resume from, so a resume never skips or repeats a row. (The two
+   * differ only when two transactions of one case took ids against the order of its row lock; `sequence` orders
+   * a case's updates either way.)
+   */
   private async dispatch(batch: FeedRow[]): Promise<void> {
-    const wanted = orderWithinCases(batch)
-      .map((row) => ({ row, to: this.interested(row) }))
-      .filter((w) => w.to.length);
-    if (!wanted.length) return;
+    const forCases = orderWithinCases(batch)
+      .map((row) => ({ row, to: this.subscribers.get(`case:${row.case_id}`) }))
+      .filter((w) => w.to?.size);
+    const forAccounts = batch
+      .map((row) => ({ row, to: this.subscribers.get(`account:${row.account_id}`) }))
+      .filter((w) => w.to?.size);
+    if (!forCases.length && !forAccounts.length) return;
     // One read of the cases concerned, shared by every subscriber of the batch.
-    const caseIds = [...new Set(wanted.map((w) => w.row.case_id))];
+    const caseIds = [...new Set([...forCases, ...forAccounts].map((w) => w.row.case_id))];
     const cases = await findCases(this.db.manager, caseIds);
     const byId = new Map(cases.map((c) => [c.id, c]));
-    for (const { row, to } of wanted) {
-      const current = byId.get(row.case_id);
-      if (!current) continue;
-      const item: FeedItem = { event: toCaseEvent(row), case: current };
-      for (const s of to) if (s.accept(item)) s.push(item);
+    for (const { row, to } of [...forCases, ...forAccounts]) {
+      const item = feedItem(row, byId.get(row.case_id));
+      if (!item) continue;
+      for (const s of [...to!]) if (s.accountId === row.account_id && s.accept(item)) s.push(item);
     }
   }
 
@@ -246,4 +251,10 @@ export function orderWithinCases<T extends { case_id: string; seq: number }>(bat
     cursor.set(row.case_id, i + 1);
     return perCase.get(row.case_id)![i]!;
   });
+}
+
+/** A feed row with its case as it is now; null when the case is gone. */
+export function feedItem(row: FeedRow, current: CaseEntity | undefined): FeedItem | null {
+  if (!current) return null;
+  return { event: toCaseEvent(row), case: current, position: { tx: row.tx, globalSeq: row.global_seq } };
 }

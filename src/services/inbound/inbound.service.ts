@@ -13,10 +13,11 @@ import { normalizeAddress } from '../suppression/suppression.service';
 import { insertInbound, markDelivered, setDeliveryStatus } from '../../persistence/messages.repository';
 import { claimProviderEvent } from '../../persistence/provider-events.repository';
 import type { Tx } from '../../persistence/transaction.types';
-import { caseJobs, enqueueCaseJob } from '../../jobs/job.catalog';
+import { caseJobs, enqueueCaseJob, type CaseJob } from '../../jobs/job.catalog';
 import { evaluatesQuarantined } from '../../mail/quarantine.policy';
 import { insertTimelineNote } from '../../persistence/case-events.repository';
 import type { ServiceContext } from '../service.context';
+import { readReturnDate } from './out-of-office.parser';
 
 /** Told once per message stored (every face stores through store(), so each mail is counted once). */
 export interface InboundObserver {
@@ -68,7 +69,7 @@ export class InboundService implements InboundSink {
           occurredAt: this.ctx.clock(),
         });
       if (!isTerminal(row.status) && evaluate)
-        await enqueueCaseJob(this.ctx, manager, caseJobs.replyReceived(row.id, messageId));
+        await enqueueCaseJob(this.ctx, manager, inboundJob(row, messageId, mail));
       return messageId;
     });
     if (stored) this.observer.stored?.();
@@ -155,6 +156,7 @@ export class InboundService implements InboundSink {
       receivedAt: mail.receivedAt,
       createdAt: this.ctx.clock(),
       providerLabel: mail.quarantine ?? null,
+      autoReply: mail.autoReply ?? false,
     });
     return inserted ? id : null;
   }
@@ -210,6 +212,13 @@ function withoutNul(mail: InboundMail): InboundMail {
     eventId: clean(mail.eventId),
     attachments: mail.attachments.map((a) => ({ ...a, name: clean(a.name), contentType: clean(a.contentType) })),
   };
+}
+
+/** What a stored inbound message asks of its case: a reply to evaluate, or an automatic answer to note. */
+function inboundJob(row: CaseEntity, messageId: string, mail: InboundMail): CaseJob {
+  if (!mail.autoReply) return caseJobs.replyReceived(row.id, messageId);
+  const returnDate = readReturnDate(mail.newText || mail.text, mail.receivedAt, row.counterparty.timezone ?? null);
+  return caseJobs.autoReplyReceived(row.id, messageId, returnDate);
 }
 
 /** Claims a provider event id in the transaction that applies it; false when it was applied before. */

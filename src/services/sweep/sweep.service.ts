@@ -1,4 +1,5 @@
-// The safety net, run by SWEEP_CRON and `offload sweep`: re-queues every RUNNING case whose next action is due
+// The safety net, run by SWEEP_CRON and `offload sweep`: re-queues every case whose next action is due (a
+// RUNNING case's follow-up or held reply, a CREATED case's outreach held for startAt or its send window)
 // (delayed jobs normally get there first; the job keys make the sweep's copies no-ops when they do), and gives
 // every dead-lettered case job another round, so no case waits forever on a job that gave up.
 import { caseJobs, insertCaseJobs, redriveCaseJobs } from '../../jobs/job.catalog';

@@ -14,6 +14,11 @@ export function toState(row: CaseEntity): CaseState {
     failureReason: row.failureReason,
     awaitingEvaluation: row.awaitingEvaluation,
     inputRequest: inputRequestOf(row),
+    followUpCount: row.followUpCount,
+    replyCount: row.replyCount,
+    maxReplies: row.maxReplies,
+    sendWindow: row.sendWindow,
+    heldSend: row.heldSend,
   };
 }
 
@@ -41,4 +46,7 @@ export function applyState(row: CaseEntity, state: CaseState): void {
   row.inputRequestQuestion = state.inputRequest?.question ?? null;
   row.inputRequestStatus = state.inputRequest?.status ?? 'NONE';
   row.inputRequestedAt = state.inputRequest?.requestedAt ?? null;
+  row.followUpCount = state.followUpCount;
+  row.replyCount = state.replyCount;
+  row.heldSend = state.heldSend;
 }

@@ -207,6 +207,12 @@ export function eventOf(job: StepJob, replyPending: boolean): CaseEvent {
       return { type: 'FOLLOW_UP_DUE', scheduledFor: new Date(job.scheduledFor), replyPending };
     case 'REPLY_RECEIVED':
       return { type: 'REPLY_RECEIVED', messageId: job.messageId };
+    case 'AUTO_REPLY_RECEIVED':
+      return {
+        type: 'AUTO_REPLY_RECEIVED',
+        messageId: job.messageId,
+        returnDate: job.returnDate ? new Date(job.returnDate) : null,
+      };
     case 'INPUT_PROVIDED':
       return { type: 'INPUT_PROVIDED', inputRequestId: job.inputRequestId };
     case 'DELIVERY_FAILED':

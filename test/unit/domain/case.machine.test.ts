@@ -56,8 +56,10 @@ describe('FOLLOW_UP_DUE', () => {
     expect(result.effects).toEqual([]);
   });
 
-  it('fails with max_retries once maxAttempts follow-ups went out (attemptCount - 1 >= maxAttempts)', () => {
-    const result = accepted(decide(state({ nextActionAt: due, attemptCount: 4, maxAttempts: 3 }), event(), ctx()));
+  it('fails with max_retries once maxAttempts follow-ups went out since their last message (followUpCount)', () => {
+    const result = accepted(
+      decide(state({ nextActionAt: due, attemptCount: 4, followUpCount: 3, maxAttempts: 3 }), event(), ctx()),
+    );
     expect(result.next).toMatchObject({ status: 'FAILED', resultStatus: 'max_retries', nextActionAt: null });
     expect(result.timelineType).toBe('case.failed');
     expect(result.effects).toEqual([{ type: 'EMIT_WEBHOOK', eventType: 'case.failed' }]);
@@ -69,7 +71,9 @@ describe('FOLLOW_UP_DUE', () => {
   });
 
   it('asks for a follow-up while attempts remain, keeping the schedule until it is sent', () => {
-    const result = accepted(decide(state({ nextActionAt: due, attemptCount: 3, maxAttempts: 3 }), event(), ctx()));
+    const result = accepted(
+      decide(state({ nextActionAt: due, attemptCount: 3, followUpCount: 2, maxAttempts: 3 }), event(), ctx()),
+    );
     expect(result.next).toMatchObject({ status: 'RUNNING', attemptCount: 3, nextActionAt: due });
     expect(result.timelineType).toBeNull();
     expect(result.effects).toEqual([{ type: 'SEND_MESSAGE', purpose: 'follow_up', replyBody: null }]);

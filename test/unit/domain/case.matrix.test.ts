@@ -24,6 +24,8 @@ function sampleEvent(type: CaseEventType, status: CaseStatus): CaseEvent {
       return { type, scheduledFor: new Date(NOW.getTime() - 1000) };
     case 'REPLY_RECEIVED':
       return { type, messageId: 'm1' };
+    case 'AUTO_REPLY_RECEIVED':
+      return { type, messageId: 'm1', returnDate: new Date(NOW.getTime() + 86_400_000) };
     case 'INPUT_PROVIDED':
       return { type, inputRequestId: REQUEST_ID };
     case 'CANCEL_REQUESTED':

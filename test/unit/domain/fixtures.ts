@@ -26,6 +26,11 @@ export function state(overrides: Partial<CaseState> = {}): CaseState {
     failureReason: null,
     inputRequest: null,
     awaitingEvaluation: false,
+    followUpCount: 0,
+    replyCount: 0,
+    maxReplies: 10,
+    sendWindow: null,
+    heldSend: null,
     ...overrides,
   };
 }
