@@ -369,10 +369,6 @@ describe('after a lost connection', () => {
 
 describe('resuming the live feed', () => {
   it('subscribes again with the last cursor and gets the missed updates replayed over the socket, in order', async () => {
-    const id = await createViaApi({ followUpDelayHours: 8760 });
-    await page.goto(`${app.url}/case/${id}`);
-    await page.waitForSelector('#detail-title .status-RUNNING');
-    await page.waitForSelector('#live-status.live');
     const received: string[] = [];
     const sent: string[] = [];
     const watch = (ws: import('playwright-core').WebSocket) => {
@@ -380,7 +376,17 @@ describe('resuming the live feed', () => {
       ws.on('framesent', (frame) => sent.push(String(frame.payload)));
     };
     page.on('websocket', watch);
+    const id = await createViaApi({ followUpDelayHours: 8760 });
+    await page.goto(`${app.url}/case/${id}`);
+    await page.waitForSelector('#detail-title .status-RUNNING');
+    await page.waitForSelector('#live-status.live');
     try {
+      // The page learns a cursor from the first update it receives; on a slow run the case may have reached RUNNING
+      // before the page subscribed, so give it one more update of the account to hold before the connection drops.
+      await createViaApi();
+      await waitFor('an update with a cursor', () => received.some((frame) => frame.includes('"cursor"')));
+      sent.length = 0;
+      received.length = 0;
       await context.setOffline(true);
       for (const socket of sockets) socket.destroy();
       await page.waitForSelector('#live-status.offline');

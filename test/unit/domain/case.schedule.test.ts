@@ -96,6 +96,7 @@ describe('maxReplies', () => {
     const result = accepted(decide(s, requiresReply, ctx()));
     expect(result.effects).toEqual([
       { type: 'SEND_MESSAGE', purpose: 'reply_after_input', replyBody: 'One more answer' },
+      { type: 'EMIT_WEBHOOK', eventType: 'case.running' },
     ]);
   });
 });
@@ -109,7 +110,7 @@ describe('a reply before the outreach', () => {
     expect(early.effects).toEqual([]);
     const outreach = accepted(decide(early.next, sent('outreach'), ctx()));
     expect(outreach.next).toMatchObject({ status: 'RUNNING', attemptCount: 1, nextActionAt: null });
-    expect(outreach.effects).toEqual([{ type: 'EVALUATE_REPLY' }]);
+    expect(outreach.effects).toEqual([{ type: 'EVALUATE_REPLY' }, { type: 'EMIT_WEBHOOK', eventType: 'case.running' }]);
   });
 });
 
@@ -154,7 +155,11 @@ describe('the send window on every outbound path', () => {
     const held = accepted(decide(created, { type: 'CASE_CREATED' }, ctx()));
     expect(held.next).toMatchObject({ status: 'CREATED', nextActionAt: MONDAY_9, heldSend: { purpose: 'outreach' } });
     expect(held.timelineType).toBe('send.held');
-    expect(held.effects).toEqual([{ type: 'SCHEDULE_FOLLOW_UP', at: MONDAY_9 }]);
+    // Held, the case is still created: account endpoints hear case.created now, case.running when it leaves.
+    expect(held.effects).toEqual([
+      { type: 'SCHEDULE_FOLLOW_UP', at: MONDAY_9 },
+      { type: 'EMIT_WEBHOOK', eventType: 'case.created' },
+    ]);
     const released = accepted(decide(held.next, due(held.next), ctx({ now: MONDAY_9 })));
     expect(released.effects).toEqual([{ type: 'SEND_MESSAGE', purpose: 'outreach', replyBody: null }]);
   });
@@ -218,6 +223,9 @@ describe('the send window on every outbound path', () => {
     const result = accepted(
       decide(windowed({ status: 'CREATED', attemptCount: 0 }), { type: 'CASE_CREATED' }, ctx({ now: MONDAY_9 })),
     );
-    expect(result.effects).toEqual([{ type: 'SEND_MESSAGE', purpose: 'outreach', replyBody: null }]);
+    expect(result.effects).toEqual([
+      { type: 'SEND_MESSAGE', purpose: 'outreach', replyBody: null },
+      { type: 'EMIT_WEBHOOK', eventType: 'case.created' },
+    ]);
   });
 });
