@@ -44,15 +44,22 @@ async function run(role: Role): Promise<void> {
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
   offload = await startOffload(config, { role, logger });
-  if (role !== 'worker') await ensureDevAccount(offload.services.accounts);
+  if (role !== 'worker') await ensureDevAccount(offload.services.accounts, config);
   logger.info({ url: offload.url, role, agent: config.agent, mail: config.MAIL_TRANSPORT }, 'offload started');
   if (role !== 'worker') progress(`Offload ${role} listening on ${offload.url}/graphql`);
   if (signalled) stop();
 }
 
-/** First start: a SANDBOX account named dev, its key printed once, so the README's next command just works. */
-async function ensureDevAccount(accounts: AccountsService): Promise<void> {
+/**
+ * First start: a SANDBOX account named dev, its key printed once, so the README's next command just works. Not in
+ * production: there an account nobody asked for, with its key in the log collector, is a credential leak.
+ */
+async function ensureDevAccount(accounts: AccountsService, config: Config): Promise<void> {
   if ((await accounts.countAccounts()) > 0) return;
+  if (config.NODE_ENV === 'production') {
+    progress('No account exists yet. Create one with: offload accounts create --name NAME --plan PAYG');
+    return;
+  }
   const created = await accounts.createAccount('dev', 'SANDBOX');
   progress('Created a SANDBOX account "dev". Its API key (shown only now):');
   print(JSON.stringify(created));

@@ -1,11 +1,12 @@
 // The Apollo Server options that limit what one request may ask for; http.ts spreads them into the constructor.
-import type { ApolloServerOptions, BaseContext } from '@apollo/server';
+import type { ApolloServerOptions, ApolloServerPlugin, BaseContext } from '@apollo/server';
 import type { Config } from '../../config/config';
 import type { ErrorFormatter } from './client-errors';
 import { clientErrorFormatter } from './client-errors';
 import { costLimitPlugin } from './cost';
 import { QUERY_LIMITS } from './limits';
-import { shapeRules } from './rules';
+import { introspectionDisabledRule, shapeRules } from './rules';
+import { checkValidationBudget } from './validation-budget';
 
 type SecurityOptions<T extends BaseContext> = Pick<
   ApolloServerOptions<T>,
@@ -26,7 +27,8 @@ export function apolloSecurityOptions<T extends BaseContext>(
   format: ErrorFormatter,
 ): SecurityOptions<T> {
   return {
-    introspection: !isProduction(config),
+    // Apollo's own refusal is worded for operators; ours (in validationRules) for the API's users.
+    introspection: true,
     includeStacktraceInErrorResponses: false,
     // Refuses simple (CORS-less) requests: a browser on another site cannot make them with the user's cookies.
     csrfPrevention: true,
@@ -35,10 +37,25 @@ export function apolloSecurityOptions<T extends BaseContext>(
     // Automatic persisted queries would let a client store documents in our cache; nothing here uses them.
     persistedQueries: false,
     parseOptions: { maxTokens: QUERY_LIMITS.maxTokens },
-    validationRules: shapeRules(),
+    validationRules: [...shapeRules(), ...(isProduction(config) ? [introspectionDisabledRule()] : [])],
     formatError: clientErrorFormatter(format, isProduction(config)),
   };
 }
 
-/** The cost limit, which needs the variables and so runs as a plugin after validation. */
-export const apolloSecurityPlugins = <T extends BaseContext>() => [costLimitPlugin<T>()];
+/** Bounds the document before graphql-js's validation rules, some of which cost more than linear time, run. */
+export function validationBudgetPlugin<T extends BaseContext>(): ApolloServerPlugin<T> {
+  return {
+    async requestDidStart() {
+      return {
+        async validationDidStart({ document }) {
+          // Apollo answers an error thrown here with its extensions.http status (400) and formatError.
+          const error = checkValidationBudget(document);
+          if (error) throw error;
+        },
+      };
+    },
+  };
+}
+
+/** The validation budget, and the cost limit, which needs the variables and so runs after validation. */
+export const apolloSecurityPlugins = <T extends BaseContext>() => [validationBudgetPlugin<T>(), costLimitPlugin<T>()];

@@ -4,6 +4,7 @@ import type { DataSource } from 'typeorm';
 import { PLANS, type Plan } from '../../domain/case.model';
 import { AppError } from '../../domain/errors';
 import { AccountEntity, ApiKeyEntity } from '../../persistence/entities';
+import { notifyKeysRevoked, revokeApiKeys } from '../../persistence/key-revocation.repository';
 import { generateWebhookSecret } from '../../webhooks/webhook.signing';
 
 export interface AuthenticatedAccount {
@@ -65,20 +66,23 @@ export class AccountsService {
     return { keyId: row.id, apiKey };
   }
 
-  /** Revokes by key id or by the key itself; returns whether a live key was revoked. */
+  /**
+   * Revokes by key id or by the key itself; returns whether a live key was revoked. Every API process is told
+   * (key-revocation.repository.ts): it forgets the key and closes the sockets the key opened.
+   */
   async revokeKey(keyOrId: string): Promise<boolean> {
     const where = keyOrId.startsWith(KEY_PREFIX) ? { keyHash: hashApiKey(keyOrId) } : { id: keyOrId };
-    const result = await this.db
-      .getRepository(ApiKeyEntity)
-      .createQueryBuilder()
-      .update()
-      .set({ revokedAt: () => 'now()' })
-      .where(where)
-      .andWhere('revoked_at IS NULL')
-      .execute();
+    const revoked = await revokeApiKeys(this.db, where);
     // After the update, so a lookup racing it cannot put the key back.
-    this.recent.clear();
-    return (result.affected ?? 0) > 0;
+    this.forgetKeys(revoked);
+    await notifyKeysRevoked(this.db, revoked);
+    return revoked.length > 0;
+  }
+
+  /** Drops revoked keys from the authentication cache (told by another process, or by revokeKey). */
+  forgetKeys(keyIds: Iterable<string>): void {
+    const ids = new Set(keyIds);
+    for (const [hash, entry] of this.recent) if (ids.has(entry.account.keyId)) this.recent.delete(hash);
   }
 
   async rotateWebhookSecret(accountId: string): Promise<string> {

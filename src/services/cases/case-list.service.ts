@@ -1,9 +1,9 @@
 // Keyset pagination of an account's cases, newest first (Relay connection semantics).
 import type { DataSource } from 'typeorm';
-import type { CaseStatus } from '../../domain/case.model';
+import { CASE_STATUSES, type CaseStatus } from '../../domain/case.model';
 import { AppError } from '../../domain/errors';
 import { CaseEntity } from '../../persistence/entities';
-import { clientReferenceFilterSchema, parseInput } from './case-input.schema';
+import { clientReferenceFilterSchema, isUuid, parseInput } from './case-input.schema';
 
 export interface CaseFilter {
   status?: CaseStatus[] | null;
@@ -26,14 +26,32 @@ const encodeCursor = (row: CaseEntity): string =>
 function decodeCursor(cursor: string): [Date, string] {
   try {
     const [at, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [string, string];
-    const date = new Date(at);
-    if (Number.isNaN(date.getTime()) || typeof id !== 'string' || !/^[0-9a-f-]{36}$/i.test(id)) throw new Error();
+    const date = typeof at === 'string' ? new Date(at) : new Date(NaN);
+    // A forged cursor must fail here, not as a cast error in the database (a uuid made of dashes, year 200000).
+    if (!isStorableDate(date) || typeof id !== 'string' || !isUuid(id)) throw new Error();
     return [date, id];
   } catch {
     throw new AppError('BAD_USER_INPUT', 'after: not a cursor returned by this API', {
       fields: [{ path: 'after', message: 'not a cursor returned by this API' }],
     });
   }
+}
+
+/** Within what PostgreSQL's timestamptz holds and JavaScript prints as ISO 8601. */
+const isStorableDate = (date: Date): boolean => {
+  const year = date.getUTCFullYear();
+  return !Number.isNaN(date.getTime()) && year >= 1 && year <= 9999;
+};
+
+/** Each status at most once: a list of 70,000 would otherwise become 70,000 bind parameters. */
+function statusFilter(status: CaseStatus[] | null | undefined): CaseStatus[] {
+  const unique = [...new Set(status ?? [])];
+  const max = CASE_STATUSES.length;
+  if ((status?.length ?? 0) > max)
+    throw new AppError('BAD_USER_INPUT', `filter.status: at most ${max} entries, one per status`, {
+      fields: [{ path: 'filter.status', message: `at most ${max} entries, one per status` }],
+    });
+  return unique;
 }
 
 export async function listCases(
@@ -54,7 +72,8 @@ export async function listCases(
     .orderBy('c.created_at', 'DESC')
     .addOrderBy('c.id', 'DESC')
     .limit(first + 1);
-  if (filter.status?.length) query.andWhere('c.status IN (:...status)', { status: filter.status });
+  const status = statusFilter(filter.status);
+  if (status.length) query.andWhere('c.status IN (:...status)', { status });
   const ref = parseInput(clientReferenceFilterSchema, filter.clientReferenceId, 'filter.clientReferenceId');
   if (ref) query.andWhere('c.client_reference_id = :ref', { ref });
   if (filter.createdAfter) query.andWhere('c.created_at > :createdAfter', { createdAfter: filter.createdAfter });

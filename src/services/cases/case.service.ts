@@ -44,7 +44,11 @@ export class CasesService {
     /** A pipeline-mode pool: a create is one round trip (case-insert.ts). */
     private readonly writes: Pool,
   ) {
-    this.createSchema = createCaseSchema({ allowPrivateWebhooks: ctx.config.WEBHOOK_ALLOW_PRIVATE });
+    this.createSchema = createCaseSchema({
+      allowPrivateWebhooks: ctx.config.WEBHOOK_ALLOW_PRIVATE,
+      ownDomains: [ctx.config.MAIL_DOMAIN],
+      ownAddresses: ctx.config.AGENTMAIL_INBOX_ID ? [ctx.config.AGENTMAIL_INBOX_ID] : [],
+    });
   }
 
   async createCase(account: AuthenticatedAccount, raw: unknown, rawKey?: unknown): Promise<CaseEntity> {
