@@ -5,6 +5,7 @@
 // and the `case:<caseId>` label put on every message we send. The persona's display name is the inbox's, set once
 // when the inbox is created: AgentMail takes no per-message From.
 // Each send carries an Idempotency-Key derived from our Message-ID, so a retried job never mails twice.
+import { OUTBOUND_HEADERS } from './outbound-headers.policy';
 import {
   AgentmailApiError,
   createAgentmailClient,
@@ -42,7 +43,12 @@ export function createAgentmailTransport(options: AgentmailTransportOptions): Ag
 
 async function sendMail(client: AgentmailClient, inboxId: string, mail: OutboundMail): Promise<SendResult> {
   const key = idempotencyKey(mail.messageId);
-  const body: AgentmailSendBody = { to: [formatAddress(mail.to)], text: mail.text, labels: [`case:${mail.caseId}`] };
+  const body: AgentmailSendBody = {
+    to: [formatAddress(mail.to)],
+    text: mail.text,
+    labels: [`case:${mail.caseId}`],
+    headers: { ...OUTBOUND_HEADERS },
+  };
   try {
     // A reply keeps the provider's thread and threading headers; the subject follows the original ("Re: ...").
     const sent = mail.replyToProviderMessageId

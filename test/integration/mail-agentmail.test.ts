@@ -48,6 +48,7 @@ describe('agentmail transport', () => {
       subject: 'Invoice 42',
       text: 'Please send invoice 42.',
       labels: [`case:${mail.caseId}`],
+      headers: { 'X-Auto-Response-Suppress': 'OOF, AutoReply' },
     });
   });
 

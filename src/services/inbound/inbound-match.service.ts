@@ -42,8 +42,8 @@ export class InboundMatcher {
 
   /**
    * Our outbound message a delivery report is about. When the report reached a case address (an SMTP bounce goes to
-   * our envelope sender), the message must belong to that case, and a report without the returned Message-ID falls
-   * back to the case's latest sent mail.
+   * our envelope sender), the message must belong to that case. A report must name the message (the returned
+   * Message-ID, or the provider's id): one that names none proves nothing about any mail we sent.
    */
   async findOutbound(failure: DeliveryFailure): Promise<MessageEntity | null> {
     const repo = this.db.getRepository(MessageEntity);
@@ -54,12 +54,8 @@ export class InboundMatcher {
     if (failure.messageId) found = await repo.findOneBy({ rfcMessageId: failure.messageId, direction: 'outbound' });
     if (!found && failure.providerMessageId)
       found = await repo.findOneBy({ providerMessageId: failure.providerMessageId, direction: 'outbound' });
-    if (found) return caseIds.length === 0 || caseIds.includes(found.caseId) ? found : null;
-    if (caseIds.length === 0) return null;
-    return repo.findOne({
-      where: { caseId: caseIds[0]!, direction: 'outbound', status: 'sent' },
-      order: { createdAt: 'DESC' },
-    });
+    if (!found) return null;
+    return caseIds.length === 0 || caseIds.includes(found.caseId) ? found : null;
   }
 
   /** Cases the threading data points at, the one In-Reply-To names first. */

@@ -3,12 +3,14 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import { caseIdFromAddress } from '../../mail/case-address';
+import { safeContentType } from '../../mail/content-type.policy';
 import { InboundMatcher } from './inbound-match.service';
 import type { DeliveryFailure, InboundMail, InboundSink } from '../../mail/mail.types';
 import { isTerminal } from '../../domain/case.model';
 import { AttachmentEntity, CaseEntity, MessageEntity } from '../../persistence/entities';
 import { enqueueCaseJob } from '../transitions/transition.writer';
 import type { ServiceContext } from '../service.context';
+import { recordInboundMail } from './inbound-verdict.service';
 
 export class InboundService implements InboundSink {
   private readonly matcher: InboundMatcher;
@@ -41,7 +43,9 @@ export class InboundService implements InboundSink {
       const messageId = await this.insertMessage(manager, row, mail);
       if (!messageId) return null;
       await this.insertAttachments(manager, row, messageId, mail);
-      if (!isTerminal(row.status))
+      // Only the counterparty's own mail, and no auto-reply, is evaluated (and so ever answered).
+      const drives = await recordInboundMail(manager, row, messageId, mail, this.ctx.clock());
+      if (drives && !isTerminal(row.status))
         await enqueueCaseJob(this.ctx, manager, {
           type: 'REPLY_RECEIVED',
           caseId: row.id,
@@ -50,6 +54,7 @@ export class InboundService implements InboundSink {
         });
       return messageId;
     });
+    if (stored) this.ctx.changes.changed();
     return stored;
   }
 
@@ -131,7 +136,7 @@ export class InboundService implements InboundSink {
         messageId,
         name: a.name,
         size: a.content?.length ?? a.size,
-        contentType: a.contentType,
+        contentType: safeContentType(a.contentType),
         sha256: a.content ? createHash('sha256').update(a.content).digest('hex') : null,
         content: a.content ?? null,
         providerAttachmentId: a.providerAttachmentId ?? null,

@@ -4,7 +4,8 @@ import type { CaseEntity, MessageEntity } from '../../persistence/entities';
 /** What the agent may know of a case: its brief and the thread, inbound text already stripped of quotes. */
 export function buildAgentContext(row: CaseEntity, messages: MessageEntity[]): CaseContext {
   const thread: ThreadMessage[] = messages
-    .filter((m) => m.direction === 'inbound' || m.status === 'sent')
+    // Mail from anyone but the counterparty is never shown to the agent (sender.policy.ts).
+    .filter((m) => (m.direction === 'inbound' ? m.senderVerified !== false : m.status === 'sent'))
     .map((m) => ({
       direction: m.direction,
       from: m.fromAddress,

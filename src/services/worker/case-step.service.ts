@@ -141,11 +141,13 @@ export class CaseSteps {
 
   /**
    * Cases with a stored inbound message whose REPLY_RECEIVED job has not been applied yet (it may be queued behind
-   * the follow-up). The key is the one inbound.service.ts gives that job.
+   * the follow-up). The key is the one inbound.service.ts gives that job; mail that gets no such job (unverified
+   * senders, auto-replies) is not waiting for one.
    */
   private async repliesPending(caseIds: string[]): Promise<Set<string>> {
     const rows: { case_id: string }[] = await this.ctx.db.query(
       `SELECT DISTINCT m.case_id FROM messages m WHERE m.case_id = ANY($1::uuid[]) AND m.direction = 'inbound'
+          AND m.sender_verified IS NOT FALSE AND NOT m.auto_reply
           AND NOT EXISTS (SELECT 1 FROM processed_jobs p WHERE p.key = m.case_id::text || ':reply:' || m.id::text)`,
       [caseIds],
     );
@@ -203,6 +205,8 @@ export class CaseSteps {
       .find({ where: { caseId: In(caseIds) }, order: { createdAt: 'ASC' } });
     const threads = new Map<string, MessageEntity[]>();
     for (const m of messages) {
+      // A stranger's mail is no part of the conversation: never read by the agent, never replied to or threaded under.
+      if (m.direction === 'inbound' && m.senderVerified === false) continue;
       const thread = threads.get(m.caseId);
       if (thread) thread.push(m);
       else threads.set(m.caseId, [m]);

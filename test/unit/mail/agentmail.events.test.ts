@@ -58,6 +58,7 @@ describe('toAgentmailEvent', () => {
         providerThreadId: 'thread-1',
         inboxId: INBOX,
         receivedAt: new Date(ref.timestamp),
+        autoReply: null,
       },
     });
   });

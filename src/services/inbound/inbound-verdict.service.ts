@@ -1,0 +1,39 @@
+// What an inbound message is allowed to do, decided once as it is stored: mail from anyone but the counterparty is
+// kept and shown (timeline `message.unverified`) but never evaluated; an auto-reply is kept and shown
+// (`auto_reply.received`) but never answered, which is what breaks mail loops between two responders.
+import type { EntityManager } from 'typeorm';
+import type { InboundMail } from '../../mail/mail.types';
+import type { CaseEntity } from '../../persistence/entities';
+import { lockCaseRow, recordInboundVerdicts } from '../../persistence/inbound-message.repository';
+import { appendTimeline } from '../transitions/case.store';
+import { checkSender } from './sender.policy';
+
+/** Records the verdicts on the stored message; true when the message may drive the case (a REPLY_RECEIVED job). */
+export async function recordInboundMail(
+  manager: EntityManager,
+  row: CaseEntity,
+  messageId: string,
+  mail: InboundMail,
+  now: Date,
+): Promise<boolean> {
+  const sender = checkSender(row.counterparty.address, mail);
+  const autoReply = sender.verified && !!mail.autoReply;
+  await recordInboundVerdicts(manager, messageId, {
+    senderVerified: sender.verified,
+    authResults: sender.check,
+    autoReply,
+  });
+  if (sender.verified && !autoReply) return true;
+  await lockCaseRow(manager, row.id);
+  const from = mail.from.address;
+  await appendTimeline(manager, row, {
+    type: sender.verified ? 'auto_reply.received' : 'message.unverified',
+    fromStatus: null,
+    toStatus: null,
+    data: sender.verified
+      ? { messageId, from, signal: mail.autoReply?.signal ?? null }
+      : { messageId, from, reason: sender.check.refused ?? null },
+    occurredAt: now,
+  });
+  return false;
+}
