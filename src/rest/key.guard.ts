@@ -11,17 +11,25 @@ export type RefusalWriter = (res: Response, error: AppError) => void;
 
 export function keyGuard(accounts: KeyAuthenticator, limiter: KeyRateLimit, refuse: RefusalWriter): RequestHandler {
   return (req, res, next) => {
+    const refuseUnread = (error: AppError) => {
+      // Node would otherwise read (and discard) whatever body is still coming: close the connection instead.
+      if (!req.complete) {
+        res.setHeader('Connection', 'close');
+        res.once('finish', () => req.socket.destroy());
+      }
+      refuse(res, error);
+    };
     authenticateRequest(accounts, req.headers).then(
       (account) => {
         const rate = limiter.take(account.keyId);
         if (!rate.allowed) {
           res.setHeader('Retry-After', String(rate.retryAfterSeconds));
-          return refuse(res, rateLimited(rate.retryAfterSeconds, limiter.perMinute));
+          return refuseUnread(rateLimited(rate.retryAfterSeconds, limiter.perMinute));
         }
         res.locals.account = account;
         next();
       },
-      (error: unknown) => (error instanceof AppError ? refuse(res, error) : next(error)),
+      (error: unknown) => (error instanceof AppError ? refuseUnread(error) : next(error)),
     );
   };
 }

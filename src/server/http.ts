@@ -17,6 +17,7 @@ import { apolloSecurityOptions, apolloSecurityPlugins, isProduction } from '../g
 import { bodyErrorHandler, GRAPHQL_BODY_LIMIT } from '../graphql/security/body-errors';
 import { clientErrorFormatter } from '../graphql/security/client-errors';
 import { wsGuard, type WsExtra } from '../graphql/security/ws-guard';
+import { validationBudgetGuard } from '../graphql/security/validation-budget';
 import { guardWsFlood } from '../graphql/security/ws-flood.guard';
 import { WsKeySockets } from '../graphql/security/ws-revocation.guard';
 import { toGraphQLError } from '../graphql/errors';
@@ -124,6 +125,7 @@ export async function startHttp(options: HttpOptions): Promise<HttpServer> {
       res.status(head?.status ?? 400).json({ errors: [{ message: refusal.message, extensions }] });
     }),
     express.json({ limit: GRAPHQL_BODY_LIMIT }),
+    validationBudgetGuard(),
     expressMiddleware(apollo, {
       context: async ({ res }) => ({ account: guardedAccount(res), services }),
     }),

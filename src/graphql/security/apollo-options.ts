@@ -1,12 +1,11 @@
 // The Apollo Server options that limit what one request may ask for; http.ts spreads them into the constructor.
-import type { ApolloServerOptions, ApolloServerPlugin, BaseContext } from '@apollo/server';
+import type { ApolloServerOptions, BaseContext } from '@apollo/server';
 import type { Config } from '../../config/config';
 import type { ErrorFormatter } from './client-errors';
 import { clientErrorFormatter } from './client-errors';
 import { costLimitPlugin } from './cost';
 import { QUERY_LIMITS } from './limits';
 import { introspectionDisabledRule, shapeRules } from './rules';
-import { checkValidationBudget } from './validation-budget';
 
 type SecurityOptions<T extends BaseContext> = Pick<
   ApolloServerOptions<T>,
@@ -42,20 +41,8 @@ export function apolloSecurityOptions<T extends BaseContext>(
   };
 }
 
-/** Bounds the document before graphql-js's validation rules, some of which cost more than linear time, run. */
-export function validationBudgetPlugin<T extends BaseContext>(): ApolloServerPlugin<T> {
-  return {
-    async requestDidStart() {
-      return {
-        async validationDidStart({ document }) {
-          // Apollo answers an error thrown here with its extensions.http status (400) and formatError.
-          const error = checkValidationBudget(document);
-          if (error) throw error;
-        },
-      };
-    },
-  };
-}
-
-/** The validation budget, and the cost limit, which needs the variables and so runs after validation. */
-export const apolloSecurityPlugins = <T extends BaseContext>() => [validationBudgetPlugin<T>(), costLimitPlugin<T>()];
+/**
+ * The cost limit, which needs the variables and so runs after validation. (The validation budget runs before
+ * Apollo: validation-budget.ts.)
+ */
+export const apolloSecurityPlugins = <T extends BaseContext>() => [costLimitPlugin<T>()];

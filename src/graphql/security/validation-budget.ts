@@ -2,17 +2,19 @@
 // (OverlappingFieldsCanBeMerged compares every pair of fields sharing a response name: 1,200 copies of
 // `usage { plan }` in 18 KB cost up to a second), so the shape is bounded first, in one iterative pass over the
 // syntax tree, and a document over the budget never reaches them.
-import { GraphQLError, Kind, type DocumentNode, type SelectionSetNode } from 'graphql';
+import type { RequestHandler } from 'express';
+import { GraphQLError, Kind, parse, type DocumentNode, type SelectionSetNode } from 'graphql';
+import { QUERY_LIMITS } from './limits';
 
 export const VALIDATION_BUDGET = {
   /** Field nodes in the whole document, fragments counted once; the largest checked-in operation has about 60. */
-  maxFields: 400,
+  maxFields: 200,
   /** Selections (fields, spreads, inline fragments) in one selection set. */
   maxSelections: 60,
   /** How often one response name may appear in one selection set (each repeat is compared with every other). */
-  maxRepeats: 4,
+  maxRepeats: 3,
   /** Fragment definitions in the document. */
-  maxFragments: 30,
+  maxFragments: 16,
 } as const;
 
 const budgetError = (message: string, limit: string, max: number) =>
@@ -63,4 +65,34 @@ export function checkValidationBudget(document: DocumentNode): GraphQLError | nu
     }
   }
   return null;
+}
+
+/**
+ * The budget on /graphql, in front of Apollo: Apollo gives plugins no way to refuse a document between parsing and
+ * validation (an error thrown in validationDidStart becomes a 500). Verdicts are kept by query text, so the few
+ * documents real clients send are parsed here once; a document that does not parse is left to Apollo to refuse.
+ */
+export function validationBudgetGuard(): RequestHandler {
+  const verdicts = new Map<string, GraphQLError | null>();
+  return (req, res, next) => {
+    const body = req.body as { query?: unknown } | undefined;
+    const query =
+      typeof body?.query === 'string' ? body.query : typeof req.query.query === 'string' ? req.query.query : null;
+    if (query === null) return next();
+    let verdict = verdicts.get(query);
+    if (verdict === undefined) {
+      let document: DocumentNode;
+      try {
+        document = parse(query, { maxTokens: QUERY_LIMITS.maxTokens, noLocation: true });
+      } catch {
+        return next();
+      }
+      verdict = checkValidationBudget(document);
+      if (verdicts.size >= 1000) verdicts.delete(verdicts.keys().next().value!);
+      verdicts.set(query, verdict);
+    }
+    if (!verdict) return next();
+    const { http: _http, ...extensions } = verdict.extensions;
+    res.status(400).json({ errors: [{ message: verdict.message, extensions }] });
+  };
 }
