@@ -11,10 +11,11 @@ export async function revokeApiKeys(
   where: { id: string } | { keyHash: string },
 ): Promise<string[]> {
   const [column, value] = 'id' in where ? ['id', where.id] : ['key_hash', where.keyHash];
-  const rows: Array<{ id: string }> = await db.query(
+  // TypeORM answers an UPDATE with [rows, rowCount].
+  const [rows] = (await db.query(
     `UPDATE api_keys SET revoked_at = now() WHERE ${column} = $1 AND revoked_at IS NULL RETURNING id`,
     [value],
-  );
+  )) as [Array<{ id: string }>, number];
   return rows.map((r) => r.id);
 }
 

@@ -18,6 +18,20 @@ export async function addRateLimitHits(
   return new Map(rows.map((r) => [r.key, r.hits]));
 }
 
+/** The window's totals for keys this process has not used since its last flush (other processes may have). */
+export async function readRateLimitHits(
+  db: DataSource,
+  windowStart: Date,
+  keys: string[],
+): Promise<Map<string, number>> {
+  if (keys.length === 0) return new Map();
+  const rows: Array<{ key: string; hits: number }> = await db.query(
+    `SELECT key, hits FROM rate_limit_hits WHERE window_start = $1 AND key = ANY($2::text[])`,
+    [windowStart, keys],
+  );
+  return new Map(rows.map((r) => [r.key, r.hits]));
+}
+
 /** Windows that have ended carry no budget any more. */
 export async function deleteRateLimitWindowsBefore(db: DataSource, before: Date): Promise<void> {
   await db.query(`DELETE FROM rate_limit_hits WHERE window_start < $1`, [before]);

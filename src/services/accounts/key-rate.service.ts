@@ -6,7 +6,11 @@
 // both are the price of a limit that costs no round trip per request.
 import type { DataSource } from 'typeorm';
 import type { Logger } from '../../observability/logger.factory';
-import { addRateLimitHits, deleteRateLimitWindowsBefore } from '../../persistence/rate-limit.repository';
+import {
+  addRateLimitHits,
+  deleteRateLimitWindowsBefore,
+  readRateLimitHits,
+} from '../../persistence/rate-limit.repository';
 import type { KeyRateLimit, RateLimitDecision } from './key-rate.types';
 
 const WINDOW_MS = 60_000;
@@ -76,15 +80,22 @@ export class SharedKeyRateLimit implements KeyRateLimit {
     const window = this.window;
     const counts = this.counts;
     const hits = new Map<string, number>();
-    for (const [key, count] of counts) if (count.pending > 0) hits.set(key, count.pending);
+    const idle: string[] = [];
+    for (const [key, count] of counts) {
+      if (count.pending > 0) hits.set(key, count.pending);
+      else if (count.known < this.perMinute) idle.push(key);
+    }
     try {
-      if (hits.size > 0) {
-        const totals = await addRateLimitHits(this.db, new Date(window), hits);
-        for (const [key, sent] of hits) {
-          const count = counts.get(key)!;
-          count.pending -= sent;
-          count.known = Math.max(count.known, totals.get(key) ?? 0);
-        }
+      const windowStart = new Date(window);
+      // Keys used here since the last flush add their hits; the others still learn what other processes spent.
+      const [added, read] = await Promise.all([
+        addRateLimitHits(this.db, windowStart, hits),
+        readRateLimitHits(this.db, windowStart, idle),
+      ]);
+      for (const [key, sent] of hits) counts.get(key)!.pending -= sent;
+      for (const [key, total] of [...added, ...read]) {
+        const count = counts.get(key)!;
+        count.known = Math.max(count.known, total);
       }
       await this.cleanup(window);
     } catch (error) {
