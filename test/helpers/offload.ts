@@ -3,6 +3,7 @@ import 'reflect-metadata';
 import type { Agent } from '../../src/agent/agent.types';
 import { loadConfig, type Config } from '../../src/config/config';
 import type { MailTransport } from '../../src/mail/mail.types';
+import type { DNSResolver } from '../../src/mail/mail-auth.guard';
 import { startOffload, type Offload, type Role } from '../../src/server/offload';
 import { createLogger } from '../../src/observability/logger.factory';
 import type { Plan } from '../../src/domain/case.model';
@@ -30,6 +31,8 @@ export interface TestAppOptions {
   plan?: Plan;
   /** Reuse a database (e.g. an API process beside a worker process); the caller drops it. */
   database?: TestDatabase;
+  /** DNS for SPF/DKIM/DMARC checks of inbound SMTP mail (fixed records, offline). */
+  dnsResolver?: DNSResolver;
 }
 
 export async function startTestApp(label: string, options: TestAppOptions = {}): Promise<TestApp> {
@@ -52,6 +55,7 @@ export async function startTestApp(label: string, options: TestAppOptions = {}):
     logger: createLogger(config.LOG_LEVEL),
     ...(options.agent ? { agent: options.agent } : {}),
     ...(options.transport ? { transport: options.transport } : {}),
+    ...(options.dnsResolver ? { dnsResolver: options.dnsResolver } : {}),
   });
   const newAccount = async (plan: Plan = 'BASE_PRO', name = 'test') => {
     const created = await offload.services.accounts.createAccount(name, plan);
