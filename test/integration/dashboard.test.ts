@@ -55,12 +55,19 @@ const rowStatus = (id: string, status: string) => `#cases tr[data-case-id="${id}
 it('signs in with an API key and goes live over graphql-ws', async () => {
   const errors: string[] = [];
   page.on('pageerror', (error) => errors.push(error.message));
-  await page.goto(`${app.url}/`);
+  // The Content-Security-Policy every response carries must not block anything the dashboard does.
+  const violations: string[] = [];
+  page.on('console', (message) => {
+    if (/Content Security Policy|Refused to/i.test(message.text())) violations.push(message.text());
+  });
+  const response = await page.goto(`${app.url}/`);
+  expect(response?.headers()['content-security-policy']).toMatch(/default-src 'none'/);
   await page.fill('#api-key', app.apiKey);
   await page.click('#key-form button[type=submit]');
   await page.waitForSelector('#live-status.live');
   expect(await page.isVisible('#empty-hint')).toBe(true);
   expect(errors).toEqual([]);
+  expect(violations).toEqual([]);
 });
 
 it('shows a new case and its status changes live, then its thread, timeline, input form and deliveries', async () => {
