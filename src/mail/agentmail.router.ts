@@ -44,8 +44,11 @@ export function agentmailWebhookRouter(options: AgentmailWebhookRouterOptions): 
     // Nothing is read from a request that cannot be a Svix delivery: the body is verified only once it is read.
     (req: Request, res: Response, next: NextFunction) => {
       const refused = svixHeadersRefusal(req.headers, Date.now());
-      if (refused) return sendError(res, 401, 'WEBHOOK_SIGNATURE_INVALID', refused);
-      next();
+      if (!refused) return next();
+      // Node would otherwise read (and discard) the rest of the body: it closes the connection instead once the
+      // response is written.
+      if (!req.complete) res.setHeader('Connection', 'close');
+      sendError(res, 401, 'WEBHOOK_SIGNATURE_INVALID', refused);
     },
     express.raw({ type: () => true, limit: options.maxBodyBytes ?? AGENTMAIL_BODY_LIMIT }),
     async (req: Request, res: Response) => {

@@ -12,11 +12,9 @@ export type RefusalWriter = (res: Response, error: AppError) => void;
 export function keyGuard(accounts: KeyAuthenticator, limiter: KeyRateLimit, refuse: RefusalWriter): RequestHandler {
   return (req, res, next) => {
     const refuseUnread = (error: AppError) => {
-      // Node would otherwise read (and discard) whatever body is still coming: close the connection instead.
-      if (!req.complete) {
-        res.setHeader('Connection', 'close');
-        res.once('finish', () => req.socket.destroy());
-      }
+      // Node would otherwise read (and discard) whatever body is still coming: it closes the connection instead once
+      // the response is written.
+      if (!req.complete) res.setHeader('Connection', 'close');
       refuse(res, error);
     };
     authenticateRequest(accounts, req.headers).then(

@@ -234,6 +234,18 @@ describe('agentmail webhook router', () => {
     expect(events).toHaveLength(0);
   });
 
+  it('refuses a delivery without fresh Svix headers before reading its body', async () => {
+    const big = 'x'.repeat(20 * 1024 * 1024);
+    const missing = await post(big, { 'content-type': 'application/json' });
+    expect(missing.status).toBe(401);
+    const { body, headers } = signAgentmailWebhook(secret, delivered);
+    const stale = { ...headers, 'svix-timestamp': String(Math.floor(Date.now() / 1000) - 3600) };
+    const response = await post(body, stale);
+    expect(response.status).toBe(401);
+    expect(await response.json()).toMatchObject({ error: { code: 'WEBHOOK_SIGNATURE_INVALID' } });
+    expect(events).toHaveLength(0);
+  });
+
   it('answers 400 to a signed payload that is not an event', async () => {
     const { body, headers } = signAgentmailWebhook(secret, { hello: 'world' });
     expect((await post(body, headers)).status).toBe(400);

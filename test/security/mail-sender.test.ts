@@ -223,6 +223,17 @@ function dsn(caseAddr: string, messageId: string): string {
   ].join('\r\n');
 }
 
+describe('the local inbound route (item 1)', () => {
+  it('does not exist with the SMTP transport', async () => {
+    const res = await fetch(`${app.url}/webhooks/local`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-api-key': app.apiKey },
+      body: JSON.stringify({ caseId: '00000000-0000-4000-8000-000000000000', from: VENDOR, text: W9 }),
+    });
+    expect(res.status).toBe(404);
+  });
+});
+
 describe('delivery reports (item 5)', () => {
   it('ignores a multipart/report from a non-null envelope sender, even naming our Message-ID', async () => {
     const { id, outreachId } = await runningCase();
