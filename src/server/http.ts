@@ -17,7 +17,7 @@ import { apolloSecurityOptions, apolloSecurityPlugins, isProduction } from '../g
 import { bodyErrorHandler, GRAPHQL_BODY_LIMIT } from '../graphql/security/body-errors';
 import { clientErrorFormatter } from '../graphql/security/client-errors';
 import { wsGuard, type WsExtra } from '../graphql/security/ws-guard';
-import { validationBudgetGuard } from '../graphql/security/validation-budget';
+import { validationBudgetGuard } from '../graphql/security/validation-budget.guard';
 import { guardWsFlood } from '../graphql/security/ws-flood.guard';
 import { WsKeySockets } from '../graphql/security/ws-revocation.guard';
 import { toGraphQLError } from '../graphql/errors';

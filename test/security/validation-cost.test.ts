@@ -5,7 +5,7 @@ import { parse, specifiedRules, validate, type GraphQLSchema } from 'graphql';
 import { buildOffloadSchema } from '../../src/graphql/schema';
 import { QUERY_LIMITS } from '../../src/graphql/security/limits';
 import { introspectionDisabledRule, shapeRules } from '../../src/graphql/security/rules';
-import { checkValidationBudget, VALIDATION_BUDGET } from '../../src/graphql/security/validation-budget';
+import { checkValidationBudget, VALIDATION_BUDGET } from '../../src/graphql/security/validation-budget.guard';
 
 let schema: GraphQLSchema;
 beforeAll(async () => {

@@ -43,6 +43,6 @@ export function apolloSecurityOptions<T extends BaseContext>(
 
 /**
  * The cost limit, which needs the variables and so runs after validation. (The validation budget runs before
- * Apollo: validation-budget.ts.)
+ * Apollo: validation-budget.guard.ts.)
  */
 export const apolloSecurityPlugins = <T extends BaseContext>() => [costLimitPlugin<T>()];

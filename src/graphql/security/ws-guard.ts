@@ -18,7 +18,7 @@ import type { ErrorFormatter } from './client-errors';
 import { checkCost } from './cost';
 import { QUERY_LIMITS } from './limits';
 import { introspectionDisabledRule, shapeRules } from './rules';
-import { checkValidationBudget } from './validation-budget';
+import { checkValidationBudget } from './validation-budget.guard';
 
 // A type alias, not an interface: graphql-ws wants extra to be a Record.
 export type WsExtra = { account?: AuthenticatedAccount };
