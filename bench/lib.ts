@@ -6,9 +6,9 @@ import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
-import { loadConfig, type Config } from '../src/config/config';
+import { loadConfig, type Config } from '../src/config/env.config';
 import { createLogger } from '../src/observability/logger.factory';
-import { prepareDatabase, startOffload, type Offload, type Role } from '../src/server/offload';
+import { prepareDatabase, startOffload, type Offload, type Role } from '../src/server/offload.app';
 import { AccountsService, type CreatedAccount } from '../src/services/accounts/account.service';
 
 const ADMIN_URL = process.env.BENCH_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';

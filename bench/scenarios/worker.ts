@@ -2,7 +2,7 @@
 // against a pg-boss no-op job baseline on the same queue settings and worker options.
 import { PgBoss } from 'pg-boss';
 import { QUEUES } from '../../src/jobs/job.catalog';
-import { workOptions } from '../../src/jobs/worker';
+import { workOptions } from '../../src/jobs/job-handler.registry';
 import { freshDatabase, log, medianBy, startBenchOffload, unlimited } from '../lib';
 
 export interface WorkerResult {

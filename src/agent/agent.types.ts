@@ -1,5 +1,5 @@
 // The contract between the worker and whatever writes and reads mail for it (a language model or the rules agent).
-import type { Evaluation, SendPurpose } from '../domain/evaluation';
+import type { Evaluation, SendPurpose } from '../domain/evaluation.types';
 
 export interface ThreadMessage {
   direction: 'outbound' | 'inbound';

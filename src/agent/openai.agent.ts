@@ -3,18 +3,18 @@
 // retries the whole job; a bad *answer* (invalid JSON, refusal, wrong shape, off-policy result) is retried here with
 // feedback, and evaluate then hands the case to a human instead of guessing.
 import OpenAI from 'openai';
-import type { Evaluation } from '../domain/evaluation';
+import type { Evaluation } from '../domain/evaluation.types';
 import type { Agent, CaseContext, ComposedMessage, ComposeRequest } from './agent.types';
-import { checkCompose, checkEvaluation, fallbackEvaluation, parseAnswerJson } from './answer.checks';
-import type { Checked, ModelAnswer } from './answer.checks';
-import { CALL_NAMES, composeMessageJsonSchema, evaluateReplyJsonSchema } from './output.schemas';
-import type { CallName } from './output.schemas';
+import { checkCompose, checkEvaluation, fallbackEvaluation, parseAnswerJson } from './answer.validator';
+import type { Checked, ModelAnswer } from './answer.validator';
+import { CALL_NAMES, composeMessageJsonSchema, evaluateReplyJsonSchema } from './output.schema';
+import type { CallName } from './output.schema';
 import { composeMessages } from './prompts/compose-message.prompt';
 import { evaluateMessages } from './prompts/evaluate-reply.prompt';
-import { retryFeedback } from './prompts/prompt-parts';
-import type { PromptMessage } from './prompts/prompt-parts';
-import { planResultSchema } from './strict-schema';
-import type { JsonSchema } from './strict-schema';
+import { retryFeedback } from './prompts/shared.prompt';
+import type { PromptMessage } from './prompts/shared.prompt';
+import { planResultSchema } from './strict-schema.mapper';
+import type { JsonSchema } from './strict-schema.mapper';
 
 /** One model call, for metrics: reported after the answer has been checked, so `ok` means "usable". */
 export interface AgentCallInfo {

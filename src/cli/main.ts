@@ -3,16 +3,16 @@
 import 'reflect-metadata';
 import { writeFile } from 'node:fs/promises';
 import { Command, InvalidArgumentError } from 'commander';
-import { loadConfig, ConfigError, type Config } from '../config/config';
+import { loadConfig, ConfigError, type Config } from '../config/env.config';
 import { PLANS, type Plan } from '../domain/case.model';
-import { AppError } from '../domain/errors';
-import { printOffloadSchema } from '../graphql/schema';
-import { startBoss } from '../jobs/boss';
+import { AppError } from '../domain/app.errors';
+import { printOffloadSchema } from '../graphql/graphql.schema';
+import { startBoss } from '../jobs/boss.client';
 import { AccountsService } from '../services/accounts/account.service';
 import { sweepDueCases } from '../services/sweep/sweep.service';
 import { createLogger } from '../observability/logger.factory';
-import { runDemo } from './demo';
-import { prepareDatabase, startOffload, type Offload, type Role } from '../server/offload';
+import { runDemo } from './demo.command';
+import { prepareDatabase, startOffload, type Offload, type Role } from '../server/offload.app';
 
 const print = (line: string): void => void process.stdout.write(`${line}\n`);
 const progress = (line: string): void => void process.stderr.write(`${line}\n`);

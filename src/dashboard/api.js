@@ -1,32 +1,56 @@
 // The dashboard's only contact with Offload: GraphQL over fetch, and one graphql-ws subscription for live updates.
 /* global window, fetch, location */
 
-const CASE_SUMMARY = `id status resultStatus inputRequestStatus createdAt updatedAt
+const CASE_ROW = `id status resultStatus inputRequestStatus clientReferenceId createdAt updatedAt nextActionAt
   goal { objective } counterparty { name address }`;
 
 export const QUERIES = {
-  cases: `query DashboardCases { cases(first: 100) { edges { node { ${CASE_SUMMARY} } } } }`,
+  cases: `query DashboardCases($filter: CaseFilter, $first: Int, $after: String) {
+    cases(filter: $filter, first: $first, after: $after) {
+      edges { cursor node { ${CASE_ROW} } }
+      pageInfo { hasNextPage hasPreviousPage endCursor }
+    }
+  }`,
+  overview: `query DashboardOverview {
+    usage { plan limit createdThisMonth billableThisMonth }
+    caseStats { total byStatus { status count } perDay { day completed failed open } }
+  }`,
   detail: `query DashboardCase($id: ID!) {
     case(id: $id) {
-      ${CASE_SUMMARY}
-      result failureReason attemptCount maxAttempts nextActionAt clientReferenceId clientWebhookUrl
+      ${CASE_ROW}
+      channel result resultSchema failureReason attemptCount maxAttempts followUpDelayHours clientWebhookUrl
+      metadata constraints goal { objective knowledge }
+      counterparty { name address company timezone }
+      senderPersona { name role company tone }
       inputRequest { id question status requestedAt }
       messages { id direction from to subject text sentAt receivedAt deliveryStatus }
+      attachments { id name size type messageId receivedAt download { url expiresAt } }
       timeline { id type fromStatus toStatus occurredAt }
     }
   }`,
+  // Fields other engineers are adding (SPEC §9, unverified mail): asked separately, so that a server without them
+  // still shows everything else; a failed query simply means "not on this server".
+  detailExtras: `query DashboardCaseExtras($id: ID!) {
+    case(id: $id) { startAt sendWindow { days start end timezone } messages { id verified } }
+  }`,
+  scheduling: `query DashboardSchedulingProbe { cases(first: 1) { edges { node { id startAt } } } }`,
   // Its own query: the thread and timeline still show on a server whose schema lacks deliveries.
   deliveries: `query DashboardDeliveries($id: ID!) {
     case(id: $id) {
-      webhookDeliveries { id eventType status attemptCount deliveredAt url
-        attempts { attemptNumber ok statusCode errorCode attemptedAt } }
+      webhookDeliveries { id eventType status attemptCount deliveredAt nextAttemptAt url
+        attempts { attemptNumber ok statusCode errorCode errorMessage attemptedAt durationMs } }
     }
   }`,
+  createCase: `mutation DashboardCreateCase($input: CreateCaseInput!, $idempotencyKey: String) {
+    createCase(input: $input, idempotencyKey: $idempotencyKey) { id status }
+  }`,
+  cancelCase: `mutation DashboardCancelCase($id: ID!, $reason: String) { cancelCase(id: $id, reason: $reason) { id status } }`,
   submitInput: `mutation DashboardSubmitInput($input: SubmitInputInput!) {
     submitInput(input: $input) { caseId inputRequestId accepted }
   }`,
+  redeliver: `mutation DashboardRedeliver($id: ID!) { redeliverWebhook(deliveryId: $id) { id status } }`,
   updates: `subscription DashboardUpdates {
-    caseUpdates { type previousStatus toStatus sequence case { ${CASE_SUMMARY} } }
+    caseUpdates { type previousStatus toStatus sequence case { ${CASE_ROW} } }
   }`,
 };
 
@@ -35,6 +59,12 @@ export class GraphQLError extends Error {
     super(errors.map((e) => `${e.extensions?.code ?? 'ERROR'}: ${e.message}`).join('; '));
     this.errors = errors;
     this.authFailed = errors.some((e) => ['UNAUTHENTICATED', 'FORBIDDEN'].includes(e.extensions?.code));
+    // The schema has no such field or argument: a feature this server does not have (yet).
+    this.unsupported = errors.some(
+      (e) =>
+        e.extensions?.code === 'GRAPHQL_VALIDATION_FAILED' &&
+        /^(Cannot query field|Unknown (argument|type))/.test(e.message),
+    );
   }
 }
 

@@ -1,25 +1,114 @@
-// The dashboard: the account's cases, live; one case's thread, timeline and webhook deliveries; the input form.
-// Every piece of case data goes into the page as text (textContent), never as HTML: mail bodies are untrusted.
-/* global document, localStorage, location, history, URLSearchParams, setInterval, clearInterval */
+// The dashboard: an operator's console over one account. Three views, each with its own URL so it can be linked and
+// reloaded: the list (`/?status=&q=&after=`), a case (`/case/:id`) and the new-case form (`/new`). Everything stays
+// live over one graphql-ws subscription. Every piece of case data goes into the page as text, never as HTML.
+/* global document, localStorage, location, history, URLSearchParams, setInterval, clearInterval, setTimeout,
+   clearTimeout, window */
 import { gql, QUERIES, subscribeUpdates } from './api.js';
+import {
+  renderDeliveries,
+  renderInputForm,
+  renderResult,
+  renderSummary,
+  renderThread,
+  renderTimeline,
+} from './case-view.js';
+import { wireActions } from './actions.js';
+import { setUpCreateForm } from './create.js';
+import { $, el } from './dom.js';
+import { renderList, renderOverview, STATUSES, updateRow } from './list.js';
 
 const KEY_STORAGE = 'offload.apiKey';
+const PAGE_SIZE = 20;
 const DELIVERIES_REFRESH_MS = 3000;
-const $ = (selector) => document.querySelector(selector);
-const state = { key: null, cases: new Map(), selected: null, stopLive: null, loading: null, deliveriesTimer: null };
+const state = {
+  key: null,
+  route: null,
+  stopLive: null,
+  overview: null,
+  detail: null,
+  extras: {},
+  loading: null,
+  deliveriesTimer: null,
+  features: { scheduling: null, redeliver: true },
+  timers: {},
+};
 
-function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [name, value] of Object.entries(attrs)) {
-    if (name === 'class') node.className = value;
-    else node.setAttribute(name, value);
-  }
-  for (const child of children) node.append(child ?? '');
-  return node;
+// ---- routing ----------------------------------------------------------------------------------------------------
+
+function parseRoute() {
+  const caseMatch = /^\/case\/([^/]+)$/.exec(location.pathname);
+  if (caseMatch) return { view: 'case', id: decodeURIComponent(caseMatch[1]) };
+  if (location.pathname === '/new') return { view: 'new' };
+  const params = new URLSearchParams(location.search);
+  const status = params.get('status');
+  return {
+    view: 'list',
+    status: STATUSES.includes(status) ? status : null,
+    q: (params.get('q') ?? '').slice(0, 200),
+    after: params.get('after'),
+  };
 }
 
-const time = (iso) => (iso ? new Date(iso).toLocaleString() : '—');
-const badge = (status) => el('span', { class: `status status-${status}` }, status);
+async function navigate(href, historyState = null) {
+  history.pushState(historyState, '', href);
+  window.scrollTo(0, 0);
+  const shown = show();
+  // Like a page load for a screen reader or keyboard user: focus starts at the top of the new view.
+  if (state.route.view !== 'new') $('#main').focus();
+  await shown;
+}
+
+// Links marked data-nav change the view without a page load; a modified click still opens a new tab.
+document.addEventListener('click', (event) => {
+  const link = event.target.closest?.('a[data-nav]');
+  if (!link || event.defaultPrevented || event.button !== 0) return;
+  if (event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
+  event.preventDefault();
+  void navigate(link.getAttribute('href'), link.dataset.historyState ? JSON.parse(link.dataset.historyState) : null);
+});
+window.addEventListener('popstate', () => void show());
+
+/** Shows the view of the current URL and loads its data. */
+async function show() {
+  const route = (state.route = parseRoute());
+  const signedIn = Boolean(state.key);
+  $('#signin').hidden = signedIn;
+  $('#list-view').hidden = !signedIn || route.view !== 'list';
+  $('#case-view').hidden = !signedIn || route.view !== 'case';
+  $('#new-view').hidden = !signedIn || route.view !== 'new';
+  clearInterval(state.deliveriesTimer);
+  if (!signedIn) {
+    document.title = 'Sign in · Offload';
+    return;
+  }
+  if (route.view === 'list') {
+    $('#search').value = route.q;
+    document.title =
+      route.status || route.q
+        ? `Cases (${[route.status, route.q].filter(Boolean).join(', ')}) · Offload`
+        : 'Cases · Offload';
+    if (state.overview) renderOverview(route, state.overview);
+    await Promise.all([loadList(), loadOverview()]);
+  } else if (route.view === 'case') {
+    if (state.detail?.id !== route.id) {
+      state.detail = null;
+      state.extras = {};
+      $('#detail-title').textContent = 'Loading…';
+      for (const id of ['#summary', '#thread', '#timeline', '#deliveries', '#result', '#next-action'])
+        $(id).replaceChildren();
+      $('#input-form').hidden = true;
+      $('#cancel-form').hidden = true;
+    }
+    await loadDetail();
+  } else {
+    document.title = 'New case · Offload';
+    if (state.features.scheduling === null) state.features.scheduling = await probe(QUERIES.scheduling);
+    setUpCreateForm({ scheduling: state.features.scheduling });
+    $('#f-objective').focus();
+  }
+}
+
+// ---- messages -----------------------------------------------------------------------------------------------------
 
 function showError(error) {
   const box = $('#error');
@@ -29,142 +118,119 @@ function showError(error) {
   if (error?.authFailed) signOut();
 }
 
+function notify(message) {
+  const box = $('#notice');
+  box.textContent = message;
+  box.hidden = false;
+  clearTimeout(state.timers.notice);
+  state.timers.notice = setTimeout(() => (box.hidden = true), 4000);
+}
+
+/** "Signed in · BASE_PRO plan · key …abcd": which account this is, without showing the key. */
+function showAccount(plan) {
+  $('#account-label').replaceChildren(
+    'Signed in',
+    plan ? ` · ${plan} plan` : '',
+    el('span', { class: 'key-hint' }, ` · key …${state.key.slice(-4)}`),
+  );
+}
+
 function setLive(live) {
   const node = $('#live-status');
   node.textContent = live ? 'live' : 'offline';
   node.className = live ? 'live' : 'offline';
 }
 
-function renderList() {
-  const rows = [...state.cases.values()].sort((a, b) => b.createdAt.localeCompare(a.createdAt));
-  $('#empty-hint').hidden = rows.length > 0;
-  $('#cases tbody').replaceChildren(
-    ...rows.map((c) => {
-      const row = el(
-        'tr',
-        { 'data-case-id': c.id, class: c.id === state.selected ? 'selected' : '' },
-        el('td', {}, badge(c.status)),
-        el('td', { class: 'objective' }, c.goal.objective),
-        el('td', {}, `${c.counterparty.name} <${c.counterparty.address}>`),
-        el('td', {}, time(c.createdAt)),
-      );
-      row.addEventListener('click', () => void select(c.id));
-      return row;
-    }),
-  );
+/** Runs `fn` once after a burst of calls under `name` settles: a burst of live updates costs one reload. */
+function debounce(name, fn, ms = 250) {
+  clearTimeout(state.timers[name]);
+  state.timers[name] = setTimeout(fn, ms);
 }
 
-function renderSummary(c) {
-  $('#detail-title').replaceChildren(badge(c.status), ' ', c.goal.objective);
-  const facts = [
-    ['Case', c.id],
-    ['Counterparty', `${c.counterparty.name} <${c.counterparty.address}>`],
-    ['Attempts', `${c.attemptCount} of ${c.maxAttempts}`],
-    ['Next action', time(c.nextActionAt)],
-    ['Result status', c.resultStatus ?? '—'],
-    ['Result', c.result === null || c.result === undefined ? '—' : JSON.stringify(c.result)],
-    ['Failure reason', c.failureReason ?? '—'],
-  ];
-  $('#summary').replaceChildren(
-    ...facts.flatMap(([name, value]) => [el('dt', {}, name), el('dd', { 'data-field': name }, value)]),
-  );
-}
-
-function renderInputForm(c) {
-  const form = $('#input-form');
-  const pending = c.status === 'INPUT_NEEDED' && c.inputRequest?.status === 'PENDING';
-  if (pending && form.dataset.requestId !== c.inputRequest.id) {
-    form.dataset.requestId = c.inputRequest.id;
-    $('#input-answer').value = '';
-    $('#input-sent').hidden = true;
+async function probe(query) {
+  try {
+    await gql(state.key, query);
+    return true;
+  } catch (error) {
+    if (error.authFailed) showError(error);
+    return false;
   }
-  $('#input-question').textContent = pending ? c.inputRequest.question : '';
-  form.hidden = !pending;
 }
 
-function renderThread(messages) {
-  $('#thread').replaceChildren(
-    ...messages.map((m) =>
-      el(
-        'li',
-        { class: `message ${m.direction.toLowerCase()}` },
-        el(
-          'div',
-          { class: 'meta' },
-          `${m.direction} · ${m.from} → ${m.to.join(', ')} · ${time(m.sentAt ?? m.receivedAt)}`,
-        ),
-        el('div', { class: 'subject' }, m.subject ?? '(no subject)'),
-        el('pre', { class: 'body' }, m.text ?? ''),
-      ),
-    ),
-  );
-}
+// ---- list and overview --------------------------------------------------------------------------------------------
 
-function renderTimeline(events) {
-  $('#timeline').replaceChildren(
-    ...events.map((e) =>
-      el(
-        'li',
-        { 'data-type': e.type },
-        el('time', {}, time(e.occurredAt)),
-        ` ${e.type}`,
-        e.fromStatus !== e.toStatus ? ` (${e.fromStatus ?? '—'} → ${e.toStatus})` : '',
-      ),
-    ),
-  );
-}
-
-function renderDeliveries(deliveries) {
-  if (!deliveries) {
-    $('#deliveries').replaceChildren(el('li', { class: 'hint' }, 'This server does not report webhook deliveries.'));
-    return;
+async function loadList() {
+  const route = state.route;
+  if (route.view !== 'list') return;
+  const filter = {};
+  if (route.status) filter.status = [route.status];
+  if (route.q) filter.search = route.q;
+  try {
+    const { cases } = await gql(state.key, QUERIES.cases, { filter, first: PAGE_SIZE, after: route.after });
+    if (state.route !== route) return;
+    renderList(route, cases, history.state?.pages ?? []);
+    showError(null);
+  } catch (error) {
+    showError(error);
   }
-  if (!deliveries.length) {
-    $('#deliveries').replaceChildren(el('li', { class: 'hint' }, 'No webhook sent (yet) for this case.'));
-    return;
-  }
-  $('#deliveries').replaceChildren(
-    ...deliveries.map((d) => {
-      const last = d.attempts.at(-1);
-      const outcome = last ? (last.ok ? `HTTP ${last.statusCode}` : (last.errorCode ?? `HTTP ${last.statusCode}`)) : '';
-      return el(
-        'li',
-        { 'data-event-type': d.eventType, 'data-status': d.status },
-        el('span', { class: `status status-${d.status}` }, d.status),
-        ` ${d.eventType} → ${d.url} · ${d.attemptCount} attempt(s) ${outcome}`,
-      );
-    }),
-  );
 }
+
+async function loadOverview() {
+  try {
+    const overview = (state.overview = await gql(state.key, QUERIES.overview));
+    showAccount(overview.usage.plan);
+    if (state.route.view === 'list') renderOverview(state.route, overview);
+  } catch (error) {
+    showError(error);
+  }
+}
+
+// ---- one case -----------------------------------------------------------------------------------------------------
 
 async function loadDeliveries() {
-  const id = state.selected;
+  const id = state.route.id;
   if (!id || !state.key) return;
   const deliveries = await gql(state.key, QUERIES.deliveries, { id }).then(
     (data) => data.case?.webhookDeliveries ?? [],
     () => null,
   );
-  if (id === state.selected) renderDeliveries(deliveries);
+  if (id === state.route.id) renderDeliveries(deliveries, state.features.redeliver ? redeliver : null);
 }
 
-/** Loads the selected case; overlapping reloads (a burst of live updates) collapse into one more run. */
+/** Loads the open case; overlapping reloads (a burst of live updates) collapse into one more run. */
 async function loadDetail() {
   if (state.loading) return void (state.loading.again = true);
   const run = (state.loading = { again: false });
   try {
-    const id = state.selected;
-    const { case: c } = await gql(state.key, QUERIES.detail, { id });
-    if (id !== state.selected || !c) return;
-    state.cases.set(c.id, { ...state.cases.get(c.id), ...c });
-    $('#detail').hidden = false;
-    renderSummary(c);
+    const id = state.route.id;
+    const [{ case: c }, extras] = await Promise.all([
+      gql(state.key, QUERIES.detail, { id }),
+      // Fields other engineers are adding; without them the view simply leaves them out.
+      gql(state.key, QUERIES.detailExtras, { id }).then(
+        (data) => data.case ?? {},
+        () => ({}),
+      ),
+    ]);
+    if (id !== state.route.id) return;
+    if (!c) {
+      $('#detail-title').textContent = 'No such case';
+      $('#next-action').textContent = 'This account has no case with that id.';
+      $('#cancel-open').hidden = true;
+      return;
+    }
+    state.detail = c;
+    state.extras = extras;
+    document.title = `${c.status} · ${c.goal.objective.slice(0, 60)} · Offload`;
+    renderSummary(c, extras);
     renderInputForm(c);
-    renderThread(c.messages);
+    renderResult(c);
+    renderThread(c, extras.messages ? new Map(extras.messages.map((m) => [m.id, m.verified])) : null);
     renderTimeline(c.timeline);
     await loadDeliveries();
     clearInterval(state.deliveriesTimer);
     // Deliveries have no subscription: while a case with a webhook URL is open, they are re-read every few seconds.
-    if (c.clientWebhookUrl) state.deliveriesTimer = setInterval(() => void loadDeliveries(), DELIVERIES_REFRESH_MS);
+    if (c.clientWebhookUrl && state.route.view === 'case')
+      state.deliveriesTimer = setInterval(() => void loadDeliveries(), DELIVERIES_REFRESH_MS);
   } catch (error) {
     showError(error);
   } finally {
@@ -173,92 +239,78 @@ async function loadDetail() {
   }
 }
 
-async function select(id) {
-  state.selected = id;
-  renderList();
-  await loadDetail();
-}
-
-async function loadCases() {
+async function redeliver(delivery) {
   try {
-    const { cases } = await gql(state.key, QUERIES.cases);
-    for (const { node } of cases.edges) state.cases.set(node.id, { ...state.cases.get(node.id), ...node });
-    renderList();
-    showError(null);
+    await gql(state.key, QUERIES.redeliver, { id: delivery.id });
+    notify(`Webhook ${delivery.eventType} queued for redelivery.`);
+    await loadDeliveries();
   } catch (error) {
-    showError(error);
+    if (error.unsupported) {
+      // redeliverWebhook is being added (SPEC §11); until the server has it, the buttons go away.
+      state.features.redeliver = false;
+      notify('This server cannot redeliver webhooks yet.');
+      await loadDeliveries();
+    } else showError(error);
   }
 }
 
+// ---- live updates -------------------------------------------------------------------------------------------------
+
 function onUpdate(update) {
-  state.cases.set(update.case.id, { ...state.cases.get(update.case.id), ...update.case });
-  renderList();
-  if (update.case.id === state.selected) void loadDetail();
+  const route = state.route;
+  if (route.view === 'list') {
+    const visible = !route.status || update.case.status === route.status;
+    if (!visible || !updateRow(update.case)) debounce('list', () => void loadList());
+    else if (!route.q && update.type === 'case.created') debounce('list', () => void loadList());
+  }
+  debounce('overview', () => void loadOverview(), 400);
+  if (route.view === 'case' && update.case.id === route.id) void loadDetail();
 }
 
 function connect(key) {
   state.key = key;
   localStorage.setItem(KEY_STORAGE, key);
-  $('#key-form').hidden = true;
-  $('#forget-key').hidden = false;
+  $('#account').hidden = false;
+  showAccount(null);
   state.stopLive?.();
   state.stopLive = subscribeUpdates(key, {
     onUpdate,
     onConnected: () => {
       setLive(true);
-      // Nothing is replayed after a reconnect: reload so a missed change still shows.
-      void loadCases();
-      if (state.selected) void loadDetail();
+      // Nothing is replayed after a reconnect yet: reload what is on screen so a missed change still shows. Once
+      // caseUpdates takes `after` (SPEC §10), pass the last cursor seen here and drop these reloads.
+      void loadOverview();
+      if (state.route?.view === 'list') void loadList();
+      if (state.route?.view === 'case') void loadDetail();
     },
     onClosed: () => setLive(false),
     onError: showError,
   });
-  void loadCases();
+  void show();
 }
 
 function signOut() {
   state.stopLive?.();
   state.stopLive = null;
   state.key = null;
-  state.selected = null;
-  state.cases.clear();
+  state.overview = null;
+  state.detail = null;
+  state.features = { scheduling: null, redeliver: true };
   clearInterval(state.deliveriesTimer);
   localStorage.removeItem(KEY_STORAGE);
   setLive(false);
-  renderList();
-  $('#detail').hidden = true;
-  $('#key-form').hidden = false;
-  $('#forget-key').hidden = true;
+  $('#account').hidden = true;
+  $('#account-label').textContent = '';
+  $('#cases tbody').replaceChildren();
+  $('#api-key').value = '';
+  void show();
 }
 
-$('#key-form').addEventListener('submit', (event) => {
-  event.preventDefault();
-  connect($('#api-key').value.trim());
-});
-$('#forget-key').addEventListener('click', () => {
-  showError(null);
-  signOut();
-});
-$('#input-form').addEventListener('submit', async (event) => {
-  event.preventDefault();
-  const form = event.currentTarget;
-  try {
-    await gql(state.key, QUERIES.submitInput, {
-      input: {
-        caseId: state.selected,
-        inputRequestId: form.dataset.requestId,
-        providedContext: $('#input-answer').value,
-      },
-    });
-    $('#input-sent').hidden = false;
-    await loadDetail();
-  } catch (error) {
-    showError(error);
-  }
-});
+wireActions({ state, connect, signOut, navigate, loadDetail, notify, showError });
 
 // `/#key=ofk_…` opens the dashboard signed in (the fragment never reaches a server); it is then removed from the URL.
 const fromHash = new URLSearchParams(location.hash.slice(1)).get('key');
-if (fromHash) history.replaceState(null, '', location.pathname);
+if (fromHash) history.replaceState(history.state, '', location.pathname + location.search);
 const saved = fromHash ?? localStorage.getItem(KEY_STORAGE);
 if (saved) connect(saved);
+else void show();

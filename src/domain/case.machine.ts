@@ -1,8 +1,8 @@
 // The case state machine: pure, no I/O. decide(state, event, ctx) says what the case becomes and what work follows;
 // the service layer persists the answer and turns effects into jobs in one transaction.
 import { isTerminal, RESULT_STATUS, type CaseState, type CaseStatus } from './case.model';
-import type { CaseEvent, Effect } from './case.events';
-import type { SendPurpose } from './evaluation';
+import type { CaseEvent, Effect } from './case-event.types';
+import type { SendPurpose } from './evaluation.types';
 
 export interface DecideContext {
   now: Date;

@@ -31,7 +31,6 @@ export const RESULT_STATUS = {
   complained: 'COMPLAINED',
   rejected: 'REJECTED',
 } as const;
-export type ResultStatus = (typeof RESULT_STATUS)[keyof typeof RESULT_STATUS];
 
 /** Failures that are the provider's verdict on delivery, not the workflow's: not billable (seed "Usage Limits"). */
 export const NON_BILLABLE_RESULT_STATUSES: ReadonlySet<string> = new Set([

@@ -1,8 +1,14 @@
-// The one catalog of pg-boss queues: each queue's name, payload schema, retry and expiry live here and nowhere else.
+// The one catalog of pg-boss queues: each queue's name, payload schema, retry and expiry live here and nowhere else,
+// and so do each case job's idempotency key and its enqueue.
 import { z } from 'zod';
-import type { Queue } from 'pg-boss';
-import { SEND_PURPOSES } from '../domain/evaluation';
-import { DELIVERY_FAILURE_KINDS } from '../domain/delivery';
+import type { Db, PgBoss, Queue } from 'pg-boss';
+import { SEND_PURPOSES, type SendPurpose } from '../domain/evaluation.types';
+import { DELIVERY_FAILURE_KINDS, type DeliveryFailureKind } from '../domain/delivery.types';
+import { bossDb } from '../persistence/boss-db.adapter';
+import type { Tx } from '../persistence/transaction.types';
+
+/** The queue client as services hold it: they hand it to the enqueue functions below, never call it themselves. */
+export type JobQueue = PgBoss;
 
 const caseId = z.uuid();
 
@@ -31,6 +37,9 @@ export const caseJobSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('EVALUATE_REPLY'), caseId, key: z.string() }),
 ]);
 export type CaseJob = z.infer<typeof caseJobSchema>;
+export type CaseJobOf<T extends CaseJob['type']> = Extract<CaseJob, { type: T }>;
+export type SendJob = CaseJobOf<'SEND_MESSAGE'>;
+export type EvaluateJob = CaseJobOf<'EVALUATE_REPLY'>;
 
 export const webhookJobSchema = z.object({ deliveryId: z.uuid() });
 export type WebhookJob = z.infer<typeof webhookJobSchema>;
@@ -89,4 +98,138 @@ export function parseJob<T extends z.ZodType>(queue: QueueDefinition<T>, data: u
     throw new Error(`invalid ${queue.name} job payload: ${issues}`);
   }
   return parsed.data;
+}
+
+const replyKey = (caseId: string, messageId: string): string => `${caseId}:reply:${messageId}`;
+
+/**
+ * Every case job is made here, its key with it. A key names one request for a job: a redelivery, the sweep's copy
+ * of a follow-up and a second path asking for the same thing build the same key, and the step that applies the job
+ * claims it in processed_jobs, so the job applies once. Nothing else builds a key.
+ */
+export const caseJobs = {
+  created: (caseId: string): CaseJobOf<'CASE_CREATED'> => ({ type: 'CASE_CREATED', caseId, key: `${caseId}:created` }),
+
+  /** Keyed by the time it is due: a rescheduled follow-up is a new request, the sweep's copy of a due one is not. */
+  followUpDue: (caseId: string, at: Date): CaseJobOf<'FOLLOW_UP_DUE'> => {
+    const scheduledFor = at.toISOString();
+    return { type: 'FOLLOW_UP_DUE', caseId, key: `${caseId}:follow-up:${scheduledFor}`, scheduledFor };
+  },
+
+  replyReceived: (caseId: string, messageId: string): CaseJobOf<'REPLY_RECEIVED'> => ({
+    type: 'REPLY_RECEIVED',
+    caseId,
+    key: replyKey(caseId, messageId),
+    messageId,
+  }),
+
+  inputProvided: (caseId: string, inputRequestId: string): CaseJobOf<'INPUT_PROVIDED'> => ({
+    type: 'INPUT_PROVIDED',
+    caseId,
+    key: `${caseId}:input:${inputRequestId}`,
+    inputRequestId,
+  }),
+
+  /** Keyed by the provider's event id; a report without one, by our stored message and the kind of failure. */
+  deliveryFailed: (
+    caseId: string,
+    messageId: string,
+    failure: { kind: DeliveryFailureKind; reason: string; eventId?: string | null },
+  ): CaseJobOf<'DELIVERY_FAILED'> => ({
+    type: 'DELIVERY_FAILED',
+    caseId,
+    key: `${caseId}:delivery:${failure.eventId ?? `${messageId}:${failure.kind}`}`,
+    kind: failure.kind,
+    reason: failure.reason,
+  }),
+
+  /**
+   * One key per request (a redelivered trigger asks again with the same key); `seq` makes every request for a place
+   * already taken stale, so two paths asking for the Nth message still send one.
+   */
+  send: (
+    triggerKey: string,
+    send: { caseId: string; seq: number; purpose: SendPurpose; replyBody: string | null },
+  ): SendJob => ({
+    type: 'SEND_MESSAGE',
+    caseId: send.caseId,
+    key: `${triggerKey}:send:${send.seq}`,
+    seq: send.seq,
+    purpose: send.purpose,
+    replyBody: send.replyBody,
+  }),
+
+  evaluate: (triggerKey: string, caseId: string): EvaluateJob => ({
+    type: 'EVALUATE_REPLY',
+    caseId,
+    key: `${triggerKey}:evaluate`,
+  }),
+} as const;
+
+/** REPLY_RECEIVED's key with `{caseId}` and `{messageId}` left open, for SQL that checks it message by message. */
+export const REPLY_KEY_PATTERN = replyKey('{caseId}', '{messageId}');
+
+/** Not a job: cancelling claims this key in processed_jobs as a step does, so it is made beside the jobs' keys. */
+export const cancelKey = (caseId: string): string => `${caseId}:cancel`;
+
+/** A case job to insert; an id chosen beforehand lets a later step of the same transaction refer to it. */
+export interface NewCaseJob {
+  id?: string;
+  job: CaseJob;
+  startAfter?: Date;
+}
+
+/** Sends one case job through `db` (a connection in the caller's transaction); jobs of one case run one at a time. */
+export async function sendCaseJob(
+  ctx: { boss: JobQueue },
+  db: Db,
+  job: CaseJob,
+  startAfter?: Date,
+): Promise<string | null> {
+  return ctx.boss.send(QUEUES.caseEvents.name, job, {
+    db,
+    group: { id: job.caseId },
+    ...(startAfter ? { startAfter } : {}),
+  });
+}
+
+/** Sends one case job in the transaction of `manager`: the job exists iff the transaction commits. */
+export async function enqueueCaseJob(
+  ctx: { boss: JobQueue },
+  manager: Tx,
+  job: CaseJob,
+  startAfter?: Date,
+): Promise<string | null> {
+  return sendCaseJob(ctx, bossDb(manager), job, startAfter);
+}
+
+/** Inserts case jobs in one statement, in the transaction of `manager` when given. */
+export async function insertCaseJobs(ctx: { boss: JobQueue }, jobs: NewCaseJob[], manager?: Tx): Promise<void> {
+  const rows = jobs.map(({ id, job, startAfter }) => ({
+    ...(id ? { id } : {}),
+    data: job,
+    group: { id: job.caseId },
+    ...(startAfter ? { startAfter } : {}),
+  }));
+  await ctx.boss.insert(QUEUES.caseEvents.name, rows, manager ? { db: bossDb(manager) } : undefined);
+}
+
+/** Deletes a queued case job in the transaction of `manager`. */
+export async function deleteCaseJob(ctx: { boss: JobQueue }, manager: Tx, jobId: string): Promise<void> {
+  await ctx.boss.deleteJob(QUEUES.caseEvents.name, jobId, { db: bossDb(manager) });
+}
+
+/** Moves case jobs dead-lettered before `createdBefore` back to the case queue with fresh retries. */
+export async function redriveCaseJobs(ctx: { boss: JobQueue }, createdBefore: Date): Promise<number> {
+  return ctx.boss.redrive(QUEUES.caseEventsDead.name, { destination: QUEUES.caseEvents.name, createdBefore });
+}
+
+/** Sends one webhook delivery attempt in the transaction of `manager`, not before `startAfter` when given. */
+export async function enqueueWebhookJob(
+  ctx: { boss: JobQueue },
+  manager: Tx,
+  job: WebhookJob,
+  startAfter?: Date,
+): Promise<void> {
+  await ctx.boss.send(QUEUES.webhooks.name, job, { db: bossDb(manager), ...(startAfter ? { startAfter } : {}) });
 }

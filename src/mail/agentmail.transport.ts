@@ -21,14 +21,14 @@ export interface AgentmailTransportOptions extends AgentmailClientOptions {
   inboxId: string;
 }
 
-export interface AttachmentLink {
-  url: string;
-  expiresAt: Date;
-}
-
 export interface AgentmailTransport extends MailTransport {
   readonly name: 'agentmail';
-  getAttachmentLink(inboxId: string, messageId: string, attachmentId: string): Promise<AttachmentLink>;
+  /** The attachment service's AttachmentLink, spelled out: adapters do not import the application. */
+  getAttachmentLink(
+    inboxId: string,
+    messageId: string,
+    attachmentId: string,
+  ): Promise<{ url: string; expiresAt: Date }>;
 }
 
 export function createAgentmailTransport(options: AgentmailTransportOptions): AgentmailTransport {
@@ -66,7 +66,7 @@ export async function getAgentmailAttachmentLink(
   inboxId: string,
   messageId: string,
   attachmentId: string,
-): Promise<AttachmentLink> {
+): Promise<{ url: string; expiresAt: Date }> {
   const attachment = await client.getAttachment(inboxId, messageId, attachmentId);
   return { url: attachment.download_url, expiresAt: new Date(attachment.expires_at) };
 }

@@ -80,8 +80,8 @@ export interface MailAuthVerdict {
   dmarcRejects: boolean;
 }
 
-export type { DeliveryFailureKind } from '../domain/delivery';
-import type { DeliveryFailureKind } from '../domain/delivery';
+export type { DeliveryFailureKind } from '../domain/delivery.types';
+import type { DeliveryFailureKind } from '../domain/delivery.types';
 
 export interface DeliveryFailure {
   kind: DeliveryFailureKind;

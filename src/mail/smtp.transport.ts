@@ -7,7 +7,7 @@ import { createTransport } from 'nodemailer';
 import type { NodemailerError } from 'nodemailer/lib/errors';
 import type { MailAddress, MailTransport, OutboundMail, SendResult } from './mail.types';
 import { TerminalSendError } from './mail.types';
-import type { SmtpInbound } from './smtp.inbound';
+import type { SmtpInbound } from './smtp-inbound.server';
 
 export interface SmtpTransportOptions {
   /** e.g. smtp://user:pass@relay.example.org:587 or smtps://...; query options such as ?requireTLS=true apply. */

@@ -1,9 +1,11 @@
 // A new case and its first timeline row in one statement, and the usage reservation in the round trip that opens its
 // transaction: createCase is the hottest write, and each round trip on it costs more than the SQL itself.
 import { randomUUID } from 'node:crypto';
-import { escapeLiteral, type Pool, type PoolClient, type QueryResult } from 'pg';
+import type { Pool, QueryResult } from 'pg';
 import type { Db } from 'pg-boss';
 import type { CaseEntity } from './entities';
+import { claimIdempotencyKey, isIdempotencyConflict } from './idempotency-keys.repository';
+import { giveBack, isReservationRefused, reserveThenBegin, type UsageReservation } from './usage.repository';
 
 const COLUMNS = [
   'id',
@@ -42,11 +44,8 @@ const INSERT_CASE = {
   SELECT $${COLUMNS.length + 1}, id, account_id, 1, 'case.created', NULL, 'CREATED', created_at FROM c`,
 } as const;
 
-export interface UsageReservation {
-  accountId: string;
-  month: string;
-  limit: number;
-}
+/** A pool of pipeline-mode connections (createPipelinePool): what writeNewCase writes through. */
+export type PipelinePool = Pool;
 
 export interface NewCaseWrite {
   row: CaseEntity;
@@ -68,7 +67,7 @@ export class IdempotencyRace extends Error {}
  * what follows it: a refused reservation aborts its own transaction and with it every later statement (COMMIT then
  * rolls back), and a failed write leaves the case's transaction to roll back at COMMIT, the unit given back.
  */
-export async function writeNewCase(pool: Pool, write: NewCaseWrite): Promise<void> {
+export async function writeNewCase(pool: PipelinePool, write: NewCaseWrite): Promise<void> {
   const client = await pool.connect();
   // pg-pool stops listening for a client's errors while it is checked out; a connection that dies now fails our
   // queries (read below), and its 'error' event must not go unhandled and take the process with it.
@@ -81,9 +80,8 @@ export async function writeNewCase(pool: Pool, write: NewCaseWrite): Promise<voi
     const reserve = observed(client.query(reserveThenBegin(write.usage)));
     const writes = [observed(client.query({ ...INSERT_CASE, values: insertValues(write.row) }))];
     if (write.idempotency) {
-      const { key, requestHash, expiresAt } = write.idempotency;
-      const claim = `INSERT INTO idempotency_keys (account_id, key, request_hash, case_id, expires_at) VALUES ($1, $2, $3, $4, $5)`;
-      writes.push(observed(client.query(claim, [write.row.accountId, key, requestHash, write.row.id, expiresAt])));
+      const claim = claimIdempotencyKey({ ...write.idempotency, accountId: write.row.accountId, caseId: write.row.id });
+      writes.push(observed(client.query(claim)));
     }
     // pg-boss reaches the connection after awaiting its own queue cache: COMMIT waits until its insert is written.
     let sent!: () => void;
@@ -108,7 +106,7 @@ export async function writeNewCase(pool: Pool, write: NewCaseWrite): Promise<voi
     const [reserved, ...rest] = await Promise.allSettled([reserve, ...writes, job]);
     ended = (await Promise.allSettled([end]))[0]!;
     if (reserved!.status === 'rejected') {
-      if (isDivisionByZero(reserved.reason)) throw new UsageLimitReached();
+      if (isReservationRefused(reserved.reason)) throw new UsageLimitReached();
       throw reserved.reason;
     }
     const failed = rest.find((r): r is PromiseRejectedResult => r.status === 'rejected');
@@ -167,37 +165,3 @@ function insertValues(row: CaseEntity): unknown[] {
     randomUUID(),
   ];
 }
-
-/**
- * Takes one unit of the month's cap in a transaction of its own and opens the case's transaction. A refused unit
- * divides by zero, so the statement fails and everything pipelined behind it is aborted. The simple protocol
- * (several statements) takes no parameters, hence the literals: none of them comes from the request.
- */
-function reserveThenBegin({ accountId, month, limit }: UsageReservation): string {
-  const cap = Math.trunc(limit);
-  return `BEGIN;
-SET LOCAL synchronous_commit TO off;
-WITH reserved AS (
-  INSERT INTO account_usage AS u (account_id, month, created_count) VALUES (${escapeLiteral(accountId)}, ${escapeLiteral(month)}, 1)
-  ON CONFLICT (account_id, month) DO UPDATE SET created_count = u.created_count + 1
-   WHERE u.created_count < ${cap} AND u.billable_count < ${cap}
-  RETURNING 1)
-SELECT 1 / (SELECT count(*)::int FROM reserved);
-COMMIT;
-BEGIN`;
-}
-
-/** Gives back a unit taken by a create that then failed. */
-async function giveBack(db: Pool | PoolClient, { accountId, month }: UsageReservation): Promise<void> {
-  await db.query(`UPDATE account_usage SET created_count = created_count - 1 WHERE account_id = $1 AND month = $2`, [
-    accountId,
-    month,
-  ]);
-}
-
-const isDivisionByZero = (error: unknown): boolean => (error as { code?: string } | null)?.code === '22012';
-
-const isIdempotencyConflict = (error: unknown): boolean => {
-  const e = error as { code?: string; constraint?: string } | null;
-  return e?.code === '23505' && e.constraint === 'idempotency_keys_pkey';
-};

@@ -1,26 +1,12 @@
 // Revoked API keys announced to every API process through PostgreSQL (LISTEN/NOTIFY, as the case feed does): each
 // drops the key from its authentication cache and closes the graphql-ws sockets it opened.
 import { Client } from 'pg';
-import type { DataSource, EntityManager } from 'typeorm';
+import type { Tx } from './transaction.types';
 
 export const KEY_REVOKED_CHANNEL = 'offload_key_revoked';
 
-/** Marks keys revoked (by id or by hash) and returns the ids of those that were live. */
-export async function revokeApiKeys(
-  db: DataSource | EntityManager,
-  where: { id: string } | { keyHash: string },
-): Promise<string[]> {
-  const [column, value] = 'id' in where ? ['id', where.id] : ['key_hash', where.keyHash];
-  // TypeORM answers an UPDATE with [rows, rowCount].
-  const [rows] = (await db.query(
-    `UPDATE api_keys SET revoked_at = now() WHERE ${column} = $1 AND revoked_at IS NULL RETURNING id`,
-    [value],
-  )) as [Array<{ id: string }>, number];
-  return rows.map((r) => r.id);
-}
-
 /** Tells every listening process; sent after the revocation committed, so no process can re-read the key as live. */
-export async function notifyKeysRevoked(db: DataSource, keyIds: string[]): Promise<void> {
+export async function notifyKeysRevoked(db: Tx, keyIds: string[]): Promise<void> {
   if (keyIds.length) await db.query(`SELECT pg_notify($1, $2)`, [KEY_REVOKED_CHANNEL, keyIds.join(',')]);
 }
 

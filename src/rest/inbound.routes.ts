@@ -2,10 +2,10 @@
 // with the case's account key), and GET /attachments/...: signed downloads of attachment bytes we keep.
 import { Router, json } from 'express';
 import { z } from 'zod';
-import type { Config } from '../config/config';
-import { AppError } from '../domain/errors';
-import { REST_ERRORS, restRefusal, sendError } from '../rest/rest.errors';
-import { caseAddress, caseIdFromAddress } from '../mail/case-address';
+import type { Config } from '../config/env.config';
+import { AppError } from '../domain/app.errors';
+import { REST_ERRORS, restRefusal, sendError } from './rest.errors';
+import { caseAddress, caseIdFromAddress } from '../mail/case-address.mapper';
 import { safeContentType } from '../mail/content-type.policy';
 import type { KeyRateLimit } from '../services/accounts/key-rate.types';
 import { parseInput } from '../services/cases/case-input.schema';

@@ -2,7 +2,7 @@
 // caller never gets a body parser to fill memory and spend CPU on. Every authenticated route mounts this first; the
 // account is left in res.locals for the handler.
 import type { RequestHandler, Response } from 'express';
-import { AppError } from '../domain/errors';
+import { AppError } from '../domain/app.errors';
 import type { AuthenticatedAccount } from '../services/accounts/account.service';
 import type { KeyRateLimit } from '../services/accounts/key-rate.types';
 import { authenticateRequest, type KeyAuthenticator } from '../services/accounts/request-auth.service';

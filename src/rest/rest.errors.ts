@@ -1,7 +1,7 @@
 // The one mapping from errors to the reference REST envelope: `{ ok: false, error: { code, message } }` with the
 // reference's codes and statuses. Anything that is not an expected failure is a bug: logged, masked as 500.
 import type { ErrorRequestHandler, Response } from 'express';
-import { AppError, type ErrorCode } from '../domain/errors';
+import { AppError, type ErrorCode } from '../domain/app.errors';
 import type { Logger } from '../observability/logger.factory';
 
 export type RestErrorCode =

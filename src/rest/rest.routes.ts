@@ -2,8 +2,8 @@
 // the same services and validated by the same zod schemas as GraphQL. Where the reference answers 403 for another
 // user's case, we answer 404 CASE_NOT_FOUND: SPEC §2 says another account's case answers exactly like a missing one.
 import { json, Router, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
-import type { Config } from '../config/config';
-import { badField } from '../domain/errors';
+import type { Config } from '../config/env.config';
+import { badField } from '../domain/app.errors';
 import { createLogger, type Logger } from '../observability/logger.factory';
 import type { AuthenticatedAccount } from '../services/accounts/account.service';
 import type { KeyRateLimit } from '../services/accounts/key-rate.types';
@@ -11,7 +11,7 @@ import type { Services } from '../services/service.registry';
 import { renderTranscript } from '../services/cases/transcript.mapper';
 import { guardedAccount, keyGuard } from './key.guard';
 import { restErrorHandler, restRefusal, sendOk } from './rest.errors';
-import { toRestAttachment, toRestCase } from './rest.mapping';
+import { toRestAttachment, toRestCase } from './rest.mapper';
 
 type AuthedHandler = (req: Request, res: Response, account: AuthenticatedAccount) => Promise<void>;
 

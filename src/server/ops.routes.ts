@@ -2,10 +2,10 @@
 // alive, /readyz that it can do its job right now, /metrics is Prometheus's scrape.
 import http from 'node:http';
 import express, { Router } from 'express';
-import type { PgBoss } from 'pg-boss';
 import type { Registry } from 'prom-client';
-import type { DataSource } from 'typeorm';
-import { QUEUES } from '../jobs/job.catalog';
+import { QUEUES, type JobQueue } from '../jobs/job.catalog';
+import { ping } from '../persistence/data-source.factory';
+import type { Database } from '../persistence/transaction.types';
 
 const CHECK_TIMEOUT_MS = 2_000;
 
@@ -17,7 +17,7 @@ export interface Readiness {
   check(): Promise<{ ok: boolean; checks: Record<string, boolean> }>;
 }
 
-export function createReadiness(deps: { db: DataSource; boss: PgBoss; runsWorker: boolean }): Readiness {
+export function createReadiness(deps: { db: Database; boss: JobQueue; runsWorker: boolean }): Readiness {
   let registered = !deps.runsWorker;
   let stopping = false;
   return {
@@ -25,7 +25,7 @@ export function createReadiness(deps: { db: DataSource; boss: PgBoss; runsWorker
     stopping: () => void (stopping = true),
     async check() {
       const [database, jobs] = await Promise.all([
-        probe(async () => (await deps.db.query('SELECT 1')).length === 1),
+        probe(() => ping(deps.db)),
         // Through pg-boss's own pool and schema: proves it started and its queues exist.
         probe(async () => (await deps.boss.getQueue(QUEUES.caseEvents.name)) !== null),
       ]);

@@ -1,7 +1,7 @@
 // What every service needs, built once in the composition root.
-import type { PgBoss } from 'pg-boss';
-import type { DataSource } from 'typeorm';
-import type { Config } from '../config/config';
+import type { JobQueue } from '../jobs/job.catalog';
+import type { Database } from '../persistence/transaction.types';
+import type { Config } from '../config/env.config';
 import type { Logger } from '../observability/logger.factory';
 
 export type Clock = () => Date;
@@ -12,8 +12,8 @@ export interface ChangeSignal {
 }
 
 export interface ServiceContext {
-  db: DataSource;
-  boss: PgBoss;
+  db: Database;
+  boss: JobQueue;
   config: Config;
   clock: Clock;
   logger: Logger;

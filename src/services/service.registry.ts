@@ -2,6 +2,7 @@ import type { AccountsService } from './accounts/account.service';
 import type { AttachmentsService } from './attachments/attachment.service';
 import type { CaseFeed } from './feed/case-feed.service';
 import type { CasesService } from './cases/case.service';
+import type { CaseStatsService } from './cases/case-stats.service';
 import type { InboundService } from './inbound/inbound.service';
 import type { WebhookRecords } from './webhooks/webhook-record.service';
 
@@ -13,4 +14,5 @@ export interface Services {
   inbound: InboundService;
   feed: CaseFeed;
   webhooks: WebhookRecords;
+  stats: CaseStatsService;
 }

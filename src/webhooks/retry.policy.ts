@@ -1,6 +1,6 @@
 // When to try a webhook again. Pure: the caller supplies the attempt number, the receiver's Retry-After and the
 // randomness, and schedules the next attempt itself (a delayed job), so a restart never loses a retry.
-import type { WebhookDeliveryResult } from './webhook.deliver';
+import type { WebhookDeliveryResult } from './webhook-delivery.types';
 
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;
@@ -25,7 +25,7 @@ export const WEBHOOK_RETRY_SCHEDULE_MS = [
 export const WEBHOOK_MAX_ATTEMPTS = WEBHOOK_RETRY_SCHEDULE_MS.length;
 
 /** ±20%, so that receivers recovering from an outage are not hit by every queued event in the same second. */
-export const WEBHOOK_RETRY_JITTER = 0.2;
+const WEBHOOK_RETRY_JITTER = 0.2;
 
 /** A receiver may slow us down with Retry-After, but not park an event for longer than a day. */
 export const WEBHOOK_MAX_RETRY_AFTER_MS = 24 * HOUR;

@@ -1,6 +1,6 @@
 // Which destinations a webhook may reach. Customers choose webhook URLs, so without this guard they could make our
 // workers POST into our own network or a cloud metadata service. Everything here is pure: the address check runs
-// at input time (on the URL) and again at connect time (on every resolved address, see safe-http.ts).
+// at input time (on the URL) and again at connect time (on every resolved address, see safe-http.client.ts).
 import ipaddr from 'ipaddr.js';
 
 type IPv4 = ipaddr.IPv4;
@@ -10,7 +10,7 @@ type IPv6 = ipaddr.IPv6;
  * Spelled out even though ipaddr.js's range() already classifies most of them, so that the policy does not shift
  * silently when the library's tables change and a reader can see what is refused.
  */
-export const FORBIDDEN_IPV4_CIDRS = [
+const FORBIDDEN_IPV4_CIDRS = [
   '0.0.0.0/8', // "this network"; 0.0.0.0 reaches the local host on Linux
   '10.0.0.0/8', // private
   '100.64.0.0/10', // carrier-grade NAT
@@ -28,7 +28,7 @@ export const FORBIDDEN_IPV4_CIDRS = [
   '240.0.0.0/4', // reserved, including broadcast 255.255.255.255
 ] as const;
 
-export const FORBIDDEN_IPV6_CIDRS = [
+const FORBIDDEN_IPV6_CIDRS = [
   '::/96', // unspecified, loopback and the deprecated IPv4-compatible form ::a.b.c.d
   '64:ff9b:1::/48', // local-use NAT64: by definition inside someone's network
   '100::/64', // discard-only
@@ -46,9 +46,9 @@ const V6_CIDRS = FORBIDDEN_IPV6_CIDRS.map((cidr) => ipaddr.IPv6.parseCIDR(cidr))
 const NAT64_WELL_KNOWN = ipaddr.IPv6.parseCIDR('64:ff9b::/96');
 
 /** Names that reach the local host or a metadata service without depending on what DNS says. */
-export const FORBIDDEN_HOSTNAMES = ['localhost', 'metadata', 'metadata.google.internal', 'instance-data'] as const;
+const FORBIDDEN_HOSTNAMES = ['localhost', 'metadata', 'metadata.google.internal', 'instance-data'] as const;
 /** Suffixes reserved for local or private use (RFC 6761, RFC 6762, ICANN's .internal, RFC 8375). */
-export const FORBIDDEN_HOSTNAME_SUFFIXES = ['.localhost', '.local', '.localdomain', '.internal', '.home.arpa'] as const;
+const FORBIDDEN_HOSTNAME_SUFFIXES = ['.localhost', '.local', '.localdomain', '.internal', '.home.arpa'] as const;
 
 const MAX_URL_LENGTH = 2048;
 
@@ -102,7 +102,7 @@ export type UrlProblem = { code: 'INVALID_URL' | 'FORBIDDEN_ADDRESS'; message: s
 
 /**
  * What is wrong with `url` as a webhook target, judged from its text alone (no DNS), or null when it may be used.
- * A hostname that passes can still resolve somewhere forbidden; the connect-time check in safe-http.ts catches that.
+ * A hostname that passes can still resolve somewhere forbidden; the connect-time check in safe-http.client.ts catches that.
  */
 export function inspectWebhookUrl(url: string, options: UrlCheckOptions = {}): UrlProblem | null {
   if (url.length > MAX_URL_LENGTH) return invalid(`webhook URL must be at most ${MAX_URL_LENGTH} characters`);

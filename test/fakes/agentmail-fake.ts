@@ -11,6 +11,8 @@ export interface RecordedRequest {
   path: string;
   headers: IncomingHttpHeaders;
   body: unknown;
+  /** What the fake answered. */
+  response?: { status: number; body: unknown };
 }
 
 export interface FakeAttachment {
@@ -18,6 +20,8 @@ export interface FakeAttachment {
   filename: string | null;
   size: number;
   content_type: string | null;
+  /** Served at the attachment's download link when given (AgentMail keeps the bytes; Offload does not). */
+  content?: Buffer;
 }
 
 export interface AgentmailFake {
@@ -78,9 +82,10 @@ export async function startAgentmailFake(apiKey = 'am_test_key'): Promise<Agentm
       const attachment = stored.attachments.find((a) => a.attachment_id === attachmentId);
       if (!attachment) return notFound();
       const expires = new Date(Date.now() + 3600_000).toISOString();
+      const { content: _bytes, ...metadata } = attachment;
       return {
         status: 200,
-        body: { ...attachment, download_url: `${origin}/files/${attachmentId}`, expires_at: expires },
+        body: { ...metadata, download_url: `${origin}/files/${attachmentId}`, expires_at: expires },
       };
     }
     return notFound();
@@ -88,11 +93,26 @@ export async function startAgentmailFake(apiKey = 'am_test_key'): Promise<Agentm
 
   const server = createServer((req, res) => {
     void readBody(req).then((raw) => {
-      const recorded = { method: req.method ?? '', path: req.url ?? '', headers: req.headers, body: parseJson(raw) };
+      // A download link: pre-signed, as AgentMail's are, so it is served without the API key and not recorded.
+      const file = /^\/files\/([^/?]+)$/.exec(req.url ?? '');
+      if (req.method === 'GET' && file) return serveFile(res, decodeURIComponent(file[1]!));
+      const recorded: RecordedRequest = {
+        method: req.method ?? '',
+        path: req.url ?? '',
+        headers: req.headers,
+        body: parseJson(raw),
+      };
       requests.push(recorded);
-      respond(res, route(recorded));
+      const reply = route(recorded);
+      recorded.response = reply;
+      respond(res, reply);
     });
   });
+  const serveFile = (res: ServerResponse, attachmentId: string) => {
+    const found = [...messages.values()].flatMap((m) => m.attachments).find((a) => a.attachment_id === attachmentId);
+    if (!found?.content) return respond(res, notFound());
+    res.writeHead(200, { 'content-type': found.content_type ?? 'application/octet-stream' }).end(found.content);
+  };
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 

@@ -1,10 +1,10 @@
 // Starts a real Offload (HTTP, GraphQL, worker, pg-boss) on a fresh database for one test file.
 import 'reflect-metadata';
 import type { Agent } from '../../src/agent/agent.types';
-import { loadConfig, type Config } from '../../src/config/config';
+import { loadConfig, type Config } from '../../src/config/env.config';
 import type { MailTransport } from '../../src/mail/mail.types';
 import type { DNSResolver } from '../../src/mail/mail-auth.guard';
-import { startOffload, type Offload, type Role } from '../../src/server/offload';
+import { startOffload, type Offload, type Role } from '../../src/server/offload.app';
 import { createLogger } from '../../src/observability/logger.factory';
 import type { Plan } from '../../src/domain/case.model';
 import { createTestDatabase, type TestDatabase } from './database';

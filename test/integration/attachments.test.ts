@@ -5,7 +5,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { CreateCaseDocument, GetCaseDetailDocument } from '../../schema/generated/graphql';
 import { AttachmentLinks } from '../../src/services/attachments/attachment-link.signer';
 import { caseInput, startTestApp, type TestApp } from '../helpers/offload';
-import { waitFor } from '../helpers/wait';
+import { pdf, reply } from '../helpers/reply.helper';
+import { waitForStatus } from '../helpers/wait';
 
 const SIGNING_SECRET = 'attachments-test-signing-secret';
 
@@ -18,25 +19,14 @@ beforeAll(async () => {
   app = await startTestApp('attachments', { env: { SIGNING_SECRET, AGENT: 'rules' } });
   const { createCase } = await app.client.ok(CreateCaseDocument, { input: caseInput() });
   caseId = createCase.id;
-  await waitFor('case RUNNING', async () => (await detail()).status === 'RUNNING');
-  const response = await fetch(`${app.url}/webhooks/local`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-api-key': app.apiKey },
-    body: JSON.stringify({
-      caseId,
-      from: 'vendor@example.com',
-      text: 'Here is the signed W-9 and a note.',
-      attachments: [
-        { name: 'w9.pdf', contentType: 'application/pdf', contentBase64: files.w9.toString('base64') },
-        { name: 'note.txt', contentType: 'text/plain', contentBase64: files.note.toString('base64') },
-      ],
-    }),
+  await waitForStatus(detail, caseId, 'RUNNING');
+  await reply(app, caseId, 'Here is the signed W-9 and a note.', {
+    attachments: [
+      pdf(files.w9, 'w9.pdf'),
+      { name: 'note.txt', contentType: 'text/plain', contentBase64: files.note.toString('base64') },
+    ],
   });
-  expect(response.status).toBe(202);
-  const done = await waitFor('case COMPLETED', async () => {
-    const found = await detail();
-    return found.status === 'COMPLETED' && found;
-  });
+  const done = await waitForStatus(detail, caseId, 'COMPLETED');
   ids.w9 = done.attachments.find((a) => a.name === 'w9.pdf')!.id;
   ids.note = done.attachments.find((a) => a.name === 'note.txt')!.id;
 });

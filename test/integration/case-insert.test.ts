@@ -2,16 +2,16 @@
 // can fail must abort what follows, give the usage unit back when one was taken, and leave the connection usable.
 import { randomUUID } from 'node:crypto';
 import type { Pool } from 'pg';
-import { createPipelinePool } from '../../src/persistence/data-source';
+import { createPipelinePool } from '../../src/persistence/data-source.factory';
 import { CaseEntity } from '../../src/persistence/entities';
-import { usageMonth } from '../../src/services/transitions/case.store';
+import { usageMonth } from '../../src/persistence/usage.repository';
 import {
   IdempotencyRace,
   UsageLimitReached,
   writeNewCase,
   type NewCaseWrite,
 } from '../../src/persistence/case-insert.repository';
-import { sendCaseJob } from '../../src/services/transitions/transition.writer';
+import { sendCaseJob } from '../../src/jobs/job.catalog';
 import { startTestApp, type TestApp } from '../helpers/offload';
 
 let app: TestApp;

@@ -14,7 +14,7 @@ import {
 import { WebhookReceiver } from '../fakes/webhook-receiver';
 import { collect } from '../helpers/graphql-client';
 import { caseInput, startTestApp, type TestApp } from '../helpers/offload';
-import { waitFor } from '../helpers/wait';
+import { waitFor, waitForStatus } from '../helpers/wait';
 
 const ADMIN_URL = process.env.OFFLOAD_TEST_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
@@ -106,7 +106,7 @@ describe('PostgreSQL connections dropped', () => {
         5_000,
       );
       expect(refusedAfterKill).toBeLessThanOrEqual(Number(app.config.DATABASE_POOL_MAX));
-      await waitFor('a case created after the kill runs', async () => (await status(after.id)).status === 'RUNNING');
+      await waitForStatus(status, after.id, 'RUNNING');
       expect(await terminateAll()).toBeGreaterThan(0);
 
       const ends = await waitFor(

@@ -2,10 +2,10 @@
 // refused with a clear error and no operation runs; internal errors and the schema stay hidden.
 import { buildSchema, getNamedType, isCompositeType, isListType, isNonNullType, parse, validate } from 'graphql';
 import type { GraphQLOutputType } from 'graphql';
-import { buildOffloadSchema } from '../../src/graphql/schema';
-import { LOADED_LISTS, QUERY_LIMITS } from '../../src/graphql/security/limits';
-import { depthLimitRule } from '../../src/graphql/security/rules';
-import { RateLimiter } from '../../src/graphql/security/rate-limit';
+import { buildOffloadSchema } from '../../src/graphql/graphql.schema';
+import { LOADED_LISTS, QUERY_LIMITS } from '../../src/graphql/security/operation.limits';
+import { depthLimitRule } from '../../src/graphql/security/validation.rules';
+import { RateLimiter } from '../../src/graphql/security/rate-limit.guard';
 import { caseInput, startTestApp, type TestApp } from '../helpers/offload';
 
 let dev: TestApp;

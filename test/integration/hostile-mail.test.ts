@@ -2,58 +2,41 @@
 // or huge attachments, malformed MIME, and threading headers forged to reach another tenant's case. Each refusal is
 // an SMTP reply the sending MTA turns into a bounce; nothing hostile leaves the listener unable to take the next mail.
 import { createHash, randomBytes } from 'node:crypto';
-import { createTransport, type Transporter } from 'nodemailer';
-import { CreateCaseDocument, GetCaseDetailDocument } from '../../schema/generated/graphql';
-import { caseAddress } from '../../src/mail/case-address';
-import { startSmtpSink, type SmtpSink } from '../fakes/smtp-sink';
+import type { Transporter } from 'nodemailer';
+import { CreateCaseDocument } from '../../schema/generated/graphql';
+import { caseAddress } from '../../src/mail/case-address.mapper';
+import { CaseProbe } from '../helpers/case.probe';
 import type { GraphQLClient } from '../helpers/graphql-client';
-import { caseInput, startTestApp, type TestApp } from '../helpers/offload';
+import { MAIL_DOMAIN as DOMAIN, startSmtpApp, type SmtpApp } from '../helpers/mail-apps';
+import { caseInput, type TestApp } from '../helpers/offload';
+import { VENDOR } from '../helpers/reply.helper';
 import { waitFor } from '../helpers/wait';
 
-const DOMAIN = 'offload.test';
-const VENDOR = 'vendor@example.com';
 const MALLORY = 'mallory@evil.example';
 const NO_FOLLOW_UP = { followUpDelayHours: 8760 };
 
-let sink: SmtpSink;
+let smtp: SmtpApp;
 let app: TestApp;
 let client: Transporter;
 let other: { client: GraphQLClient; accountId: string };
 
 beforeAll(async () => {
-  sink = await startSmtpSink();
   // INBOUND_SMTP_MAX_BYTES and INBOUND_MAX_ATTACHMENTS keep their defaults (25 MiB, 100): those are what is proven.
-  app = await startTestApp('hostile-mail', {
-    env: {
-      MAIL_TRANSPORT: 'smtp',
-      SMTP_URL: sink.url,
-      MAIL_DOMAIN: DOMAIN,
-      INBOUND_SMTP_PORT: '0',
-      AGENT: 'rules',
-      OFFLOAD_TIME_SCALE: '3600',
-    },
-  });
+  smtp = await startSmtpApp('hostile-mail');
+  ({ app, client } = smtp);
   other = await app.newAccount('BASE_PRO', 'other tenant');
-  const listener = app.offload.mail.inboundAddress!()!;
-  client = createTransport({ host: listener.host, port: listener.port, secure: false, ignoreTLS: true });
 }, 30_000);
-afterAll(async () => {
-  client?.close();
-  await app?.stop();
-  await sink?.close();
-});
+afterAll(async () => smtp?.stop());
 
 async function runningCase(owner: GraphQLClient = app.client, overrides: Record<string, unknown> = {}) {
   const { createCase } = await owner.ok(CreateCaseDocument, { input: caseInput({ ...NO_FOLLOW_UP, ...overrides }) });
-  await waitFor(`case ${createCase.id} RUNNING`, async () => (await detail(createCase.id, owner)).status === 'RUNNING');
+  await probeAs(owner).status(createCase.id, 'RUNNING');
   return createCase.id;
 }
 
-async function detail(id: string, owner: GraphQLClient = app.client) {
-  const { case: found } = await owner.ok(GetCaseDetailDocument, { id });
-  if (!found) throw new Error(`case ${id} not found`);
-  return found;
-}
+/** Cases as `owner` sees them. */
+const probeAs = (owner: GraphQLClient = app.client) => new CaseProbe({ ...app, client: owner });
+const detail = (id: string, owner: GraphQLClient = app.client) => probeAs(owner).detail(id);
 
 async function inbound(caseId: string): Promise<Array<{ id: string; text: string; attachments: number }>> {
   return app.offload.db.query(
@@ -87,7 +70,7 @@ async function sendRaw(to: string, raw: string | Buffer, from = VENDOR): Promise
 async function stillListening(): Promise<void> {
   const id = await runningCase();
   await client.sendMail({ from: VENDOR, to: caseAddress(id, DOMAIN), subject: 'Re: W-9', text: 'Here is the W-9.' });
-  await waitFor('honest reply completes', async () => (await detail(id)).status === 'COMPLETED');
+  await probeAs().status(id, 'COMPLETED');
 }
 
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
@@ -118,7 +101,7 @@ describe('size and attachment caps', () => {
       text: 'Here is the W-9.',
       attachments: [{ filename: 'w9.pdf', content: big, contentType: 'application/pdf' }],
     });
-    await waitFor('COMPLETED', async () => (await detail(id)).status === 'COMPLETED');
+    await probeAs().status(id, 'COMPLETED');
     const [row] = await app.offload.db.query(`SELECT size, sha256 FROM attachments WHERE case_id = $1`, [id]);
     expect(row).toEqual({ size: big.length, sha256: sha256(big) });
   }, 30_000);
@@ -147,7 +130,7 @@ describe('size and attachment caps', () => {
       text: 'Here is the W-9.',
       attachments: files(100),
     });
-    await waitFor('COMPLETED', async () => (await detail(id)).status === 'COMPLETED');
+    await probeAs().status(id, 'COMPLETED');
     expect(await inbound(id)).toEqual([expect.objectContaining({ attachments: 100 })]);
   }, 30_000);
 

@@ -2,7 +2,7 @@
 // completion.
 import { CreateCaseDocument, SubmitInputDocument } from '../../schema/generated/graphql';
 import { caseInput, startTestApp, type TestApp } from '../helpers/offload';
-import { CaseProbe, timelineTypes } from './lifecycle-support';
+import { CaseProbe, timelineTypes } from '../helpers/case.probe';
 
 let app: TestApp;
 let probe: CaseProbe;

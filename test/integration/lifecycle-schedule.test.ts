@@ -5,7 +5,8 @@ import { answer } from '../fakes/openai-fake';
 import { caseInput, startTestApp, type TestApp } from '../helpers/offload';
 import { waitFor } from '../helpers/wait';
 import { sweepDueCases } from '../../src/services/sweep/sweep.service';
-import { CaseProbe, startScriptedFake, timelineTypes, verdict, type ScriptedFake } from './lifecycle-support';
+import { CaseProbe, timelineTypes } from '../helpers/case.probe';
+import { startScriptedFake, verdict, type ScriptedFake } from '../fakes/scripted-model';
 
 let app: TestApp;
 let ai: ScriptedFake;

@@ -2,7 +2,8 @@
 import { CreateCaseDocument, GetUsageDocument, SubmitInputDocument } from '../../schema/generated/graphql';
 import { caseInput, startTestApp, type TestApp } from '../helpers/offload';
 import { waitFor } from '../helpers/wait';
-import { CaseProbe, startScriptedFake, timelineTypes, verdict, type ScriptedFake } from './lifecycle-support';
+import { CaseProbe, timelineTypes } from '../helpers/case.probe';
+import { startScriptedFake, verdict, type ScriptedFake } from '../fakes/scripted-model';
 
 let app: TestApp;
 let ai: ScriptedFake;

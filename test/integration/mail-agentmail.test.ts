@@ -3,9 +3,13 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import express from 'express';
 import { AgentmailApiError } from '../../src/mail/agentmail.client';
-import { agentmailWebhookRouter } from '../../src/mail/agentmail.router';
+import { agentmailWebhookRouter } from '../../src/mail/agentmail.routes';
 import { createAgentmailTransport, type AgentmailTransport } from '../../src/mail/agentmail.transport';
-import { AgentmailWebhookError, parseAgentmailWebhook, type AgentmailEvent } from '../../src/mail/agentmail.webhook';
+import {
+  AgentmailWebhookError,
+  parseAgentmailWebhook,
+  type AgentmailEvent,
+} from '../../src/mail/agentmail-webhook.guard';
 import { TerminalSendError, type OutboundMail } from '../../src/mail/mail.types';
 import {
   newWebhookSecret,

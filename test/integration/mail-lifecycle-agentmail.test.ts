@@ -1,41 +1,28 @@
 // MAIL_TRANSPORT=agentmail end to end: sends and in-thread replies against an HTTP fake of the AgentMail API, events
-// delivered to /webhooks/agentmail with real Svix signatures, the case driven by the rules agent.
+// delivered to /webhooks/agentmail with real Svix signatures, the case driven by the rules agent. What every transport
+// must do is pinned by transport-contract.test.ts; this file pins what only AgentMail does.
 import { randomUUID } from 'node:crypto';
-import { CreateCaseDocument, GetCaseDetailDocument } from '../../schema/generated/graphql';
-import {
-  newWebhookSecret,
-  signAgentmailWebhook,
-  startAgentmailFake,
-  type AgentmailFake,
-  type FakeAttachment,
-} from '../fakes/agentmail-fake';
-import { caseInput, startTestApp, type TestApp } from '../helpers/offload';
+import { CreateCaseDocument } from '../../schema/generated/graphql';
+import { newWebhookSecret, signAgentmailWebhook, type AgentmailFake } from '../fakes/agentmail-fake';
+import { CaseProbe } from '../helpers/case.probe';
+import { AGENTMAIL_INBOX as INBOX, startAgentmailApp, type AgentmailApp } from '../helpers/mail-apps';
+import { caseInput, type TestApp } from '../helpers/offload';
+import { VENDOR } from '../helpers/reply.helper';
 import { waitFor } from '../helpers/wait';
 
-const INBOX = 'cases@offload.test';
-const VENDOR = 'vendor@example.com';
-
+let agentmail: AgentmailApp;
 let fake: AgentmailFake;
 let app: TestApp;
-const secret = newWebhookSecret();
+let secret: string;
+let probe: CaseProbe;
 
 beforeAll(async () => {
-  fake = await startAgentmailFake();
-  app = await startTestApp('mail-lifecycle-agentmail', {
-    env: {
-      MAIL_TRANSPORT: 'agentmail',
-      AGENTMAIL_API_KEY: fake.apiKey,
-      AGENTMAIL_BASE_URL: fake.baseUrl,
-      AGENTMAIL_INBOX_ID: INBOX,
-      AGENTMAIL_WEBHOOK_SECRET: secret,
-      AGENT: 'rules',
-    },
-  });
+  // No time scale: follow-ups stay days away.
+  agentmail = await startAgentmailApp('mail-lifecycle-agentmail', { OFFLOAD_TIME_SCALE: '1' });
+  ({ fake, app, secret } = agentmail);
+  probe = new CaseProbe(app);
 });
-afterAll(async () => {
-  await app?.stop();
-  await fake?.close();
-});
+afterAll(async () => agentmail?.stop());
 
 interface Sent {
   caseId: string;
@@ -57,52 +44,6 @@ async function startCase(client = app.client, overrides: Record<string, unknown>
   });
 }
 
-async function detail(id: string) {
-  const { case: found } = await app.client.ok(GetCaseDetailDocument, { id });
-  if (!found) throw new Error(`case ${id} not found`);
-  return found;
-}
-
-const waitForStatus = (id: string, status: string) =>
-  waitFor(`case ${id} ${status}`, async () => {
-    const found = await detail(id);
-    return found.status === status && found;
-  });
-
-/** A message.received event answering `sent`; the fake learns the message so it can be replied to. */
-function reply(sent: Sent, text: string, over: Record<string, unknown> = {}, attachments: FakeAttachment[] = []) {
-  const message = {
-    inbox_id: INBOX,
-    thread_id: sent.threadId,
-    message_id: `<${randomUUID()}@example.com>`,
-    labels: ['received'],
-    timestamp: new Date().toISOString(),
-    from: `Vera Vendor <${VENDOR}>`,
-    to: [`Sam Sender <${INBOX}>`],
-    subject: 'Re: W-9',
-    text,
-    in_reply_to: sent.providerMessageId,
-    references: [sent.providerMessageId],
-    attachments,
-    ...over,
-  };
-  fake.addMessage(INBOX, message.message_id, sent.threadId, attachments);
-  return { type: 'event', event_type: 'message.received', event_id: `evt_${randomUUID()}`, message };
-}
-
-function deliver(payload: object | string, options: Parameters<typeof signAgentmailWebhook>[2] = {}) {
-  const { body, headers } = signAgentmailWebhook(secret, payload, options);
-  return fetch(`${app.url}/webhooks/agentmail`, { method: 'POST', body, headers });
-}
-
-async function inboundCount(caseId: string): Promise<number> {
-  const [row] = await app.offload.db.query(
-    `SELECT count(*)::int AS n FROM messages WHERE case_id = $1 AND direction = 'inbound'`,
-    [caseId],
-  );
-  return row.n;
-}
-
 const replyRequests = (inboundId: string) =>
   fake.requests.filter((r) => r.path.endsWith(`/messages/${encodeURIComponent(inboundId)}/reply`));
 
@@ -121,7 +62,7 @@ describe('agentmail out', () => {
   it('fails the case REJECTED when AgentMail refuses the message with 4xx', async () => {
     fake.failNext(422, { name: 'ValidationError', message: 'recipient address is invalid' });
     const { createCase } = await app.client.ok(CreateCaseDocument, { input: caseInput() });
-    const failed = await waitForStatus(createCase.id, 'FAILED');
+    const failed = await probe.status(createCase.id, 'FAILED');
     expect(failed.resultStatus).toBe('REJECTED');
     expect(failed.failureReason).toContain('recipient address is invalid');
   });
@@ -130,11 +71,11 @@ describe('agentmail out', () => {
 describe('agentmail in', () => {
   it('answers a reply in its thread, and processes a redelivered event once', async () => {
     const sent = await startCase();
-    const event = reply(sent, 'Thanks for your email.');
-    const first = await deliver(event);
-    const again = await deliver(event);
+    const event = agentmail.replyEvent(sent, 'Thanks for your email.');
+    const first = await agentmail.deliver(event);
+    const again = await agentmail.deliver(event);
     expect([first.status, again.status]).toEqual([200, 200]);
-    expect(await inboundCount(sent.caseId)).toBe(1);
+    expect(await probe.inboundCount(sent.caseId)).toBe(1);
     const [claims] = await app.offload.db.query(`SELECT count(*)::int AS n FROM provider_events WHERE event_id = $1`, [
       event.event_id,
     ]);
@@ -156,9 +97,9 @@ describe('agentmail in', () => {
   it('completes the case from a reply with an attachment kept at AgentMail and linked on demand', async () => {
     const sent = await startCase();
     const attachment = { attachment_id: 'att_w9', filename: 'w9.pdf', size: 1234, content_type: 'application/pdf' };
-    const response = await deliver(reply(sent, 'Here is the signed W-9.', {}, [attachment]));
+    const response = await agentmail.deliver(agentmail.replyEvent(sent, 'Here is the signed W-9.', {}, [attachment]));
     expect(response.status).toBe(200);
-    const done = await waitForStatus(sent.caseId, 'COMPLETED');
+    const done = await probe.status(sent.caseId, 'COMPLETED');
     expect(done.attachments).toHaveLength(1);
     expect(done.attachments[0]).toMatchObject({ name: 'w9.pdf', size: 1234, type: 'application/pdf' });
     expect(done.attachments[0]!.download.url).toBe(`${fake.baseUrl.replace(/\/v0$/, '')}/files/att_w9`);
@@ -171,8 +112,10 @@ describe('agentmail in', () => {
 
   it('matches a reply without thread id by In-Reply-To against our provider message id', async () => {
     const sent = await startCase();
-    await deliver(reply(sent, 'Here is the W-9.', { thread_id: 'thread-unknown', references: [] }));
-    await waitForStatus(sent.caseId, 'COMPLETED');
+    await agentmail.deliver(
+      agentmail.replyEvent(sent, 'Here is the W-9.', { thread_id: 'thread-unknown', references: [] }),
+    );
+    await probe.status(sent.caseId, 'COMPLETED');
   });
 
   it("never attaches a forged In-Reply-To or case label to another tenant's case", async () => {
@@ -180,17 +123,16 @@ describe('agentmail in', () => {
     const mallory = 'mallory@evil.example';
     const other = await app.newAccount('BASE_PRO', 'other tenant');
     await startCase(other.client, { counterparty: { address: mallory, name: 'Mallory' } });
-    const forged = reply(victim, 'Not interested, stop emailing.', {
+    const forged = agentmail.replyEvent(victim, 'Not interested, stop emailing.', {
       from: `Mallory <${mallory}>`,
       labels: ['received', `case:${victim.caseId}`],
     });
-    expect((await deliver(forged)).status).toBe(200);
-    expect(await inboundCount(victim.caseId)).toBe(0);
-    expect((await detail(victim.caseId)).status).toBe('RUNNING');
+    expect((await agentmail.deliver(forged)).status).toBe(200);
+    expect(await probe.inboundCount(victim.caseId)).toBe(0);
+    expect((await probe.detail(victim.caseId)).status).toBe('RUNNING');
   });
 
   it.each([
-    ['message.bounced', 'bounce', { type: 'Permanent', sub_type: 'General' }, 'BOUNCED', 'Permanent/General'],
     ['message.complained', 'complaint', { type: 'abuse', sub_type: 'spam' }, 'COMPLAINED', 'abuse/spam'],
     ['message.rejected', 'reject', { reason: 'recipient on suppression list' }, 'REJECTED', 'suppression list'],
   ])('maps %s (its %s object) to a failed case', async (eventType, key, fields, resultStatus, reason) => {
@@ -202,8 +144,8 @@ describe('agentmail in', () => {
       event_id: `evt_${randomUUID()}`,
       [key]: { ...ref, ...fields },
     };
-    expect((await deliver(payload)).status).toBe(200);
-    const failed = await waitForStatus(sent.caseId, 'FAILED');
+    expect((await agentmail.deliver(payload)).status).toBe(200);
+    const failed = await probe.status(sent.caseId, 'FAILED');
     expect(failed.resultStatus).toBe(resultStatus);
     expect(failed.failureReason).toContain(reason);
   });
@@ -211,7 +153,12 @@ describe('agentmail in', () => {
   it('records message.delivered on the message', async () => {
     const sent = await startCase();
     const ref = { inbox_id: INBOX, thread_id: sent.threadId, message_id: sent.providerMessageId };
-    await deliver({ type: 'event', event_type: 'message.delivered', event_id: `evt_${randomUUID()}`, delivery: ref });
+    await agentmail.deliver({
+      type: 'event',
+      event_type: 'message.delivered',
+      event_id: `evt_${randomUUID()}`,
+      delivery: ref,
+    });
     const [row] = await app.offload.db.query(`SELECT delivery_status FROM messages WHERE provider_message_id = $1`, [
       sent.providerMessageId,
     ]);
@@ -220,19 +167,21 @@ describe('agentmail in', () => {
 
   it('refuses a tampered body, a forged signature and a stale timestamp with 401 and no effect', async () => {
     const sent = await startCase();
-    const signed = signAgentmailWebhook(secret, reply(sent, 'Here is the W-9.'));
+    const signed = signAgentmailWebhook(secret, agentmail.replyEvent(sent, 'Here is the W-9.'));
     const url = `${app.url}/webhooks/agentmail`;
     const tampered = await fetch(url, {
       method: 'POST',
       headers: signed.headers,
       body: signed.body.replace('Here is the W-9.', 'Not interested.'),
     });
-    const otherSecret = signAgentmailWebhook(newWebhookSecret(), reply(sent, 'Here is the W-9.'));
+    const otherSecret = signAgentmailWebhook(newWebhookSecret(), agentmail.replyEvent(sent, 'Here is the W-9.'));
     const forged = await fetch(url, { method: 'POST', headers: otherSecret.headers, body: otherSecret.body });
-    const stale = await deliver(reply(sent, 'Here is the W-9.'), { timestamp: new Date(Date.now() - 10 * 60_000) });
+    const stale = await agentmail.deliver(agentmail.replyEvent(sent, 'Here is the W-9.'), {
+      timestamp: new Date(Date.now() - 10 * 60_000),
+    });
     const unsigned = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
     expect([tampered.status, forged.status, stale.status, unsigned.status]).toEqual([401, 401, 401, 401]);
-    expect(await inboundCount(sent.caseId)).toBe(0);
-    expect((await detail(sent.caseId)).status).toBe('RUNNING');
+    expect(await probe.inboundCount(sent.caseId)).toBe(0);
+    expect((await probe.detail(sent.caseId)).status).toBe('RUNNING');
   });
 });

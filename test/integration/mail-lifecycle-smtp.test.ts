@@ -1,45 +1,34 @@
-// MAIL_TRANSPORT=smtp end to end on loopback: our outbound to a test relay, replies and bounces sent with a real SMTP
-// client to our listener, the case driven by the rules agent through to COMPLETED or FAILED.
+// MAIL_TRANSPORT=smtp end to end on loopback: our outbound to a test relay, replies sent with a real SMTP client to our
+// listener, the case driven by the rules agent through to COMPLETED or FAILED. What every transport must do (threaded
+// follow-ups, a reply completing its case, attachments, bounces, duplicates) is pinned by transport-contract.test.ts;
+// this file pins what only SMTP does.
 import { createHash, randomBytes } from 'node:crypto';
-import { createTransport, type Transporter } from 'nodemailer';
-import { CreateCaseDocument, GetCaseDetailDocument } from '../../schema/generated/graphql';
-import { caseAddress } from '../../src/mail/case-address';
-import { smtpDialogue, startSmtpSink, type SinkMessage, type SmtpSink } from '../fakes/smtp-sink';
-import { caseInput, startTestApp, type TestApp } from '../helpers/offload';
+import type { Transporter } from 'nodemailer';
+import { CreateCaseDocument } from '../../schema/generated/graphql';
+import { caseAddress } from '../../src/mail/case-address.mapper';
+import { smtpDialogue, type SmtpSink } from '../fakes/smtp-sink';
+import { CaseProbe } from '../helpers/case.probe';
+import { MAIL_DOMAIN as DOMAIN, startSmtpApp, type SmtpApp } from '../helpers/mail-apps';
+import { caseInput, type TestApp } from '../helpers/offload';
+import { VENDOR } from '../helpers/reply.helper';
 import { waitFor } from '../helpers/wait';
 
-const DOMAIN = 'offload.test';
-const VENDOR = 'vendor@example.com';
 const MAX_BYTES = 256 * 1024;
 /** One hour of case time is one second here; cases that must not follow up meanwhile wait a year. */
 const NO_FOLLOW_UP = { followUpDelayHours: 8760 };
 
+let smtp: SmtpApp;
 let sink: SmtpSink;
 let app: TestApp;
 let client: Transporter;
+let probe: CaseProbe;
 
 beforeAll(async () => {
-  sink = await startSmtpSink();
-  app = await startTestApp('mail-lifecycle-smtp', {
-    env: {
-      MAIL_TRANSPORT: 'smtp',
-      SMTP_URL: sink.url,
-      MAIL_DOMAIN: DOMAIN,
-      INBOUND_SMTP_PORT: '0',
-      INBOUND_SMTP_MAX_BYTES: String(MAX_BYTES),
-      AGENT: 'rules',
-      OFFLOAD_TIME_SCALE: '3600',
-    },
-  });
-  const listener = app.offload.mail.inboundAddress?.();
-  if (!listener) throw new Error('the SMTP listener is not running');
-  client = createTransport({ host: listener.host, port: listener.port, secure: false, ignoreTLS: true });
+  smtp = await startSmtpApp('mail-lifecycle-smtp', { INBOUND_SMTP_MAX_BYTES: String(MAX_BYTES) });
+  ({ sink, app, client } = smtp);
+  probe = new CaseProbe(app);
 });
-afterAll(async () => {
-  client?.close();
-  await app?.stop();
-  await sink?.close();
-});
+afterAll(async () => smtp?.stop());
 
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
@@ -48,24 +37,6 @@ async function createCase(overrides: Record<string, unknown> = {}): Promise<stri
     input: caseInput({ ...NO_FOLLOW_UP, ...overrides }),
   });
   return createCase.id;
-}
-
-async function detail(id: string) {
-  const { case: found } = await app.client.ok(GetCaseDetailDocument, { id });
-  if (!found) throw new Error(`case ${id} not found`);
-  return found;
-}
-
-function waitForStatus(id: string, status: string) {
-  return waitFor(`case ${id} ${status}`, async () => {
-    const found = await detail(id);
-    return found.status === status && found;
-  });
-}
-
-function mailsTo(caseId: string): SinkMessage[] {
-  const from = caseAddress(caseId, DOMAIN);
-  return sink.messages.filter((m) => m.envelope.from === from);
 }
 
 async function outboundIds(caseId: string): Promise<string[]> {
@@ -80,44 +51,32 @@ async function outboundIds(caseId: string): Promise<string[]> {
 describe('smtp out', () => {
   it('mails the outreach from the persona at the case address with the Message-ID it records', async () => {
     const id = await createCase();
-    const [mail] = await waitFor('outreach in the relay', () => mailsTo(id).length === 1 && mailsTo(id));
+    const [mail] = await waitFor('outreach in the relay', () => smtp.mailsOf(id).length === 1 && smtp.mailsOf(id));
     const address = caseAddress(id, DOMAIN);
     expect(mail!.envelope).toEqual({ from: address, to: [VENDOR] });
     expect(mail!.parsed.from?.value[0]).toEqual({ name: 'Sam Sender', address });
     expect(mail!.parsed.to).toMatchObject({ value: [{ name: 'Vera Vendor', address: VENDOR }] });
     expect(mail!.parsed.inReplyTo).toBeUndefined();
-    const running = await waitForStatus(id, 'RUNNING');
+    const running = await probe.status(id, 'RUNNING');
     expect(running.attemptCount).toBe(1);
     expect(await outboundIds(id)).toEqual([mail!.parsed.messageId]);
-  });
-
-  it('threads follow-ups on the outreach with In-Reply-To, References and the same subject', async () => {
-    const id = await createCase({ followUpDelayHours: 1, maxAttempts: 1 });
-    const failed = await waitForStatus(id, 'FAILED');
-    expect(failed.resultStatus).toBe('max_retries');
-    const [outreach, followUp] = mailsTo(id).map((m) => m.parsed);
-    expect(mailsTo(id)).toHaveLength(2);
-    expect(followUp!.inReplyTo).toBe(outreach!.messageId);
-    expect(followUp!.references).toEqual(outreach!.messageId);
-    expect(followUp!.subject).toBe(`Re: ${outreach!.subject}`);
-    expect(await outboundIds(id)).toEqual([outreach!.messageId, followUp!.messageId]);
   });
 
   it('fails the case REJECTED with the reason when the relay refuses the message with 5xx', async () => {
     sink.refuseNext('data', 554, '5.7.1 Message rejected as spam');
     const id = await createCase();
-    const failed = await waitForStatus(id, 'FAILED');
+    const failed = await probe.status(id, 'FAILED');
     expect(failed.resultStatus).toBe('REJECTED');
     expect(failed.failureReason).toContain('5.7.1 Message rejected as spam');
-    expect(mailsTo(id)).toHaveLength(0);
+    expect(smtp.mailsOf(id)).toHaveLength(0);
   });
 
   it('retries a 4xx refusal and sends the mail once the relay accepts it', async () => {
     sink.refuseNext('data', 451, '4.3.0 Try again later');
     const id = await createCase();
-    const running = await waitForStatus(id, 'RUNNING');
+    const running = await probe.status(id, 'RUNNING');
     expect(running.attemptCount).toBe(1);
-    expect(mailsTo(id)).toHaveLength(1);
+    expect(smtp.mailsOf(id)).toHaveLength(1);
     const [row] = await app.offload.db.query(
       `SELECT send_attempts FROM messages WHERE case_id = $1 AND direction = 'outbound'`,
       [id],
@@ -129,8 +88,8 @@ describe('smtp out', () => {
 describe('smtp in', () => {
   it('completes the case from a threaded reply with an attachment, downloadable byte for byte', async () => {
     const id = await createCase();
-    const [outreach] = await waitFor('outreach', () => mailsTo(id).length === 1 && mailsTo(id));
-    await waitForStatus(id, 'RUNNING');
+    const [outreach] = await waitFor('outreach', () => smtp.mailsOf(id).length === 1 && smtp.mailsOf(id));
+    await probe.status(id, 'RUNNING');
     const pdf = randomBytes(40_000);
     const ourId = outreach!.parsed.messageId!;
     await client.sendMail({
@@ -144,7 +103,7 @@ describe('smtp in', () => {
       attachments: [{ filename: 'w9-signed.pdf', content: pdf, contentType: 'application/pdf' }],
     });
 
-    const done = await waitForStatus(id, 'COMPLETED');
+    const done = await probe.status(id, 'COMPLETED');
     expect(done.resultStatus).toBe('goal_achieved');
     const inbound = done.messages.find((m) => m.direction === 'inbound');
     expect(inbound?.from).toContain(VENDOR);
@@ -165,20 +124,6 @@ describe('smtp in', () => {
     expect(Buffer.from(await response.arrayBuffer()).equals(pdf)).toBe(true);
   });
 
-  it('fails the case BOUNCED from a delivery status notification naming our Message-ID', async () => {
-    const id = await createCase();
-    const [outreach] = await waitFor('outreach', () => mailsTo(id).length === 1 && mailsTo(id));
-    await waitForStatus(id, 'RUNNING');
-    await client.sendMail({
-      envelope: { from: '', to: [caseAddress(id, DOMAIN)] },
-      raw: bounceReport(caseAddress(id, DOMAIN), outreach!.parsed.messageId!),
-    });
-    const failed = await waitForStatus(id, 'FAILED');
-    expect(failed.resultStatus).toBe('BOUNCED');
-    expect(failed.failureReason).toContain('550 5.1.1');
-    expect(failed.messages.filter((m) => m.direction === 'inbound')).toHaveLength(0);
-  });
-
   it('refuses unknown recipients at RCPT and never relays for other domains', async () => {
     const listener = app.offload.mail.inboundAddress!()!;
     const unknown = caseAddress('00000000-0000-4000-8000-000000000000', DOMAIN);
@@ -194,7 +139,7 @@ describe('smtp in', () => {
 
   it('refuses a message over INBOUND_SMTP_MAX_BYTES and stores nothing', async () => {
     const id = await createCase();
-    await waitForStatus(id, 'RUNNING');
+    await probe.status(id, 'RUNNING');
     const send = client.sendMail({
       from: VENDOR,
       to: caseAddress(id, DOMAIN),
@@ -203,14 +148,14 @@ describe('smtp in', () => {
       attachments: [{ filename: 'big.bin', content: randomBytes(MAX_BYTES) }],
     });
     await expect(send).rejects.toMatchObject({ responseCode: 552 });
-    const found = await detail(id);
+    const found = await probe.detail(id);
     expect(found.status).toBe('RUNNING');
     expect(found.messages.filter((m) => m.direction === 'inbound')).toHaveLength(0);
   });
 
   it('stores a redelivered reply once, even when it carries no Message-ID', async () => {
     const id = await createCase();
-    await waitForStatus(id, 'RUNNING');
+    await probe.status(id, 'RUNNING');
     const raw = [
       `From: ${VENDOR}`,
       `To: ${caseAddress(id, DOMAIN)}`,
@@ -221,7 +166,7 @@ describe('smtp in', () => {
     ].join('\r\n');
     for (let i = 0; i < 2; i++)
       await client.sendMail({ envelope: { from: VENDOR, to: [caseAddress(id, DOMAIN)] }, raw });
-    const waiting = await waitForStatus(id, 'INPUT_NEEDED');
+    const waiting = await probe.status(id, 'INPUT_NEEDED');
     expect(waiting.messages.filter((m) => m.direction === 'inbound')).toHaveLength(1);
   });
 });
@@ -244,48 +189,11 @@ describe('matching by threading headers', () => {
 
   it('finds the case by In-Reply-To against our Message-ID, but only for mail from its counterparty', async () => {
     const id = await createCase();
-    await waitForStatus(id, 'RUNNING');
+    await probe.status(id, 'RUNNING');
     const [ourId] = await outboundIds(id);
     await forwarded(id, 'intruder@example.org', ourId!);
-    expect((await detail(id)).messages.filter((m) => m.direction === 'inbound')).toHaveLength(0);
+    expect((await probe.detail(id)).messages.filter((m) => m.direction === 'inbound')).toHaveLength(0);
     await forwarded(id, VENDOR, ourId!);
-    await waitForStatus(id, 'COMPLETED');
+    await probe.status(id, 'COMPLETED');
   });
 });
-
-function bounceReport(caseAddr: string, messageId: string): string {
-  return [
-    'From: Mail Delivery System <MAILER-DAEMON@mx.example.com>',
-    `To: ${caseAddr}`,
-    'Subject: Undelivered Mail Returned to Sender',
-    'Message-ID: <dsn-1@mx.example.com>',
-    'MIME-Version: 1.0',
-    'Content-Type: multipart/report; report-type=delivery-status; boundary="BOUNDARY"',
-    '',
-    '--BOUNDARY',
-    'Content-Type: text/plain; charset=utf-8',
-    '',
-    'Your message could not be delivered to vendor@example.com.',
-    '',
-    '--BOUNDARY',
-    'Content-Type: message/delivery-status',
-    '',
-    'Reporting-MTA: dns; mx.example.com',
-    '',
-    `Final-Recipient: rfc822; ${VENDOR}`,
-    'Action: failed',
-    'Status: 5.1.1',
-    `Diagnostic-Code: smtp; 550 5.1.1 <${VENDOR}>: Recipient address rejected: User unknown`,
-    '',
-    '--BOUNDARY',
-    'Content-Type: text/rfc822-headers',
-    '',
-    `From: Sam Sender <${caseAddr}>`,
-    `To: ${VENDOR}`,
-    'Subject: Acme: Collect a signed W-9 from the vendor',
-    `Message-ID: ${messageId}`,
-    '',
-    '--BOUNDARY--',
-    '',
-  ].join('\r\n');
-}

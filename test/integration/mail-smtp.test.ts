@@ -1,9 +1,9 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { createTransport, type Transporter } from 'nodemailer';
-import { caseAddress } from '../../src/mail/case-address';
+import { caseAddress } from '../../src/mail/case-address.mapper';
 import type { DeliveryFailure, InboundMail, InboundSink, OutboundMail } from '../../src/mail/mail.types';
 import { TerminalSendError } from '../../src/mail/mail.types';
-import { createSmtpInbound, type SmtpInbound } from '../../src/mail/smtp.inbound';
+import { createSmtpInbound, type SmtpInbound } from '../../src/mail/smtp-inbound.server';
 import { createSmtpTransport } from '../../src/mail/smtp.transport';
 import { smtpDialogue, startSmtpSink, type SmtpSink } from '../fakes/smtp-sink';
 

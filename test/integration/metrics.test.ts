@@ -2,11 +2,13 @@
 // /healthz and /readyz mean what they say, on the API and on a worker-only process.
 import type { PgBoss } from 'pg-boss';
 import type { DataSource } from 'typeorm';
-import { CreateCaseDocument, GetCaseDocument } from '../../schema/generated/graphql';
+import { CreateCaseDocument } from '../../schema/generated/graphql';
 import { createReadiness } from '../../src/server/ops.routes';
 import { answer, routeByCall, startOpenAIFake, type OpenAIFake } from '../fakes/openai-fake';
 import { WebhookReceiver } from '../fakes/webhook-receiver';
+import { CaseProbe } from '../helpers/case.probe';
 import { caseInput, startTestApp, type TestApp } from '../helpers/offload';
+import { reply } from '../helpers/reply.helper';
 import { waitFor } from '../helpers/wait';
 
 let app: TestApp;
@@ -65,22 +67,14 @@ describe('/metrics', () => {
       }),
     });
     const id = createCase.id;
-    await waitFor('outreach sent', async () => {
-      const { case: c } = await app.client.ok(GetCaseDocument, { id });
-      return c?.status === 'RUNNING';
-    });
+    await new CaseProbe(app).status(id, 'RUNNING');
     const running = await scrape();
     // The follow-up is a job deferred by 72 hours: queue depth must show it.
     expect(sample(running, 'offload_queue_jobs', { queue: 'case-events', state: 'deferred' })).toBeGreaterThanOrEqual(
       1,
     );
 
-    const reply = await fetch(`${app.url}/webhooks/local`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-api-key': app.apiKey },
-      body: JSON.stringify({ caseId: id, from: 'vendor@example.com', text: 'Attached is the signed W-9.' }),
-    });
-    expect(reply.status).toBe(202);
+    await reply(app, id, 'Attached is the signed W-9.');
     const text = await waitFor('the webhook outcome counted', async () => {
       const body = await scrape();
       return sample(body, 'offload_webhook_attempts_total', { outcome: 'delivered' }) === 1 && body;
@@ -102,14 +96,10 @@ describe('/metrics', () => {
   it('does not count a duplicate reply as mail received', async () => {
     const before = sample(await scrape(), 'offload_mail_received_total', { transport: 'local' }) ?? 0;
     const { createCase } = await app.client.ok(CreateCaseDocument, { input: caseInput() });
-    const post = () =>
-      fetch(`${app.url}/webhooks/local`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', 'x-api-key': app.apiKey },
-        body: JSON.stringify({ caseId: createCase.id, from: 'v@example.com', text: 'Hi', messageId: '<dup@x>' }),
-      });
-    expect((await post()).status).toBe(202);
-    expect((await post()).status).toBe(202);
+    const post = () => reply(app, createCase.id, 'Hi', { from: 'v@example.com', messageId: '<dup@x>' });
+    // Both are accepted (202); reply() throws otherwise.
+    await post();
+    await post();
     expect(sample(await scrape(), 'offload_mail_received_total', { transport: 'local' })).toBe(before + 1);
   });
 });

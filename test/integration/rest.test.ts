@@ -2,7 +2,8 @@
 // the omitted fields), status codes and error codes, served by the same services as GraphQL.
 import { CancelCaseDocument, GetCaseDocument } from '../../schema/generated/graphql';
 import { caseInput, startTestApp, type TestApp } from '../helpers/offload';
-import { waitFor } from '../helpers/wait';
+import { pdf, reply } from '../helpers/reply.helper';
+import { waitFor, waitForStatus } from '../helpers/wait';
 
 let app: TestApp;
 
@@ -31,20 +32,8 @@ async function create(overrides: Record<string, unknown> = {}): Promise<string> 
   return answer.body.data.caseId as string;
 }
 
-const waitForStatus = (id: string, status: string) =>
-  waitFor(`case ${id} to be ${status}`, async () => {
-    const answer = await call('GET', `/cases/${id}`);
-    return answer.body.data?.status === status ? answer.body.data : undefined;
-  });
-
-async function reply(caseId: string, text: string, attachments: unknown[] = []): Promise<void> {
-  const res = await fetch(`${app.url}/webhooks/local`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-api-key': app.apiKey },
-    body: JSON.stringify({ caseId, from: 'vendor@example.com', text, attachments }),
-  });
-  expect(res.status).toBe(202);
-}
+/** The case as GET /cases/{id} answers it (the reference shape). */
+const restCase = async (id: string) => (await call('GET', `/cases/${id}`)).body.data;
 
 const errorOf = (a: Answer) => [a.status, a.body.ok, a.body.error?.code];
 
@@ -60,7 +49,7 @@ describe('POST /cases and GET /cases/{id}', () => {
     const { case: viaGraphQL } = await app.client.ok(GetCaseDocument, { id });
     expect(viaGraphQL?.clientReferenceId).toBe('vendor_2048');
 
-    const running = await waitForStatus(id, 'RUNNING');
+    const running = await waitForStatus(restCase, id, 'RUNNING');
     expect(running).toEqual({
       caseId: id,
       clientReferenceId: 'vendor_2048',
@@ -87,7 +76,7 @@ describe('POST /cases and GET /cases/{id}', () => {
   it('answers the nextActionAt sentinel when nothing is scheduled, and a transcript only when asked', async () => {
     const id = await create();
     await app.client.ok(CancelCaseDocument, { id });
-    const failed = await waitForStatus(id, 'FAILED');
+    const failed = await waitForStatus(restCase, id, 'FAILED');
     expect(failed.nextActionAt).toBe(253402300799999);
     expect(failed).not.toHaveProperty('conversationThread');
     expect(failed).not.toHaveProperty('failureReason');
@@ -151,14 +140,14 @@ describe('POST /cases and GET /cases/{id}', () => {
 describe('POST /cases/{id}/input and attachments', () => {
   it('round-trips a question, an answer and an attachment', async () => {
     const id = await create();
-    await waitForStatus(id, 'RUNNING');
+    await waitForStatus(restCase, id, 'RUNNING');
     expect(errorOf(await call('POST', `/cases/${id}/input`, { inputRequestId: 'x', providedContext: 'y' }))).toEqual([
       409,
       false,
       'CASE_NOT_WAITING_FOR_INPUT',
     ]);
-    await reply(id, 'Which tax year do you need?');
-    const waiting = await waitForStatus(id, 'INPUT_NEEDED');
+    await reply(app, id, 'Which tax year do you need?');
+    const waiting = await waitForStatus(restCase, id, 'INPUT_NEEDED');
     expect(waiting.inputRequest).toEqual({
       id: expect.any(String),
       question: expect.stringContaining('Which tax year'),
@@ -182,15 +171,13 @@ describe('POST /cases/{id}/input and attachments', () => {
       status: 202,
       body: { ok: true, data: { caseId: id, inputRequestId: requestId, accepted: true } },
     });
-    await waitFor('the answer to be relayed', async () => (await waitForStatus(id, 'RUNNING')).attemptCount === 2);
+    await waitFor(
+      'the answer to be relayed',
+      async () => (await waitForStatus(restCase, id, 'RUNNING')).attemptCount === 2,
+    );
 
-    const pdf = {
-      name: 'w9.pdf',
-      contentType: 'application/pdf',
-      contentBase64: Buffer.from('%PDF-1').toString('base64'),
-    };
-    await reply(id, 'Here is the document, attached.', [pdf]);
-    const completed = await waitForStatus(id, 'COMPLETED');
+    await reply(app, id, 'Here is the document, attached.', { attachments: [pdf('%PDF-1')] });
+    const completed = await waitForStatus(restCase, id, 'COMPLETED');
     expect(completed).toMatchObject({ resultStatus: 'goal_achieved', result: expect.anything() });
     expect(completed.inputRequest.status).toBe('RESOLVED');
     const [meta] = completed.attachments;

@@ -3,7 +3,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { generate, loadCodegenConfig } from '@graphql-codegen/cli';
-import { printOffloadSchema } from '../../src/graphql/schema';
+import { printOffloadSchema } from '../../src/graphql/graphql.schema';
 
 const root = path.resolve(__dirname, '../..');
 

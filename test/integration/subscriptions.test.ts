@@ -6,13 +6,14 @@ import {
   CaseUpdatesDocument,
   CreateCaseDocument,
   GetCaseDetailDocument,
-  GetCaseDocument,
   type CaseUpdatedSubscription,
   type CaseUpdatesSubscription,
 } from '../../schema/generated/graphql';
 import { collect, GraphQLClient } from '../helpers/graphql-client';
+import { CaseProbe } from '../helpers/case.probe';
 import { caseInput, startTestApp, type TestApp } from '../helpers/offload';
 import { spawnOffload, type OffloadProcess } from '../helpers/process';
+import { reply } from '../helpers/reply.helper';
 import { waitFor } from '../helpers/wait';
 
 let app: TestApp;
@@ -25,15 +26,6 @@ afterAll(async () => {
   await worker?.kill('SIGTERM');
   await app?.stop();
 });
-
-async function reply(caseId: string, text: string): Promise<void> {
-  const res = await fetch(`${app.url}/webhooks/local`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-api-key': app.apiKey },
-    body: JSON.stringify({ caseId, from: 'vendor@example.com', text }),
-  });
-  expect(res.status).toBe(202);
-}
 
 const finished = (status: string | undefined) => status === 'COMPLETED';
 
@@ -69,11 +61,8 @@ it('delivers every transition a worker in another process makes, in timeline ord
       MAIL_TRANSPORT: 'local',
       WEBHOOK_ALLOW_PRIVATE: 'true',
     });
-    await waitFor('the outreach', async () => {
-      const { case: c } = await app.client.ok(GetCaseDocument, { id });
-      return c?.status === 'RUNNING';
-    });
-    await reply(id, 'Here is the document, attached.');
+    await new CaseProbe(app).status(id, 'RUNNING');
+    await reply(app, id, 'Here is the document, attached.');
     const [everything, afterCreated] = await Promise.all([all.finished, one.finished]);
 
     const { case: detail } = await app.client.ok(GetCaseDetailDocument, { id });

@@ -10,6 +10,7 @@ import {
   CreateCaseDocument,
   GetCaseDetailDocument,
   GetCaseDocument,
+  GetCaseStatsDocument,
   GetCaseWebhookDeliveriesDocument,
   GetUsageDocument,
   ListCasesDocument,
@@ -19,7 +20,8 @@ import {
 import { WebhookReceiver } from '../fakes/webhook-receiver';
 import { collect, type GraphQLClient } from '../helpers/graphql-client';
 import { caseInput, startTestApp, type TestApp } from '../helpers/offload';
-import { waitFor } from '../helpers/wait';
+import { pdf, postLocalReply } from '../helpers/reply.helper';
+import { waitFor, waitForStatus } from '../helpers/wait';
 
 const REF = 'tenant-a-vendor-42';
 const IDEMPOTENCY_KEY = 'shared-idempotency-key';
@@ -43,13 +45,14 @@ beforeAll(async () => {
     idempotencyKey: IDEMPOTENCY_KEY,
   });
   a.caseId = createCase.id;
-  await waitFor('A RUNNING', async () => (await caseOfA()).status === 'RUNNING');
-  const reply = await localReply(app.apiKey, { caseId: a.caseId, text: 'Would Tuesday work for you?' }, true);
-  expect(reply.status).toBe(202);
-  const asked = await waitFor('A INPUT_NEEDED', async () => {
-    const found = await caseOfA();
-    return found.status === 'INPUT_NEEDED' && found;
+  await waitForStatus(caseOfA, a.caseId, 'RUNNING');
+  const reply = await postLocalReply(app.url, app.apiKey, {
+    caseId: a.caseId,
+    text: 'Would Tuesday work for you?',
+    attachments: [pdf('%PDF-1.4 A')],
   });
+  expect(reply.status).toBe(202);
+  const asked = await waitForStatus(caseOfA, a.caseId, 'INPUT_NEEDED');
   a.inputRequestId = asked.inputRequest!.id;
   a.attachmentId = asked.attachments[0]!.id;
   a.link = asked.attachments[0]!.download.url;
@@ -64,17 +67,6 @@ async function caseOfA() {
   const { case: found } = await app.client.ok(GetCaseDetailDocument, { id: a.caseId });
   if (!found) throw new Error('A cannot see its own case');
   return found;
-}
-
-function localReply(apiKey: string, fields: Record<string, unknown>, withAttachment = false) {
-  const attachments = withAttachment
-    ? [{ name: 'w9.pdf', contentType: 'application/pdf', contentBase64: Buffer.from('%PDF-1.4 A').toString('base64') }]
-    : [];
-  return fetch(`${app.url}/webhooks/local`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-api-key': apiKey },
-    body: JSON.stringify({ from: 'vendor@example.com', attachments, ...fields }),
-  });
 }
 
 /** B's GraphQL answer for A's id next to its answer for a random id, with each id replaced so they can be compared. */
@@ -123,6 +115,28 @@ describe('GraphQL', () => {
     expect(all.cases.edges.length).toBeGreaterThan(0);
     const filtered = await b.client.ok(ListCasesDocument, { filter: { clientReferenceId: REF } });
     expect(filtered.cases.edges).toEqual([]);
+  });
+
+  it("finds none of A's cases by searching for A's reference", async () => {
+    const mineToo = await b.client.ok(CreateCaseDocument, { input: caseInput({ clientReferenceId: 'b-own-ref' }) });
+    const ofA = await b.client.ok(ListCasesDocument, { filter: { search: REF.slice(0, 12) } });
+    expect(ofA.cases.edges).toEqual([]);
+    const own = await b.client.ok(ListCasesDocument, { filter: { search: 'B-OWN' } });
+    expect(own.cases.edges.map((e) => e.node.id)).toEqual([mineToo.createCase.id]);
+  });
+
+  it("counts only B's own cases in caseStats, per status and per day", async () => {
+    const [mine] = await app.offload.db.query(`SELECT count(*)::int AS n FROM cases WHERE account_id = $1`, [
+      b.accountId,
+    ]);
+    const { caseStats } = await b.client.ok(GetCaseStatsDocument, {});
+    expect(caseStats.total).toBe(mine.n);
+    expect(caseStats.byStatus.find((s) => s.status === 'INPUT_NEEDED')?.count).toBe(0);
+    const perDay = caseStats.perDay.reduce((sum, d) => sum + d.completed + d.failed + d.open, 0);
+    expect(perDay).toBe(mine.n);
+    const { caseStats: ofA } = await app.client.ok(GetCaseStatsDocument, {});
+    expect(ofA.total).toBe(1);
+    expect(ofA.byStatus.find((s) => s.status === 'INPUT_NEEDED')?.count).toBe(1);
   });
 
   it("counts only B's own cases in usage", async () => {
@@ -255,15 +269,18 @@ describe('REST and the local inbound door', () => {
       (await app.offload.db.query(`SELECT count(*)::int AS n FROM messages WHERE case_id = $1`, [a.caseId]))[0]
         .n as number;
     const before = await count();
-    const byId = await localReply(b.apiKey, { caseId: a.caseId, text: 'Not interested, stop emailing.' });
-    const missing = await localReply(b.apiKey, { caseId: randomUUID(), text: 'Not interested, stop emailing.' });
+    const byId = await postLocalReply(app.url, b.apiKey, { caseId: a.caseId, text: 'Not interested, stop emailing.' });
+    const missing = await postLocalReply(app.url, b.apiKey, {
+      caseId: randomUUID(),
+      text: 'Not interested, stop emailing.',
+    });
     expect({ status: byId.status, body: await byId.text() }).toEqual({
       status: missing.status,
       body: await missing.text(),
     });
     expect(byId.status).toBe(404);
     const address = `case-${a.caseId.replaceAll('-', '')}@${app.config.MAIL_DOMAIN}`;
-    const byAddress = await localReply(b.apiKey, { to: address, text: 'Not interested, stop emailing.' });
+    const byAddress = await postLocalReply(app.url, b.apiKey, { to: address, text: 'Not interested, stop emailing.' });
     expect(byAddress.status).toBe(404);
     expect(await count()).toBe(before);
   });

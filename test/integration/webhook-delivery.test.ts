@@ -4,10 +4,10 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import { isRetryableDelivery, nextAttemptDelayMs } from '../../src/webhooks/retry.policy';
-import { closeWebhookAgents, type HostResolver, type ResolvedAddress } from '../../src/webhooks/safe-http';
-import { deliverWebhook, WEBHOOK_USER_AGENT, type WebhookDeliveryRequest } from '../../src/webhooks/webhook.deliver';
-import { buildWebhookEnvelope } from '../../src/webhooks/webhook.payload';
-import { generateWebhookSecret } from '../../src/webhooks/webhook.signing';
+import { closeWebhookAgents, type HostResolver, type ResolvedAddress } from '../../src/webhooks/safe-http.client';
+import { deliverWebhook, WEBHOOK_USER_AGENT, type WebhookDeliveryRequest } from '../../src/webhooks/webhook.sender';
+import { buildWebhookEnvelope } from '../../src/webhooks/webhook-payload.mapper';
+import { generateWebhookSecret } from '../../src/webhooks/webhook.signer';
 import { WebhookReceiver } from '../fakes/webhook-receiver';
 
 const secret = generateWebhookSecret();

@@ -9,7 +9,7 @@ import {
 } from '../../schema/generated/graphql';
 import { createLogger } from '../../src/observability/logger.factory';
 import { WebhookDeliveryService } from '../../src/services/webhooks/webhook-delivery.service';
-import type { HostResolver, ResolvedAddress } from '../../src/webhooks/safe-http';
+import type { HostResolver, ResolvedAddress } from '../../src/webhooks/safe-http.client';
 import { WebhookReceiver } from '../fakes/webhook-receiver';
 import { caseInput, startTestApp, type TestApp } from '../helpers/offload';
 

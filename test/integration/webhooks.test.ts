@@ -5,22 +5,25 @@ import { Webhook } from 'standardwebhooks';
 import {
   CancelCaseDocument,
   CreateCaseDocument,
-  GetCaseDocument,
   GetCaseWebhookDeliveriesDocument,
   RotateWebhookSecretDocument,
   SubmitInputDocument,
 } from '../../schema/generated/graphql';
 import { WebhookReceiver, type ReceivedWebhook } from '../fakes/webhook-receiver';
+import { CaseProbe } from '../helpers/case.probe';
 import { caseInput, startTestApp, type TestApp } from '../helpers/offload';
+import { pdf, reply } from '../helpers/reply.helper';
 import { waitFor } from '../helpers/wait';
 
 let app: TestApp;
 let secret: string;
 let receiver: WebhookReceiver;
+let probe: CaseProbe;
 
 beforeAll(async () => {
   app = await startTestApp('webhooks', { env: { OFFLOAD_TIME_SCALE: '1000', WEBHOOK_TIMEOUT_MS: '500' } });
   secret = (await app.client.ok(RotateWebhookSecretDocument, {})).rotateWebhookSecret;
+  probe = new CaseProbe(app);
 });
 afterAll(async () => app?.stop());
 beforeEach(async () => {
@@ -39,21 +42,6 @@ async function cancel(id: string): Promise<void> {
   await app.client.ok(CancelCaseDocument, { id, reason: 'testing webhooks' });
 }
 
-async function reply(caseId: string, text: string, attachments: unknown[] = []): Promise<void> {
-  const res = await fetch(`${app.url}/webhooks/local`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-api-key': app.apiKey },
-    body: JSON.stringify({ caseId, from: 'vendor@example.com', text, attachments }),
-  });
-  expect(res.status).toBe(202);
-}
-
-const waitForStatus = (id: string, status: string) =>
-  waitFor(`case ${id} to be ${status}`, async () => {
-    const { case: c } = await app.client.ok(GetCaseDocument, { id });
-    return c?.status === status ? c : undefined;
-  });
-
 async function deliveries(id: string) {
   const { case: c } = await app.client.ok(GetCaseWebhookDeliveriesDocument, { id });
   return c!.webhookDeliveries;
@@ -64,8 +52,8 @@ const body = (r: ReceivedWebhook) => JSON.parse(r.rawBody) as Record<string, any
 describe('events', () => {
   it('sends case.input_needed and case.completed with the reference envelope, signed per Standard Webhooks', async () => {
     const id = await createCase({ clientReferenceId: 'vendor-7', metadata: { vendorId: 'v7' } });
-    await waitForStatus(id, 'RUNNING');
-    await reply(id, 'Which tax year do you need the W-9 for?');
+    await probe.status(id, 'RUNNING');
+    await reply(app, id, 'Which tax year do you need the W-9 for?');
     const [asked] = await receiver.waitForRequests(1, 20_000);
     expect(asked!.signatureError).toBeNull();
     const question = body(asked!);
@@ -93,13 +81,8 @@ describe('events', () => {
     await app.client.ok(SubmitInputDocument, {
       input: { caseId: id, inputRequestId: question.data.inputRequestId, providedContext: '2025' },
     });
-    await waitFor('the answer to be relayed', async () => (await waitForStatus(id, 'RUNNING')).attemptCount === 2);
-    const pdf = {
-      name: 'w9.pdf',
-      contentType: 'application/pdf',
-      contentBase64: Buffer.from('%PDF').toString('base64'),
-    };
-    await reply(id, 'Here is the document, attached.', [pdf]);
+    await waitFor('the answer to be relayed', async () => (await probe.status(id, 'RUNNING')).attemptCount === 2);
+    await reply(app, id, 'Here is the document, attached.', { attachments: [pdf('%PDF')] });
     const [, done] = await receiver.waitForRequests(2, 20_000);
     expect(done!.signatureError).toBeNull();
     const completed = body(done!);

@@ -1,4 +1,4 @@
-// A fetched batch of plain steps shares one transaction (case-steps.ts): every case still gets exactly its own
+// A fetched batch of plain steps shares one transaction (case-step.service.ts): every case still gets exactly its own
 // transition and mail, a redelivered step inside a batch is skipped, and one failing step fails only its own job.
 import { CreateCaseDocument } from '../../schema/generated/graphql';
 import type { Agent, ComposeRequest } from '../../src/agent/agent.types';
@@ -8,8 +8,9 @@ import { createLocalTransport } from '../../src/mail/local.transport';
 import type { MailTransport, OutboundMail } from '../../src/mail/mail.types';
 import { createLogger } from '../../src/observability/logger.factory';
 import { CaseWorker } from '../../src/services/worker/case-job.service';
+import { WebhookOutboxService } from '../../src/services/webhooks/webhook-outbox.service';
 import { caseInput, startTestApp, type TestApp } from '../helpers/offload';
-import { CaseProbe, timelineTypes } from './lifecycle-support';
+import { CaseProbe, timelineTypes } from '../helpers/case.probe';
 
 let app: TestApp;
 let probe: CaseProbe;
@@ -24,7 +25,8 @@ afterAll(async () => app?.stop());
 function workerWith(agent: Agent, transport: MailTransport = createLocalTransport()): CaseWorker {
   const { db, boss } = app.offload;
   const ctx = { db, boss, config: app.config, clock: () => new Date(), logger: createLogger('silent') };
-  return new CaseWorker({ ...ctx, changes: { changed: () => {} } }, agent, transport);
+  const services = { ...ctx, changes: { changed: () => {} } };
+  return new CaseWorker({ ...services, webhooks: new WebhookOutboxService(services) }, agent, transport);
 }
 
 async function newCase(address = `v${Math.random().toString(36).slice(2)}@example.com`): Promise<string> {

@@ -6,14 +6,8 @@ import type { FakeChatRequest } from '../fakes/openai-fake';
 import { caseInput, startTestApp, type TestApp } from '../helpers/offload';
 import { spawnOffload, type OffloadProcess } from '../helpers/process';
 import { waitFor } from '../helpers/wait';
-import {
-  CaseProbe,
-  startScriptedFake,
-  timelineTypes,
-  verdict,
-  type CaseDetail,
-  type ScriptedFake,
-} from './lifecycle-support';
+import { CaseProbe, timelineTypes, type CaseDetail } from '../helpers/case.probe';
+import { startScriptedFake, verdict, type ScriptedFake } from '../fakes/scripted-model';
 
 const KINDS = ['achieve', 'reject', 'converse', 'silent'] as const;
 type Kind = (typeof KINDS)[number];

@@ -5,7 +5,7 @@ import { QUEUES, type CaseJob } from '../../src/jobs/job.catalog';
 import { TerminalSendError, type MailTransport } from '../../src/mail/mail.types';
 import { caseInput, startTestApp, type TestApp } from '../helpers/offload';
 import { waitFor } from '../helpers/wait';
-import { CaseProbe, timelineTypes } from './lifecycle-support';
+import { CaseProbe, timelineTypes } from '../helpers/case.probe';
 
 let app: TestApp;
 let probe: CaseProbe;

@@ -3,7 +3,7 @@
 import type { Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { CreateCaseDocument } from '../../schema/generated/graphql';
-import { QUERY_LIMITS } from '../../src/graphql/security/limits';
+import { QUERY_LIMITS } from '../../src/graphql/security/operation.limits';
 import type { GraphQLClient } from '../helpers/graphql-client';
 import { caseInput, startTestApp, type TestApp } from '../helpers/offload';
 import { waitFor } from '../helpers/wait';

@@ -5,7 +5,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { dkimSign } from 'mailauth/lib/dkim/sign';
 import { createTransport, type Transporter } from 'nodemailer';
-import { caseAddress } from '../../src/mail/case-address';
+import { caseAddress } from '../../src/mail/case-address.mapper';
 import type { DNSResolver } from '../../src/mail/mail-auth.guard';
 import { startSmtpSink, type SmtpSink } from '../fakes/smtp-sink';
 import { caseInput, startTestApp, type TestApp } from '../helpers/offload';

@@ -2,9 +2,9 @@
 // to parse, check and validate with every rule the server runs. Each shape below aims at a super-linear path in
 // graphql-js's validation (OverlappingFieldsCanBeMerged above all); each must stay under ~20 ms.
 import { parse, specifiedRules, validate, type GraphQLSchema } from 'graphql';
-import { buildOffloadSchema } from '../../src/graphql/schema';
-import { QUERY_LIMITS } from '../../src/graphql/security/limits';
-import { introspectionDisabledRule, shapeRules } from '../../src/graphql/security/rules';
+import { buildOffloadSchema } from '../../src/graphql/graphql.schema';
+import { QUERY_LIMITS } from '../../src/graphql/security/operation.limits';
+import { introspectionDisabledRule, shapeRules } from '../../src/graphql/security/validation.rules';
 import { checkValidationBudget, VALIDATION_BUDGET } from '../../src/graphql/security/validation-budget.guard';
 
 let schema: GraphQLSchema;

@@ -1,7 +1,7 @@
 // The compose_message prompt: one email (outreach, follow-up or reply) written as the client's sender persona.
 import type { ComposeRequest } from '../agent.types';
-import { describePersona, neutralize, renderCaseFacts, renderThread, UNTRUSTED_DATA_RULES } from './prompt-parts';
-import type { PromptMessage } from './prompt-parts';
+import { describePersona, neutralize, renderCaseFacts, renderThread, UNTRUSTED_DATA_RULES } from './shared.prompt';
+import type { PromptMessage } from './shared.prompt';
 
 export function composeSystemPrompt(request: ComposeRequest): string {
   const persona = describePersona(request.context.senderPersona);

@@ -1,9 +1,9 @@
 // The evaluate_reply prompt: read the counterparty's latest message and choose what happens next.
 import type { CaseContext } from '../agent.types';
-import { MAX_SNOOZE_HOURS } from '../output.schemas';
-import type { ResultPlan } from '../strict-schema';
-import { latestInboundId, neutralize, renderCaseFacts, renderThread, UNTRUSTED_DATA_RULES } from './prompt-parts';
-import type { PromptMessage } from './prompt-parts';
+import { MAX_SNOOZE_HOURS } from '../output.schema';
+import type { ResultPlan } from '../strict-schema.mapper';
+import { latestInboundId, neutralize, renderCaseFacts, renderThread, UNTRUSTED_DATA_RULES } from './shared.prompt';
+import type { PromptMessage } from './shared.prompt';
 
 const DECISION_GUIDE = [
   'Decisions:',

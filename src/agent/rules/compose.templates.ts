@@ -1,7 +1,7 @@
 // Fixed email templates for the rules agent, one per send purpose: predictable text for demos and tests.
 import type { CaseContext, ComposedMessage, ComposeRequest } from '../agent.types';
-import { latestHumanAnswer } from '../human-context';
-import { replySubject, threadSubject } from '../thread';
+import { latestHumanAnswer } from '../human-context.mapper';
+import { replySubject, threadSubject } from '../thread.mapper';
 
 const MAX_SUBJECT_OBJECTIVE = 70;
 

@@ -1,14 +1,14 @@
 // The rules agent's reply evaluation: an ordered table, first match wins. RULES.md documents the same table.
-import type { Decision, Evaluation } from '../../domain/evaluation';
+import type { Decision, Evaluation } from '../../domain/evaluation.types';
 import type { CaseContext, ThreadMessage } from '../agent.types';
-import { isAnswerPending, latestHumanAnswer } from '../human-context';
-import type { HumanAnswer } from '../human-context';
-import { validateResult } from '../result-validator';
-import { isPlainObject } from '../strict-schema';
-import { latestInbound } from '../thread';
+import { isAnswerPending, latestHumanAnswer } from '../human-context.mapper';
+import type { HumanAnswer } from '../human-context.mapper';
+import { validateResult } from '../result.validator';
+import { isPlainObject } from '../strict-schema.mapper';
+import { latestInbound } from '../thread.mapper';
 import { relayAnswer, restateRequest } from './compose.templates';
-import { COMPLETION_PHRASES, findPhrase, POSTPONEMENT_PHRASES, REFUSAL_PHRASES } from './keywords';
-import { extractResult } from './result-extraction';
+import { COMPLETION_PHRASES, findPhrase, POSTPONEMENT_PHRASES, REFUSAL_PHRASES } from './keyword.rules';
+import { extractResult } from './result.extractor';
 
 export interface RuleInput {
   context: CaseContext;

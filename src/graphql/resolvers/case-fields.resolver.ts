@@ -1,6 +1,6 @@
 // Fields of Case that need more than the case row. They are read only when a client asks for them.
 import { Ctx, FieldResolver, Resolver, Root } from 'type-graphql';
-import type { GraphQLContext } from '../context';
+import type { GraphQLContext } from '../graphql.context';
 import { Attachment, AttachmentLink, Case, CaseEvent, Message } from '../types/case.types';
 import { toAttachment, toCaseEvent, toMessage } from '../types/case.mapper';
 import { renderTranscript } from '../../services/cases/transcript.mapper';

@@ -1,6 +1,6 @@
 import { Arg, Ctx, ID, Int, Mutation, Query, Resolver } from 'type-graphql';
-import type { GraphQLContext } from '../context';
-import { CreateCaseInput, CaseFilter, SubmitInputInput } from '../types/inputs';
+import type { GraphQLContext } from '../graphql.context';
+import { CreateCaseInput, CaseFilter, SubmitInputInput } from '../types/case.inputs';
 import { Case, CaseConnection, SubmitInputPayload, Usage } from '../types/case.types';
 import { toCase } from '../types/case.mapper';
 

@@ -1,10 +1,11 @@
 import { Arg, ID, Root, Subscription, Resolver } from 'type-graphql';
 import type { SubscribeResolverData } from 'type-graphql';
-import type { GraphQLContext } from '../context';
+import type { GraphQLContext } from '../graphql.context';
 import type { FeedItem } from '../../services/feed/case-feed.service';
 import type { CaseFilter as Filter } from '../../services/cases/case-list.service';
 import { isUuid } from '../../services/cases/case-input.schema';
-import { CaseFilter } from '../types/inputs';
+import { matchesSearch } from '../../services/cases/case-search.schema';
+import { CaseFilter } from '../types/case.inputs';
 import { CaseUpdate } from '../types/case.types';
 import { toCase } from '../types/case.mapper';
 
@@ -17,6 +18,7 @@ const matches = (filter: Filter | null | undefined, item: FeedItem): boolean => 
   if (filter.clientReferenceId && c.clientReferenceId !== filter.clientReferenceId) return false;
   if (filter.createdAfter && !(c.createdAt > filter.createdAfter)) return false;
   if (filter.createdBefore && !(c.createdAt < filter.createdBefore)) return false;
+  if (filter.search && !matchesSearch(c, filter.search)) return false;
   return true;
 };
 

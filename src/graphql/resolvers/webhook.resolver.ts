@@ -1,6 +1,6 @@
 // Webhook faces: the deliveries of a case, and rotating the account's signing secret.
 import { Ctx, FieldResolver, Mutation, Resolver, Root } from 'type-graphql';
-import type { GraphQLContext } from '../context';
+import type { GraphQLContext } from '../graphql.context';
 import { Case } from '../types/case.types';
 import { WebhookDelivery } from '../types/webhook.types';
 

@@ -4,7 +4,7 @@
 // syntax tree, and a document over the budget never reaches them.
 import type { RequestHandler } from 'express';
 import { GraphQLError, Kind, parse, type DocumentNode, type SelectionSetNode } from 'graphql';
-import { QUERY_LIMITS } from './limits';
+import { QUERY_LIMITS } from './operation.limits';
 
 export const VALIDATION_BUDGET = {
   /** Field nodes in the whole document, fragments counted once; the largest checked-in operation has about 60. */

@@ -1,5 +1,5 @@
 import type { AttachmentEntity, CaseEntity, CaseEventEntity, MessageEntity } from '../../persistence/entities';
-import { inputRequestOf } from '../../services/transitions/case.store';
+import { inputRequestOf } from '../../services/transitions/case-state.mapper';
 import { Attachment, Case, CaseEvent, Message } from './case.types';
 
 export function toCase(row: CaseEntity): Case {

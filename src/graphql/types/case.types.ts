@@ -1,6 +1,7 @@
 // The GraphQL view of a case. Persistence entities are mapped into these; they are not exposed directly.
 import { Field, ID, Int, ObjectType } from 'type-graphql';
 import type { CaseStatus, Channel, InputRequestStatus, Plan } from '../../domain/case.model';
+import type { AttachmentLink as SignedAttachmentLink } from '../../services/attachments/attachment-link.signer';
 import {
   CaseStatusEnum,
   ChannelEnum,
@@ -9,7 +10,7 @@ import {
   JSONObjectScalar,
   JSONScalar,
   PlanEnum,
-} from './scalars';
+} from './graphql.scalars';
 
 @ObjectType()
 export class Goal {
@@ -42,8 +43,9 @@ export class InputRequest {
   @Field(() => DateTimeScalar) requestedAt!: Date;
 }
 
+/** The attachment service's link as GraphQL shows it. */
 @ObjectType()
-export class AttachmentLink {
+export class AttachmentLink implements SignedAttachmentLink {
   @Field(() => String) url!: string;
   @Field(() => DateTimeScalar) expiresAt!: Date;
 }

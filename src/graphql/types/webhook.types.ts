@@ -1,7 +1,7 @@
 // The GraphQL view of outbound webhook deliveries: every event sent for a case and every attempt made.
 import { Field, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
-import type { WebhookDeliveryStatus } from '../../services/webhooks/webhook-delivery.service';
-import { DateTimeScalar, JSONObjectScalar } from './scalars';
+import type { WebhookDeliveryStatus } from '../../services/webhooks/webhook-record.service';
+import { DateTimeScalar, JSONObjectScalar } from './graphql.scalars';
 
 export const WebhookDeliveryStatusEnum = { PENDING: 'PENDING', DELIVERED: 'DELIVERED', FAILED: 'FAILED' } as const;
 registerEnumType(WebhookDeliveryStatusEnum, {

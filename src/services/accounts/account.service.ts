@@ -1,11 +1,12 @@
 // Accounts and their API keys. Keys are shown once at creation and stored only as a hash.
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import type { DataSource } from 'typeorm';
 import { PLANS, type Plan } from '../../domain/case.model';
-import { AppError } from '../../domain/errors';
-import { AccountEntity, ApiKeyEntity } from '../../persistence/entities';
-import { notifyKeysRevoked, revokeApiKeys } from '../../persistence/key-revocation.repository';
-import { generateWebhookSecret } from '../../webhooks/webhook.signing';
+import { AppError, badField } from '../../domain/app.errors';
+import { countAccounts, findAccount, insertAccount, setWebhookSecret } from '../../persistence/accounts.repository';
+import { insertApiKey, keyWithAccount, revokeApiKey, type NewApiKey } from '../../persistence/api-keys.repository';
+import { notifyKeysRevoked } from '../../persistence/key-revocation.repository';
+import type { Database } from '../../persistence/transaction.types';
+import { generateWebhookSecret } from '../../webhooks/webhook.signer';
 
 export interface AuthenticatedAccount {
   id: string;
@@ -23,7 +24,7 @@ export interface CreatedAccount {
 
 const KEY_PREFIX = 'ofk_';
 
-export const hashApiKey = (key: string): string => createHash('sha256').update(key).digest('hex');
+const hashApiKey = (key: string): string => createHash('sha256').update(key).digest('hex');
 
 const newApiKey = (): string => `${KEY_PREFIX}${randomBytes(32).toString('base64url')}`;
 
@@ -36,46 +37,41 @@ export class AccountsService {
    * takes effect at once in the process that revokes, and within this many seconds in every other process.
    */
   constructor(
-    private readonly db: DataSource,
+    private readonly db: Database,
     private readonly cacheSeconds = 0,
   ) {}
 
   async createAccount(name: string, plan: Plan): Promise<CreatedAccount> {
-    if (!PLANS.includes(plan)) throw new AppError('BAD_USER_INPUT', `plan: must be one of ${PLANS.join(', ')}`);
-    if (!name.trim()) throw new AppError('BAD_USER_INPUT', 'name: must not be empty');
+    if (!PLANS.includes(plan)) throw badField('plan', `must be one of ${PLANS.join(', ')}`);
+    if (!name.trim()) throw badField('name', 'must not be empty');
     return this.db.transaction(async (manager) => {
-      const account = manager.create(AccountEntity, {
-        id: randomUUID(),
-        name: name.trim(),
-        plan,
-        webhookSecret: generateWebhookSecret(),
-      });
-      await manager.save(account);
+      const account = { id: randomUUID(), name: name.trim(), plan, webhookSecret: generateWebhookSecret() };
+      await insertAccount(manager, account);
       const apiKey = newApiKey();
-      await manager.save(manager.create(ApiKeyEntity, this.keyRow(account.id, apiKey)));
+      await insertApiKey(manager, this.keyRow(account.id, apiKey));
       return { accountId: account.id, apiKey, plan, webhookSecret: account.webhookSecret };
     });
   }
 
   async createKey(accountId: string): Promise<{ keyId: string; apiKey: string }> {
-    const account = await this.db.getRepository(AccountEntity).findOneBy({ id: accountId });
-    if (!account) throw new AppError('BAD_USER_INPUT', `account: no account ${accountId}`);
+    const account = await findAccount(this.db.manager, accountId);
+    if (!account) throw badField('account', `no account ${accountId}`);
     const apiKey = newApiKey();
     const row = this.keyRow(accountId, apiKey);
-    await this.db.getRepository(ApiKeyEntity).insert(row);
+    await insertApiKey(this.db.manager, row);
     return { keyId: row.id, apiKey };
   }
 
   /**
    * Revokes by key id or by the key itself; returns whether a live key was revoked. Every API process is told
-   * (key-revocation.repository.ts): it forgets the key and closes the sockets the key opened.
+   * (key-revocation.repository.ts): it forgets the key and closes the graphql-ws sockets the key opened.
    */
   async revokeKey(keyOrId: string): Promise<boolean> {
     const where = keyOrId.startsWith(KEY_PREFIX) ? { keyHash: hashApiKey(keyOrId) } : { id: keyOrId };
-    const revoked = await revokeApiKeys(this.db, where);
+    const revoked = await revokeApiKey(this.db.manager, where);
     // After the update, so a lookup racing it cannot put the key back.
     this.forgetKeys(revoked);
-    await notifyKeysRevoked(this.db, revoked);
+    await notifyKeysRevoked(this.db.manager, revoked);
     return revoked.length > 0;
   }
 
@@ -87,12 +83,12 @@ export class AccountsService {
 
   async rotateWebhookSecret(accountId: string): Promise<string> {
     const secret = generateWebhookSecret();
-    await this.db.getRepository(AccountEntity).update({ id: accountId }, { webhookSecret: secret });
+    await setWebhookSecret(this.db.manager, accountId, secret);
     return secret;
   }
 
   async countAccounts(): Promise<number> {
-    return this.db.getRepository(AccountEntity).count();
+    return countAccounts(this.db.manager);
   }
 
   /**
@@ -112,20 +108,13 @@ export class AccountsService {
   }
 
   private async lookUp(hash: string): Promise<AuthenticatedAccount> {
-    const rows: Array<{ key_id: string; revoked_at: Date | null; id: string; name: string; plan: Plan }> =
-      await this.db.query(
-        `SELECT k.id AS key_id, k.revoked_at, a.id, a.name, a.plan
-           FROM api_keys k JOIN accounts a ON a.id = k.account_id
-          WHERE k.key_hash = $1`,
-        [hash],
-      );
-    const row = rows[0];
+    const row = await keyWithAccount(this.db.manager, hash);
     if (!row) throw new AppError('UNAUTHENTICATED', 'Unknown API key');
     if (row.revoked_at) throw new AppError('FORBIDDEN', 'This API key has been revoked');
     return { id: row.id, name: row.name, plan: row.plan, keyId: row.key_id };
   }
 
-  private keyRow(accountId: string, apiKey: string): Partial<ApiKeyEntity> & { id: string } {
+  private keyRow(accountId: string, apiKey: string): NewApiKey {
     return { id: randomUUID(), accountId, keyHash: hashApiKey(apiKey), prefix: apiKey.slice(0, 10), revokedAt: null };
   }
 }

@@ -1,6 +1,6 @@
 // The one way a request proves who it is, for every face (GraphQL over HTTP and graphql-ws, REST, the local inbound
 // route): an API key in `x-api-key` or `Authorization: Bearer`. Faces map the AppError to their own shape.
-import { AppError } from '../../domain/errors';
+import { AppError } from '../../domain/app.errors';
 import type { AuthenticatedAccount } from './account.service';
 
 export interface KeyAuthenticator {

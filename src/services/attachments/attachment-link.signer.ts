@@ -1,7 +1,8 @@
 // Signed, expiring download links for attachments whose bytes we keep. The signature binds the attachment, its
 // case and the expiry, so a link can neither be extended nor pointed at another file.
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { DataSource } from 'typeorm';
+import { settingOrInitial } from '../../persistence/settings.repository';
+import type { Database } from '../../persistence/transaction.types';
 
 export interface AttachmentLink {
   url: string;
@@ -40,14 +41,8 @@ export class AttachmentLinks {
 }
 
 /** The deployment's signing secret: SIGNING_SECRET when set, else one generated once and kept in the database. */
-export async function loadSigningSecret(db: DataSource, configured: string | undefined): Promise<string> {
+export async function loadSigningSecret(db: Database, configured: string | undefined): Promise<string> {
   if (configured) return configured;
-  await db.query(
-    `INSERT INTO instance_settings (key, value) VALUES ('signing_secret', $1) ON CONFLICT (key) DO NOTHING`,
-    [randomBytes(32).toString('base64url')],
-  );
-  const rows: Array<{ value: string }> = await db.query(
-    `SELECT value FROM instance_settings WHERE key = 'signing_secret'`,
-  );
-  return rows[0]!.value;
+  // Every process of the deployment must sign alike: the first to start stores the secret, the others read it.
+  return settingOrInitial(db.manager, 'signing_secret', randomBytes(32).toString('base64url'));
 }

@@ -1,7 +1,8 @@
 // Attachment downloads: a signed link to our own route for bytes we keep, the provider's fresh link otherwise.
-import type { DataSource } from 'typeorm';
-import { AppError } from '../../domain/errors';
-import { AttachmentEntity } from '../../persistence/entities';
+import { AppError } from '../../domain/app.errors';
+import { findAttachment, findAttachmentWithContent } from '../../persistence/attachments.repository';
+import type { AttachmentEntity } from '../../persistence/entities';
+import type { Database } from '../../persistence/transaction.types';
 import type { AttachmentLink, AttachmentLinks } from './attachment-link.signer';
 import { isUuid } from '../cases/case-input.schema';
 
@@ -11,7 +12,7 @@ const notFound = (): AppError => new AppError('ATTACHMENT_NOT_FOUND', 'Attachmen
 
 export class AttachmentsService {
   constructor(
-    private readonly db: DataSource,
+    private readonly db: Database,
     private readonly links: AttachmentLinks,
     private readonly providerLink: ProviderLinkFn | null = null,
   ) {}
@@ -19,7 +20,7 @@ export class AttachmentsService {
   async find(accountId: string, caseId: string, attachmentId: string): Promise<AttachmentEntity> {
     if (!isUuid(caseId)) throw new AppError('CASE_NOT_FOUND', 'Case not found');
     if (!isUuid(attachmentId)) throw notFound();
-    const row = await this.db.getRepository(AttachmentEntity).findOneBy({ id: attachmentId, caseId, accountId });
+    const row = await findAttachment(this.db.manager, accountId, caseId, attachmentId);
     if (!row) throw notFound();
     return row;
   }
@@ -39,12 +40,7 @@ export class AttachmentsService {
   ): Promise<{ row: AttachmentEntity; content: Buffer } | null> {
     if (!isUuid(caseId) || !isUuid(attachmentId)) return null;
     if (!this.links.verify(caseId, attachmentId, expires, sig)) return null;
-    const row = await this.db
-      .getRepository(AttachmentEntity)
-      .createQueryBuilder('a')
-      .addSelect('a.content')
-      .where('a.id = :attachmentId AND a.case_id = :caseId', { attachmentId, caseId })
-      .getOne();
+    const row = await findAttachmentWithContent(this.db.manager, caseId, attachmentId);
     if (!row?.content) return null;
     return { row, content: row.content };
   }

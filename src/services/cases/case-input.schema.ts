@@ -1,7 +1,7 @@
 // One zod schema per input, shared by GraphQL and REST. Every free-text and JSON field has a size cap.
 import Ajv from 'ajv';
 import { z } from 'zod';
-import { badInput, type FieldIssue } from '../../domain/errors';
+import { badInput, type FieldIssue } from '../../domain/app.errors';
 import { checkWebhookUrlSyntax } from '../../webhooks/ssrf.guard';
 import { jsonShapeProblem } from './json-shape.policy';
 
@@ -159,7 +159,6 @@ export const submitInputSchema = z.object({
   inputRequestId: storable().min(1, 'must not be empty').max(LIMITS.shortText),
   providedContext: text(LIMITS.providedContext),
 });
-export type SubmitInputInput = z.infer<typeof submitInputSchema>;
 
 export const cancelReasonSchema = storable().trim().max(LIMITS.reason).nullish();
 export const idempotencyKeySchema = storable().min(1).max(LIMITS.idempotencyKey).nullish();

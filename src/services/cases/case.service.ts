@@ -1,15 +1,29 @@
 // The case operations the faces (GraphQL, REST) call. Every read and write is scoped to the caller's account:
 // another account's case answers exactly like a missing one.
 import { createHash, randomUUID } from 'node:crypto';
-import type { Pool } from 'pg';
-import { PLAN_LIMITS, TERMINAL_STATUSES, type CaseStatus } from '../../domain/case.model';
-import { AppError, caseNotFound } from '../../domain/errors';
-import { AttachmentEntity, CaseEntity, CaseEventEntity, MessageEntity } from '../../persistence/entities';
+import { PLAN_LIMITS, TERMINAL_STATUSES } from '../../domain/case.model';
+import { AppError, caseNotFound } from '../../domain/app.errors';
+import { cancelKey, caseJobs, enqueueCaseJob, sendCaseJob } from '../../jobs/job.catalog';
+import { attachmentsOfCase } from '../../persistence/attachments.repository';
+import { appendTimeline, loadTimeline } from '../../persistence/case-events.repository';
+import {
+  IdempotencyRace,
+  UsageLimitReached,
+  writeNewCase,
+  type PipelinePool,
+} from '../../persistence/case-insert.repository';
+import { findCase, getCase, lockCase, saveCase } from '../../persistence/cases.repository';
+import {
+  CaseEntity,
+  type AttachmentEntity,
+  type CaseEventEntity,
+  type MessageEntity,
+} from '../../persistence/entities';
+import { findIdempotencyKey } from '../../persistence/idempotency-keys.repository';
+import { loadThread } from '../../persistence/messages.repository';
+import { findUsage, usageMonth } from '../../persistence/usage.repository';
 import type { AuthenticatedAccount } from '../accounts/account.service';
-import { appendTimeline, lockCase, saveCase, usageMonth } from '../transitions/case.store';
-import { IdempotencyRace, UsageLimitReached, writeNewCase } from '../../persistence/case-insert.repository';
 import { stableJson, stripNullish, withHumanContext } from './case-values.mapper';
-import { enqueueCaseJob, sendCaseJob } from '../transitions/transition.writer';
 import { applyTransition, DuplicateStep, type TransitionContext } from '../transitions/transition.service';
 import {
   cancelReasonSchema,
@@ -41,8 +55,8 @@ export class CasesService {
 
   constructor(
     private readonly ctx: ServiceContext & TransitionContext,
-    /** A pipeline-mode pool: a create is one round trip (case-insert.ts). */
-    private readonly writes: Pool,
+    /** A pipeline-mode pool: a create is one round trip (case-insert.repository.ts). */
+    private readonly writes: PipelinePool,
   ) {
     this.createSchema = createCaseSchema({
       allowPrivateWebhooks: ctx.config.WEBHOOK_ALLOW_PRIVATE,
@@ -72,8 +86,7 @@ export class CasesService {
           idempotency: idempotencyKey
             ? { key: idempotencyKey, requestHash: requestHash!, expiresAt: new Date(now.getTime() + ttlMs) }
             : null,
-          sendJob: (db) =>
-            sendCaseJob(this.ctx, db, { type: 'CASE_CREATED', caseId: row.id, key: `${row.id}:created` }),
+          sendJob: (db) => sendCaseJob(this.ctx, db, caseJobs.created(row.id)),
         });
         return row;
       } catch (error) {
@@ -89,20 +102,16 @@ export class CasesService {
   }
 
   private async findByIdempotencyKey(accountId: string, key: string, requestHash: string): Promise<CaseEntity | null> {
-    const rows: Array<{ request_hash: string; case_id: string }> = await this.ctx.db.query(
-      `SELECT request_hash, case_id FROM idempotency_keys WHERE account_id = $1 AND key = $2 AND expires_at > $3`,
-      [accountId, key, this.ctx.clock()],
-    );
-    const found = rows[0];
+    const found = await findIdempotencyKey(this.ctx.db.manager, accountId, key, this.ctx.clock());
     if (!found) return null;
-    if (found.request_hash !== requestHash)
+    if (found.requestHash !== requestHash)
       throw new AppError('IDEMPOTENCY_KEY_REUSED', 'This idempotencyKey was used with a different input');
-    return this.ctx.db.getRepository(CaseEntity).findOneByOrFail({ id: found.case_id, accountId });
+    return getCase(this.ctx.db.manager, found.caseId, accountId);
   }
 
   async getCase(accountId: string, caseId: string): Promise<CaseEntity | null> {
     if (!isUuid(caseId)) return null;
-    return this.ctx.db.getRepository(CaseEntity).findOneBy({ id: caseId, accountId });
+    return findCase(this.ctx.db.manager, caseId, accountId);
   }
 
   async requireCase(accountId: string, caseId: string): Promise<CaseEntity> {
@@ -112,19 +121,16 @@ export class CasesService {
   }
 
   async listCases(accountId: string, filter: CaseFilter, first: number, after: string | null): Promise<CasePage> {
-    return listCases(this.ctx.db, accountId, filter, first, after);
+    return listCases(this.ctx.db.manager, accountId, filter, first, after);
   }
 
   async usage(account: AuthenticatedAccount): Promise<Usage> {
-    const rows: Array<{ created_count: number; billable_count: number }> = await this.ctx.db.query(
-      `SELECT created_count, billable_count FROM account_usage WHERE account_id = $1 AND month = $2`,
-      [account.id, usageMonth(this.ctx.clock())],
-    );
+    const used = await findUsage(this.ctx.db.manager, account.id, usageMonth(this.ctx.clock()));
     return {
       plan: account.plan,
       limit: PLAN_LIMITS[account.plan],
-      createdThisMonth: rows[0]?.created_count ?? 0,
-      billableThisMonth: rows[0]?.billable_count ?? 0,
+      createdThisMonth: used.createdCount,
+      billableThisMonth: used.billableCount,
     };
   }
 
@@ -153,12 +159,7 @@ export class CasesService {
           data: { inputRequestId: row.inputRequestId },
           occurredAt: now,
         });
-        await enqueueCaseJob(this.ctx, manager, {
-          type: 'INPUT_PROVIDED',
-          caseId: row.id,
-          key: `${row.id}:input:${input.inputRequestId}`,
-          inputRequestId: input.inputRequestId,
-        });
+        await enqueueCaseJob(this.ctx, manager, caseJobs.inputProvided(row.id, input.inputRequestId));
         return { caseId: row.id, inputRequestId: input.inputRequestId, accepted: true };
       })
       .finally(() => this.ctx.changes.changed());
@@ -173,8 +174,8 @@ export class CasesService {
         const row = await lockCase(manager, caseId, account.id);
         if (!row) throw caseNotFound();
         if (TERMINAL_STATUSES.has(row.status)) return row;
-        const key = `${row.id}:cancel`;
-        await applyTransition(this.ctx, manager, row, { type: 'CANCEL_REQUESTED', reason }, key, this.ctx.clock());
+        const event = { type: 'CANCEL_REQUESTED', reason } as const;
+        await applyTransition(this.ctx, manager, row, event, cancelKey(row.id), this.ctx.clock());
         return row;
       });
     } catch (error) {
@@ -186,19 +187,19 @@ export class CasesService {
   }
 
   async timeline(caseId: string): Promise<CaseEventEntity[]> {
-    return this.ctx.db.getRepository(CaseEventEntity).find({ where: { caseId }, order: { seq: 'ASC' } });
+    return loadTimeline(this.ctx.db.manager, caseId);
   }
 
   async messages(caseId: string): Promise<MessageEntity[]> {
-    return this.ctx.db.getRepository(MessageEntity).find({ where: { caseId }, order: { createdAt: 'ASC' } });
+    return loadThread(this.ctx.db.manager, caseId);
   }
 
   async attachments(caseId: string): Promise<AttachmentEntity[]> {
-    return this.ctx.db.getRepository(AttachmentEntity).find({ where: { caseId }, order: { receivedAt: 'ASC' } });
+    return attachmentsOfCase(this.ctx.db.manager, caseId);
   }
 }
 
-export type { CaseFilter, CasePage, CaseStatus };
+export type { CaseFilter, CasePage };
 
 /** A new case as createCase writes it. */
 function newCaseRow(account: AuthenticatedAccount, input: CreateCaseInput, now: Date): CaseEntity {

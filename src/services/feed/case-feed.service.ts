@@ -1,14 +1,23 @@
 // Fan-out of timeline rows to subscribers in this process, whichever process wrote them. Writers do not NOTIFY in
 // their transactions (NOTIFY takes a global lock at commit); they call changed(), which wakes the local reader at
 // once and sends at most one NOTIFY per interval for readers in other processes. Readers also poll as a floor.
-import { Client } from 'pg';
-import type { DataSource } from 'typeorm';
-import { CaseEntity, CaseEventEntity } from '../../persistence/entities';
+import {
+  createFeedListener,
+  currentFeedWatermark,
+  listenToFeed,
+  notifyFeed,
+  readFeed,
+  toCaseEvent,
+  type FeedListener,
+  type FeedRow,
+  type FeedWatermark,
+} from '../../persistence/case-events.repository';
+import { findCases } from '../../persistence/cases.repository';
+import type { CaseEntity, CaseEventEntity } from '../../persistence/entities';
+import type { Database } from '../../persistence/transaction.types';
 import type { Logger } from '../../observability/logger.factory';
 import type { ChangeSignal } from '../service.context';
 import { PushQueue } from './push.queue';
-
-export const FEED_CHANNEL = 'offload_case_events';
 
 export interface FeedItem {
   event: CaseEventEntity;
@@ -19,20 +28,6 @@ interface Subscriber {
   accountId: string;
   accept: (item: FeedItem) => boolean;
   push: (item: FeedItem) => void;
-}
-
-interface FeedRow {
-  id: string;
-  case_id: string;
-  account_id: string;
-  seq: number;
-  type: string;
-  from_status: CaseEventEntity['fromStatus'];
-  to_status: CaseEventEntity['toStatus'];
-  data: Record<string, unknown> | null;
-  occurred_at: Date;
-  global_seq: string;
-  tx: string;
 }
 
 export interface CaseFeedOptions {
@@ -46,8 +41,8 @@ export class CaseFeed implements ChangeSignal {
   /** Subscribers by what they follow: `case:<id>` for one case, `account:<id>` for all of an account's cases. */
   private readonly subscribers = new Map<string, Set<Subscriber>>();
   private subscriberTotal = 0;
-  private watermark: { tx: string; seq: string } | null = null;
-  private listener: Client | null = null;
+  private watermark: FeedWatermark | null = null;
+  private listener: FeedListener | null = null;
   private pollTimer: NodeJS.Timeout | null = null;
   private reading: Promise<void> | null = null;
   private again = false;
@@ -56,7 +51,7 @@ export class CaseFeed implements ChangeSignal {
   private stopped = false;
 
   constructor(
-    private readonly db: DataSource,
+    private readonly db: Database,
     private readonly logger: Logger,
     private readonly options: CaseFeedOptions,
   ) {}
@@ -86,7 +81,7 @@ export class CaseFeed implements ChangeSignal {
     if (this.notifyPending || this.stopped) return;
     this.notifyPending = setTimeout(() => {
       this.notifyPending = null;
-      this.db.query(`SELECT pg_notify($1, '')`, [FEED_CHANNEL]).catch((error: unknown) => {
+      notifyFeed(this.db.manager).catch((error: unknown) => {
         this.logger.warn({ err: error }, 'case feed notify failed; readers will poll');
       });
     }, this.options.notifyEveryMs ?? 20);
@@ -160,21 +155,8 @@ export class CaseFeed implements ChangeSignal {
     }
   }
 
-  /**
-   * Rows of transactions older than every running one, in (tx_id, global_seq) order: a transaction still running
-   * has a tx_id at or above the snapshot's xmin, so nothing it writes can land behind the watermark.
-   */
   private readBatch(): Promise<FeedRow[]> {
-    const w = this.watermark!;
-    return this.db.query(
-      `SELECT id, case_id, account_id, seq, type, from_status, to_status, data, occurred_at, global_seq, tx_id::text AS tx
-         FROM case_events
-        WHERE (tx_id, global_seq) > ($1::xid8, $2::bigint)
-          AND tx_id < pg_snapshot_xmin(pg_current_snapshot())
-        ORDER BY tx_id, global_seq
-        LIMIT $3`,
-      [w.tx, w.seq, this.options.batchSize ?? 500],
-    );
+    return readFeed(this.db.manager, this.watermark!, this.options.batchSize ?? 500);
   }
 
   private async dispatch(batch: FeedRow[]): Promise<void> {
@@ -184,27 +166,22 @@ export class CaseFeed implements ChangeSignal {
     if (!wanted.length) return;
     // One read of the cases concerned, shared by every subscriber of the batch.
     const caseIds = [...new Set(wanted.map((w) => w.row.case_id))];
-    const cases = await this.db.getRepository(CaseEntity).findBy(caseIds.map((id) => ({ id })));
+    const cases = await findCases(this.db.manager, caseIds);
     const byId = new Map(cases.map((c) => [c.id, c]));
     for (const { row, to } of wanted) {
       const current = byId.get(row.case_id);
       if (!current) continue;
-      const item: FeedItem = { event: toEntity(row), case: current };
+      const item: FeedItem = { event: toCaseEvent(row), case: current };
       for (const s of to) if (s.accept(item)) s.push(item);
     }
   }
 
-  private async currentWatermark(): Promise<{ tx: string; seq: string }> {
-    const rows: Array<{ tx: string; seq: string }> = await this.db.query(
-      `SELECT tx_id::text AS tx, global_seq::text AS seq FROM case_events
-        WHERE tx_id < pg_snapshot_xmin(pg_current_snapshot())
-        ORDER BY tx_id DESC, global_seq DESC LIMIT 1`,
-    );
-    return rows[0] ?? { tx: '0', seq: '0' };
+  private currentWatermark(): Promise<FeedWatermark> {
+    return currentFeedWatermark(this.db.manager);
   }
 
   private async listen(): Promise<void> {
-    const client = new Client({ connectionString: this.options.databaseUrl, application_name: 'offload-feed' });
+    const client = createFeedListener(this.options.databaseUrl);
     client.on('notification', () => this.wake());
     // A terminated connection reports more than one error ("terminating connection", then "terminated
     // unexpectedly"): only the first schedules a reconnect, or each would open a listener of its own.
@@ -219,7 +196,7 @@ export class CaseFeed implements ChangeSignal {
     });
     try {
       await client.connect();
-      await client.query(`LISTEN ${FEED_CHANNEL}`);
+      await listenToFeed(client);
     } catch (error) {
       lost = true;
       await client.end().catch(() => undefined);
@@ -268,20 +245,5 @@ export function orderWithinCases<T extends { case_id: string; seq: number }>(bat
     const i = cursor.get(row.case_id) ?? 0;
     cursor.set(row.case_id, i + 1);
     return perCase.get(row.case_id)![i]!;
-  });
-}
-
-function toEntity(row: FeedRow): CaseEventEntity {
-  return Object.assign(new CaseEventEntity(), {
-    id: row.id,
-    caseId: row.case_id,
-    accountId: row.account_id,
-    seq: row.seq,
-    type: row.type,
-    fromStatus: row.from_status,
-    toStatus: row.to_status,
-    data: row.data,
-    occurredAt: row.occurred_at,
-    globalSeq: row.global_seq,
   });
 }

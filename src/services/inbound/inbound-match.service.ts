@@ -2,10 +2,12 @@
 // mails from an address of its own). Everything else - In-Reply-To, References, AgentMail's thread id and our
 // `case:<id>` label - can be forged or misdirected by whoever writes the mail, so it only ever selects a case whose
 // counterparty is the sender: a forged In-Reply-To cannot attach mail to another tenant's case.
-import type { DataSource } from 'typeorm';
-import { caseIdFromAddress } from '../../mail/case-address';
+import { caseIdFromAddress } from '../../mail/case-address.mapper';
 import type { DeliveryFailure, InboundMail } from '../../mail/mail.types';
-import { CaseEntity, MessageEntity } from '../../persistence/entities';
+import { findCase } from '../../persistence/cases.repository';
+import type { CaseEntity, MessageEntity } from '../../persistence/entities';
+import { caseIdsByThreading, findOutbound } from '../../persistence/messages.repository';
+import type { Tx } from '../../persistence/transaction.types';
 
 const CASE_LABEL = /^case:([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/i;
 /** Enough to cover any honest thread; a References header listing thousands of ids is not one. */
@@ -13,7 +15,7 @@ const MAX_REFS = 50;
 
 export class InboundMatcher {
   constructor(
-    private readonly db: DataSource,
+    private readonly db: Tx,
     private readonly domain: string,
   ) {}
 
@@ -22,9 +24,8 @@ export class InboundMatcher {
     if (byRecipient) return byRecipient;
     const sender = mail.from.address.toLowerCase();
     if (!sender) return null;
-    const repo = this.db.getRepository(CaseEntity);
     for (const caseId of await this.candidateCaseIds(mail)) {
-      const row = await repo.findOneBy({ id: caseId });
+      const row = await findCase(this.db, caseId);
       if (row && row.counterparty.address.toLowerCase() === sender) return row;
     }
     return null;
@@ -34,7 +35,7 @@ export class InboundMatcher {
     for (const address of recipients) {
       const caseId = caseIdFromAddress(address, this.domain);
       if (!caseId) continue;
-      const row = await this.db.getRepository(CaseEntity).findOneBy({ id: caseId });
+      const row = await findCase(this.db, caseId);
       if (row) return row;
     }
     return null;
@@ -46,14 +47,14 @@ export class InboundMatcher {
    * Message-ID, or the provider's id): one that names none proves nothing about any mail we sent.
    */
   async findOutbound(failure: DeliveryFailure): Promise<MessageEntity | null> {
-    const repo = this.db.getRepository(MessageEntity);
     const caseIds = (failure.recipients ?? [])
       .map((a) => caseIdFromAddress(a, this.domain))
       .filter((id): id is string => id !== null);
     let found: MessageEntity | null = null;
-    if (failure.messageId) found = await repo.findOneBy({ rfcMessageId: failure.messageId, direction: 'outbound' });
+    if (failure.messageId) found = await findOutbound(this.db, { rfcMessageId: failure.messageId });
     if (!found && failure.providerMessageId)
-      found = await repo.findOneBy({ providerMessageId: failure.providerMessageId, direction: 'outbound' });
+      found = await findOutbound(this.db, { providerMessageId: failure.providerMessageId });
+    // A report that names no message of ours proves nothing about any mail we sent: no fallback to the latest one.
     if (!found) return null;
     return caseIds.length === 0 || caseIds.includes(found.caseId) ? found : null;
   }
@@ -64,17 +65,7 @@ export class InboundMatcher {
     const threads = mail.providerThreadId ? [mail.providerThreadId] : [];
     const inReplyTo = withAndWithoutBrackets([mail.inReplyTo]);
     const ids: string[] = [];
-    if (refs.length || threads.length) {
-      const rows: Array<{ case_id: string }> = await this.db.query(
-        `SELECT case_id FROM messages
-          WHERE direction = 'outbound'
-            AND (rfc_message_id = ANY($1) OR provider_message_id = ANY($1) OR provider_thread_id = ANY($2))
-          ORDER BY (rfc_message_id = ANY($3) OR provider_message_id = ANY($3)) DESC, created_at DESC
-          LIMIT 100`,
-        [refs, threads, inReplyTo],
-      );
-      ids.push(...rows.map((r) => r.case_id));
-    }
+    if (refs.length || threads.length) ids.push(...(await caseIdsByThreading(this.db, refs, threads, inReplyTo)));
     for (const label of mail.labels ?? []) {
       const match = CASE_LABEL.exec(label);
       if (match?.[1]) ids.push(match[1].toLowerCase());

@@ -1,16 +1,17 @@
 // What an inbound message is allowed to do, decided once as it is stored: mail from anyone but the counterparty is
 // kept and shown (timeline `message.unverified`) but never evaluated; an auto-reply is kept and shown
 // (`auto_reply.received`) but never answered, which is what breaks mail loops between two responders.
-import type { EntityManager } from 'typeorm';
 import type { InboundMail } from '../../mail/mail.types';
+import { appendTimeline } from '../../persistence/case-events.repository';
+import { lockCase } from '../../persistence/cases.repository';
 import type { CaseEntity } from '../../persistence/entities';
-import { lockCaseRow, recordInboundVerdicts } from '../../persistence/inbound-message.repository';
-import { appendTimeline } from '../transitions/case.store';
+import { recordInboundVerdicts } from '../../persistence/messages.repository';
+import type { Tx } from '../../persistence/transaction.types';
 import { checkSender } from './sender.policy';
 
 /** Records the verdicts on the stored message; true when the message may drive the case (a REPLY_RECEIVED job). */
 export async function recordInboundMail(
-  manager: EntityManager,
+  manager: Tx,
   row: CaseEntity,
   messageId: string,
   mail: InboundMail,
@@ -24,7 +25,8 @@ export async function recordInboundMail(
     autoReply,
   });
   if (sender.verified && !autoReply) return true;
-  await lockCaseRow(manager, row.id);
+  // Timeline rows take their seq under the case's row lock.
+  await lockCase(manager, row.id);
   const from = mail.from.address;
   await appendTimeline(manager, row, {
     type: sender.verified ? 'auto_reply.received' : 'message.unverified',

@@ -1,27 +1,39 @@
 // Mail and provider events coming in, from any transport: find the case, store what came, queue the event.
 // Nothing that arrives is dropped: a reply to a finished case is still stored on its thread.
 import { createHash, randomUUID } from 'node:crypto';
-import type { EntityManager } from 'typeorm';
-import { caseIdFromAddress } from '../../mail/case-address';
+import { caseIdFromAddress } from '../../mail/case-address.mapper';
 import { safeContentType } from '../../mail/content-type.policy';
 import { InboundMatcher } from './inbound-match.service';
 import type { DeliveryFailure, InboundMail, InboundSink } from '../../mail/mail.types';
 import { isTerminal } from '../../domain/case.model';
-import { AttachmentEntity, CaseEntity, MessageEntity } from '../../persistence/entities';
-import { enqueueCaseJob } from '../transitions/transition.writer';
+import { insertAttachment } from '../../persistence/attachments.repository';
+import { findCase } from '../../persistence/cases.repository';
+import type { CaseEntity } from '../../persistence/entities';
+import { insertInbound, markDelivered, setDeliveryStatus } from '../../persistence/messages.repository';
+import { claimProviderEvent } from '../../persistence/provider-events.repository';
+import type { Tx } from '../../persistence/transaction.types';
+import { caseJobs, enqueueCaseJob } from '../../jobs/job.catalog';
 import type { ServiceContext } from '../service.context';
 import { recordInboundMail } from './inbound-verdict.service';
+
+/** Told once per message stored (every face stores through store(), so each mail is counted once). */
+export interface InboundObserver {
+  stored?(): void;
+}
 
 export class InboundService implements InboundSink {
   private readonly matcher: InboundMatcher;
 
-  constructor(private readonly ctx: ServiceContext) {
-    this.matcher = new InboundMatcher(ctx.db, ctx.config.MAIL_DOMAIN);
+  constructor(
+    private readonly ctx: ServiceContext,
+    private readonly observer: InboundObserver = {},
+  ) {
+    this.matcher = new InboundMatcher(ctx.db.manager, ctx.config.MAIL_DOMAIN);
   }
 
   async isKnownRecipient(address: string): Promise<boolean> {
     const caseId = caseIdFromAddress(address, this.ctx.config.MAIL_DOMAIN);
-    return caseId !== null && (await this.ctx.db.getRepository(CaseEntity).existsBy({ id: caseId }));
+    return caseId !== null && (await findCase(this.ctx.db.manager, caseId)) !== null;
   }
 
   async receive(mail: InboundMail): Promise<void> {
@@ -39,22 +51,21 @@ export class InboundService implements InboundSink {
   async store(row: CaseEntity, received: InboundMail): Promise<string | null> {
     const mail = withoutNul(received);
     const stored = await this.ctx.db.transaction(async (manager) => {
-      if (!(await claimProviderEvent(manager, mail.eventId))) return null;
+      if (!(await claimEvent(manager, mail.eventId))) return null;
       const messageId = await this.insertMessage(manager, row, mail);
       if (!messageId) return null;
       await this.insertAttachments(manager, row, messageId, mail);
       // Only the counterparty's own mail, and no auto-reply, is evaluated (and so ever answered).
       const drives = await recordInboundMail(manager, row, messageId, mail, this.ctx.clock());
       if (drives && !isTerminal(row.status))
-        await enqueueCaseJob(this.ctx, manager, {
-          type: 'REPLY_RECEIVED',
-          caseId: row.id,
-          key: `${row.id}:reply:${messageId}`,
-          messageId,
-        });
+        await enqueueCaseJob(this.ctx, manager, caseJobs.replyReceived(row.id, messageId));
       return messageId;
     });
-    if (stored) this.ctx.changes.changed();
+    if (stored) {
+      this.observer.stored?.();
+      // The verdict's timeline row (message.unverified, auto_reply.received) goes to subscribers.
+      this.ctx.changes.changed();
+    }
     return stored;
   }
 
@@ -67,60 +78,42 @@ export class InboundService implements InboundSink {
       return;
     }
     await this.ctx.db.transaction(async (manager) => {
-      if (!(await claimProviderEvent(manager, failure.eventId))) return;
-      await manager.update(MessageEntity, { id: message.id }, { deliveryStatus: failure.kind.toLowerCase() });
-      await enqueueCaseJob(this.ctx, manager, {
-        type: 'DELIVERY_FAILED',
-        caseId: message.caseId,
-        key: `${message.caseId}:delivery:${failure.eventId ?? `${message.id}:${failure.kind}`}`,
-        kind: failure.kind,
-        reason: failure.reason,
-      });
+      if (!(await claimEvent(manager, failure.eventId))) return;
+      await setDeliveryStatus(manager, message.id, failure.kind.toLowerCase());
+      await enqueueCaseJob(this.ctx, manager, caseJobs.deliveryFailed(message.caseId, message.id, failure));
     });
   }
 
   /** Events arrive in any order: a late "delivered" must not hide a bounce or complaint already recorded. */
   async delivered(providerMessageId: string): Promise<void> {
-    await this.ctx.db.query(
-      `UPDATE messages SET delivery_status = 'delivered'
-        WHERE provider_message_id = $1 AND direction = 'outbound'
-          AND (delivery_status IS NULL OR delivery_status NOT IN ('bounced', 'complained', 'rejected'))`,
-      [providerMessageId],
-    );
+    await markDelivered(this.ctx.db.manager, providerMessageId);
   }
 
-  private async insertMessage(manager: EntityManager, row: CaseEntity, mail: InboundMail): Promise<string | null> {
+  private async insertMessage(manager: Tx, row: CaseEntity, mail: InboundMail): Promise<string | null> {
     const id = randomUUID();
-    const rows: unknown[] = await manager.query(
-      `INSERT INTO messages (id, case_id, account_id, direction, status, send_attempts, from_address, from_name,
-                             to_addresses, subject, text, new_text, rfc_message_id, in_reply_to, "references",
-                             provider_message_id, provider_thread_id, inbox_id, received_at, created_at)
-       VALUES ($1, $2, $3, 'inbound', 'received', 0, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
-       ON CONFLICT DO NOTHING RETURNING id`,
-      [
-        id,
-        row.id,
-        row.accountId,
-        mail.from.address.toLowerCase(),
-        mail.from.name ?? null,
-        mail.recipients,
-        mail.subject,
-        mail.text,
-        mail.newText,
-        mail.messageId ?? (mail.providerMessageId ? `<${mail.providerMessageId}>` : null),
-        mail.inReplyTo,
-        mail.references,
-        mail.providerMessageId ?? null,
-        mail.providerThreadId ?? null,
-        mail.inboxId ?? null,
-        mail.receivedAt,
-        this.ctx.clock(),
-      ],
-    );
-    return rows.length ? id : null;
+    const inserted = await insertInbound(manager, {
+      id,
+      caseId: row.id,
+      accountId: row.accountId,
+      fromAddress: mail.from.address.toLowerCase(),
+      fromName: mail.from.name ?? null,
+      toAddresses: mail.recipients,
+      subject: mail.subject,
+      text: mail.text,
+      newText: mail.newText,
+      rfcMessageId: mail.messageId ?? (mail.providerMessageId ? `<${mail.providerMessageId}>` : null),
+      inReplyTo: mail.inReplyTo,
+      references: mail.references,
+      providerMessageId: mail.providerMessageId ?? null,
+      providerThreadId: mail.providerThreadId ?? null,
+      inboxId: mail.inboxId ?? null,
+      receivedAt: mail.receivedAt,
+      createdAt: this.ctx.clock(),
+    });
+    return inserted ? id : null;
   }
 
-  private async insertAttachments(manager: EntityManager, row: CaseEntity, messageId: string, mail: InboundMail) {
+  private async insertAttachments(manager: Tx, row: CaseEntity, messageId: string, mail: InboundMail) {
     // The SMTP listener refuses such mail outright; a provider that has already accepted it leaves only trimming.
     const max = this.ctx.config.INBOUND_MAX_ATTACHMENTS;
     if (mail.attachments.length > max)
@@ -129,7 +122,7 @@ export class InboundService implements InboundSink {
         'inbound mail has more attachments than INBOUND_MAX_ATTACHMENTS; the rest were not kept',
       );
     for (const a of mail.attachments.slice(0, max)) {
-      await manager.insert(AttachmentEntity, {
+      await insertAttachment(manager, {
         id: randomUUID(),
         caseId: row.id,
         accountId: row.accountId,
@@ -174,13 +167,9 @@ function withoutNul(mail: InboundMail): InboundMail {
 }
 
 /** Claims a provider event id in the transaction that applies it; false when it was applied before. */
-async function claimProviderEvent(manager: EntityManager, eventId: string | null | undefined): Promise<boolean> {
-  if (!eventId) return true;
-  const rows: unknown[] = await manager.query(
-    `INSERT INTO provider_events (provider, event_id) VALUES ('agentmail', $1) ON CONFLICT DO NOTHING RETURNING 1`,
-    [eventId],
-  );
-  return rows.length > 0;
+async function claimEvent(manager: Tx, eventId: string | null | undefined): Promise<boolean> {
+  // Only AgentMail's events carry an id; local and SMTP mail have nothing to claim here.
+  return !eventId || claimProviderEvent(manager, 'agentmail', eventId);
 }
 
 /** A stable Message-ID for a mail that came without one: the same sender and content give the same id. */

@@ -1,23 +1,23 @@
 // The one place a case changes: lock, decide, save the row, its timeline row, its usage and its jobs, in one
 // transaction. Worker steps and API mutations (cancel) both come through here.
 import { randomUUID } from 'node:crypto';
-import type { EntityManager } from 'typeorm';
-import type { CaseEvent } from '../../domain/case.events';
+import type { CaseEvent } from '../../domain/case-event.types';
 import { isBillable, isTerminal } from '../../domain/case.model';
 import { decide, type Transition } from '../../domain/case.machine';
+import type { SendJob } from '../../jobs/job.catalog';
 import type { CaseEntity } from '../../persistence/entities';
-import { applyState, toState } from './case.store';
+import type { Tx } from '../../persistence/transaction.types';
+import { applyState, toState } from './case-state.mapper';
 import {
   DuplicateSteps,
   recordEffects,
   TransitionWrites,
   type QueuedSend,
-  type SendJob,
   type WebhookOutbox,
 } from './transition.writer';
 import type { ServiceContext } from '../service.context';
 
-export type TransitionContext = Pick<ServiceContext, 'boss' | 'config'> & { webhooks?: WebhookOutbox };
+export type TransitionContext = Pick<ServiceContext, 'boss' | 'config'> & { webhooks: WebhookOutbox };
 
 export class DuplicateStep extends Error {
   override readonly name = 'DuplicateStep';
@@ -32,7 +32,7 @@ export type AppliedTransition = Transition & { sends: QueuedSend[] };
  */
 export async function applyTransition(
   ctx: TransitionContext,
-  manager: EntityManager,
+  manager: Tx,
   row: CaseEntity,
   event: CaseEvent,
   key: string,

@@ -3,37 +3,38 @@
 // delayed job in the same transaction as the record. A crash between the POST and the record means one more attempt
 // with the same webhook-id, which receivers deduplicate on.
 import { randomUUID } from 'node:crypto';
-import type { EntityManager } from 'typeorm';
-import { bossDb } from '../../jobs/boss';
-import { QUEUES } from '../../jobs/job.catalog';
+import { enqueueWebhookJob } from '../../jobs/job.catalog';
 import { isRetryableDelivery, nextAttemptDelayMs } from '../../webhooks/retry.policy';
-import type { HostResolver } from '../../webhooks/safe-http';
-import { deliverWebhook, type WebhookDeliveryResult } from '../../webhooks/webhook.deliver';
+import type { HostResolver } from '../../webhooks/safe-http.client';
+import { deliverWebhook } from '../../webhooks/webhook.sender';
+import type { WebhookDeliveryResult } from '../../webhooks/webhook-delivery.types';
+import type { Tx } from '../../persistence/transaction.types';
+import {
+  findDeliveryToAttempt,
+  insertAttempt,
+  recordOutcome,
+  type DeliveryToAttempt,
+  type WebhookDeliveryStatus,
+} from '../../persistence/webhook-deliveries.repository';
 import type { ServiceContext } from '../service.context';
 
-export type WebhookDeliveryStatus = 'PENDING' | 'DELIVERED' | 'FAILED';
+/** Told of every attempt this process recorded (metrics); a duplicate job that attempted nothing tells nothing. */
+export interface WebhookObserver {
+  attempted(outcome: 'delivered' | 'retrying' | 'gave_up'): void;
+}
 
 export interface WebhookDeliveryOptions {
+  observer?: WebhookObserver;
   /** Tests play hostile DNS through this; production resolves with the system resolver. */
   resolver?: HostResolver;
   /** Jitter source, for tests that pin it. */
   random?: () => number;
 }
 
-interface DueDelivery {
-  id: string;
-  case_id: string;
-  event_id: string;
-  url: string;
-  payload: string;
-  status: WebhookDeliveryStatus;
-  attempt_count: number;
-  next_attempt_at: Date | null;
-  webhook_secret: string;
-}
-
 /** A job may fire a little before its startAfter as another process's clock sees it. */
 const EARLY_SLACK_MS = 1000;
+
+const OUTCOMES = { DELIVERED: 'delivered', PENDING: 'retrying', FAILED: 'gave_up' } as const;
 
 export class WebhookDeliveryService {
   constructor(
@@ -56,18 +57,12 @@ export class WebhookDeliveryService {
       allowPrivate: this.ctx.config.WEBHOOK_ALLOW_PRIVATE,
       resolver: this.options.resolver,
     });
-    await this.ctx.db.transaction((manager) => this.record(manager, due, attemptedAt, result));
+    const status = await this.ctx.db.transaction((manager) => this.record(manager, due, attemptedAt, result));
+    if (status) this.options.observer?.attempted(OUTCOMES[status]);
   }
 
-  private async loadDue(deliveryId: string): Promise<DueDelivery | null> {
-    const rows: DueDelivery[] = await this.ctx.db.query(
-      `SELECT d.id, d.case_id, d.event_id, d.url, d.payload, d.status, d.attempt_count, d.next_attempt_at,
-              a.webhook_secret
-         FROM webhook_deliveries d JOIN accounts a ON a.id = d.account_id
-        WHERE d.id = $1`,
-      [deliveryId],
-    );
-    const due = rows[0];
+  private async loadDue(deliveryId: string): Promise<DeliveryToAttempt | null> {
+    const due = await findDeliveryToAttempt(this.ctx.db.manager, deliveryId);
     if (!due || due.status !== 'PENDING') return null;
     // A pg-boss retry of an attempt that was already recorded: the scheduled job makes the next attempt, not this.
     const early = due.next_attempt_at && due.next_attempt_at.getTime() > this.ctx.clock().getTime() + EARLY_SLACK_MS;
@@ -75,54 +70,38 @@ export class WebhookDeliveryService {
   }
 
   private async record(
-    manager: EntityManager,
-    due: DueDelivery,
+    manager: Tx,
+    due: DeliveryToAttempt,
     attemptedAt: Date,
     result: WebhookDeliveryResult,
-  ): Promise<void> {
+  ): Promise<WebhookDeliveryStatus | null> {
     const attemptNumber = due.attempt_count + 1;
     const nextAt = this.nextAttemptAt(attemptNumber, attemptedAt, result);
     const status: WebhookDeliveryStatus = result.ok ? 'DELIVERED' : nextAt ? 'PENDING' : 'FAILED';
     const now = this.ctx.clock();
-    const claimed: unknown[] = await manager.query(
-      `UPDATE webhook_deliveries
-          SET attempt_count = $3, status = $4, next_attempt_at = $5, updated_at = $6,
-              delivered_at = CASE WHEN $4 = 'DELIVERED' THEN $6 ELSE delivered_at END
-        WHERE id = $1 AND attempt_count = $2 RETURNING id`,
-      [due.id, due.attempt_count, attemptNumber, status, nextAt, now],
-    );
+    const outcome = { attemptCountRead: due.attempt_count, attemptNumber, status, nextAttemptAt: nextAt, now };
     // Another worker recorded this attempt number first (a duplicate job): its record stands.
-    if (!claimed.length) return;
-    await manager.query(
-      `INSERT INTO webhook_delivery_attempts (id, delivery_id, attempt_number, attempted_at, duration_ms, ok,
-         status_code, error_code, error_message, response_snippet, retry_after_ms, next_attempt_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
-      [
-        randomUUID(),
-        due.id,
-        attemptNumber,
-        attemptedAt,
-        result.durationMs,
-        result.ok,
-        result.statusCode,
-        result.error?.code ?? null,
-        result.error?.message.slice(0, 1000) ?? null,
-        result.responseSnippet,
-        result.retryAfterMs,
-        nextAt,
-      ],
-    );
-    if (nextAt) {
-      await this.ctx.boss.send(
-        QUEUES.webhooks.name,
-        { deliveryId: due.id },
-        { db: bossDb(manager), startAfter: nextAt },
-      );
-    }
+    if (!(await recordOutcome(manager, due.id, outcome))) return null;
+    await insertAttempt(manager, {
+      id: randomUUID(),
+      deliveryId: due.id,
+      attemptNumber,
+      attemptedAt,
+      durationMs: result.durationMs,
+      ok: result.ok,
+      statusCode: result.statusCode,
+      errorCode: result.error?.code ?? null,
+      errorMessage: result.error?.message.slice(0, 1000) ?? null,
+      responseSnippet: result.responseSnippet,
+      retryAfterMs: result.retryAfterMs,
+      nextAttemptAt: nextAt,
+    });
+    if (nextAt) await enqueueWebhookJob(this.ctx, manager, { deliveryId: due.id }, nextAt);
     this.ctx.logger.info(
       { caseId: due.case_id, deliveryId: due.id, attempt: attemptNumber, status, statusCode: result.statusCode },
       result.ok ? 'webhook delivered' : `webhook attempt failed: ${result.error?.message ?? 'unknown'}`,
     );
+    return status;
   }
 
   /**

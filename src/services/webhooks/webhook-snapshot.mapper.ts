@@ -1,8 +1,9 @@
 // The case as a webhook (and the REST API) describes it: plain data taken from the rows, no framework types.
-import type { EntityManager } from 'typeorm';
-import { AttachmentEntity, type CaseEntity } from '../../persistence/entities';
-import type { WebhookAttachment, WebhookCaseSnapshot } from '../../webhooks/webhook.payload';
-import { toState } from '../transitions/case.store';
+import { attachmentsOfCase } from '../../persistence/attachments.repository';
+import type { AttachmentEntity, CaseEntity } from '../../persistence/entities';
+import type { Tx } from '../../persistence/transaction.types';
+import type { WebhookAttachment, WebhookCaseSnapshot } from '../../webhooks/webhook-payload.mapper';
+import { toState } from '../transitions/case-state.mapper';
 
 /** Attachment metadata as the reference shows it on cases and in webhooks (no download link). */
 export function toAttachmentMeta(a: AttachmentEntity): WebhookAttachment {
@@ -18,10 +19,8 @@ export function toAttachmentMeta(a: AttachmentEntity): WebhookAttachment {
 }
 
 /** Reads the case's attachments in `manager`'s transaction, so the snapshot is the state being committed. */
-export async function caseSnapshot(manager: EntityManager, row: CaseEntity): Promise<WebhookCaseSnapshot> {
-  const attachments = await manager
-    .getRepository(AttachmentEntity)
-    .find({ where: { caseId: row.id }, order: { receivedAt: 'ASC' } });
+export async function caseSnapshot(manager: Tx, row: CaseEntity): Promise<WebhookCaseSnapshot> {
+  const attachments = await attachmentsOfCase(manager, row.id);
   return {
     caseId: row.id,
     status: row.status,

@@ -1,30 +1,31 @@
 // Handles case jobs: I/O (model, mail) outside any transaction, then one transaction that applies the result
 // through the state machine and claims the job's key. A redelivered job finds its key claimed and does nothing.
-// Plain steps of a fetched batch share one transaction (case-steps.ts). A step that asks for a send runs that send
-// itself right after its commit (the case's next job could not start before this one ends anyway, as jobs of a
-// case run one at a time); the SEND_MESSAGE job it queued in the same transaction stays as the safety net and is
-// deleted by the transaction that claims the send's key.
-import type { EntityManager } from 'typeorm';
+// Plain steps of a fetched batch share one transaction (case-step.service.ts). A step that asks for a send runs
+// that send itself right after its commit (the case's next job could not start before this one ends anyway, as jobs
+// of a case run one at a time); the SEND_MESSAGE job it queued in the same transaction stays as the safety net and
+// is deleted by the transaction that claims the send's key.
 import type { Agent } from '../../agent/agent.types';
-import type { CaseEvent } from '../../domain/case.events';
-import type { CaseJob } from '../../jobs/job.catalog';
+import type { CaseEvent } from '../../domain/case-event.types';
+import type { CaseJob, EvaluateJob } from '../../jobs/job.catalog';
+import type { CaseJobHandler } from '../../jobs/job-handler.registry';
 import type { MailTransport } from '../../mail/mail.types';
-import { CaseEntity, MessageEntity } from '../../persistence/entities';
+import type { CaseEntity } from '../../persistence/entities';
+import { findCase, lockCase } from '../../persistence/cases.repository';
+import { loadThread } from '../../persistence/messages.repository';
+import { claimJobKey, isJobKeyClaimed } from '../../persistence/processed-jobs.repository';
+import type { Tx } from '../../persistence/transaction.types';
 import { buildAgentContext } from './agent-context.mapper';
 import type { QueuedSend } from '../transitions/transition.writer';
-import { claimJobKey, isJobKeyClaimed, lockCase } from '../transitions/case.store';
 import { CaseSteps, isStepJob, type StepJob } from './case-step.service';
-import { CaseSender, type ApplyEvent, type BeforeEvent, type SendObserver } from './case-send.service';
+import { CaseSender, type ApplyEvent, type BeforeEvent } from './case-send.service';
 import { applyTransition, DuplicateStep, type TransitionContext } from '../transitions/transition.service';
+import { sweepDueCases } from '../sweep/sweep.service';
 import type { ServiceContext } from '../service.context';
+import type { WorkerObserver } from './worker-observer.types';
 
-type EvaluateJob = Extract<CaseJob, { type: 'EVALUATE_REPLY' }>;
+export type { WorkerObserver };
 
-export interface WorkerObserver extends SendObserver {
-  transition?(caseId: string, from: string, to: string, type: string | null): void;
-}
-
-export class CaseWorker {
+export class CaseWorker implements CaseJobHandler {
   private readonly sender: CaseSender;
   private readonly steps: CaseSteps;
 
@@ -83,6 +84,11 @@ export class CaseWorker {
     return jobs.map((job) => failures.get(job) ?? null);
   }
 
+  /** The follow-up-sweep queue's job (sweep.service.ts). */
+  sweep(): Promise<number> {
+    return sweepDueCases(this.ctx);
+  }
+
   /** One job's own step; returns the sends it queued. */
   private async step(job: CaseJob): Promise<QueuedSend[]> {
     if (isStepJob(job)) return this.steps.apply([job]);
@@ -119,7 +125,7 @@ export class CaseWorker {
     job: CaseJob,
     event: CaseEvent,
     before: BeforeEvent = async () => {},
-    base: EntityManager = this.ctx.db.manager,
+    base: Tx = this.ctx.db.manager,
   ): Promise<QueuedSend[]> {
     const sends = await base.transaction(async (manager): Promise<QueuedSend[]> => {
       const row = await lockCase(manager, job.caseId);
@@ -142,20 +148,18 @@ export class CaseWorker {
   }
 
   private async evaluate(job: EvaluateJob): Promise<QueuedSend[]> {
-    const row = await this.ctx.db.getRepository(CaseEntity).findOneBy({ id: job.caseId });
+    const row = await findCase(this.ctx.db.manager, job.caseId);
     // decide() refuses these too; checking first saves a model call whose answer would be thrown away.
     if (!row || !evaluationWanted(row)) return this.skip(job);
-    const evaluation = await this.agent.evaluate(buildAgentContext(row, await this.thread(job.caseId)));
+    const evaluation = await this.agent.evaluate(
+      buildAgentContext(row, await loadThread(this.ctx.db.manager, job.caseId)),
+    );
     return this.apply(job, { type: 'REPLY_EVALUATED', evaluation });
   }
 
   private async skip(job: CaseJob): Promise<QueuedSend[]> {
     await this.ctx.db.transaction((manager) => claimJobKey(manager, job.key, job.caseId));
     return [];
-  }
-
-  private thread(caseId: string): Promise<MessageEntity[]> {
-    return this.ctx.db.getRepository(MessageEntity).find({ where: { caseId }, order: { createdAt: 'ASC' } });
   }
 }
 

@@ -6,33 +6,37 @@
 //   The lock dies with its connection, so a killed worker leaves nothing held.
 // What remains is a crash between the transport accepting the mail and our record of it: the retry sees an attempt
 // already begun and reports a possible duplicate (send_attempts > 1) instead of passing silently.
-import type { EntityManager, QueryRunner } from 'typeorm';
 import type { Agent } from '../../agent/agent.types';
-import type { CaseEvent } from '../../domain/case.events';
+import type { CaseEvent } from '../../domain/case-event.types';
 import { sendUnwantedReason } from '../../domain/case.machine';
-import type { CaseJob } from '../../jobs/job.catalog';
+import type { CaseJob, SendJob } from '../../jobs/job.catalog';
 import { TerminalSendError, type MailTransport, type SendResult } from '../../mail/mail.types';
-import { CaseEntity, MessageEntity } from '../../persistence/entities';
+import type { CaseEntity, MessageEntity } from '../../persistence/entities';
+import { findCase, lockCase } from '../../persistence/cases.repository';
+import {
+  countSendAttempt,
+  findMessage,
+  getMessage,
+  loadThread,
+  markFailed,
+  markSent,
+} from '../../persistence/messages.repository';
+import { claimJobKey } from '../../persistence/processed-jobs.repository';
+import { holdingSendLock } from '../../persistence/send-lock.repository';
+import type { Tx } from '../../persistence/transaction.types';
 import { buildAgentContext } from './agent-context.mapper';
 import { dropQueuedSend } from '../transitions/transition.writer';
-import { claimJobKey, lockCase, toState } from '../transitions/case.store';
+import { toState } from '../transitions/case-state.mapper';
 import type { TransitionContext } from '../transitions/transition.service';
 import { markSentIfPending, recordPending, toOutboundMail } from './mail-outbox.service';
 import type { ServiceContext } from '../service.context';
-
-export type SendJob = Extract<CaseJob, { type: 'SEND_MESSAGE' }>;
-
-export interface SendObserver {
-  refused?(caseId: string, reason: string): void;
-  possibleDuplicateSend?(caseId: string, sendKey: string): void;
-  mailSent?(transport: string): void;
-}
+import type { SendObserver } from './worker-observer.types';
 
 /** Runs in the event's transaction with the case locked, before the event; false stops there (and commits). */
-export type BeforeEvent = (manager: EntityManager, row: CaseEntity) => Promise<void | false>;
+export type BeforeEvent = (manager: Tx, row: CaseEntity) => Promise<void | false>;
 
 /** Applies one event to the case in a transaction on `base` (the worker's apply). */
-export type ApplyEvent = (job: CaseJob, event: CaseEvent, before: BeforeEvent, base: EntityManager) => Promise<unknown>;
+export type ApplyEvent = (job: CaseJob, event: CaseEvent, before: BeforeEvent, base: Tx) => Promise<unknown>;
 
 /** A send run by the step that queued it: its queued job goes with the transaction that claims the key. */
 export interface InlineSend {
@@ -40,9 +44,6 @@ export interface InlineSend {
   /** The case as the committed step left it, which spares reloading it for the early look. */
   row?: CaseEntity;
 }
-
-// The first key of pg_advisory_lock(int, int): keeps our locks apart from anyone else's single-key locks.
-const SEND_LOCK_CLASS = 0x5e4d;
 
 export class CaseSender {
   constructor(
@@ -55,8 +56,8 @@ export class CaseSender {
 
   async send(job: SendJob, inline: InlineSend = { queuedJobId: null }): Promise<void> {
     const db = this.ctx.db.manager;
-    const row = inline.row ?? (await db.getRepository(CaseEntity).findOneBy({ id: job.caseId }));
-    const thread = row ? await this.thread(job.caseId) : [];
+    const row = inline.row ?? (await findCase(db, job.caseId));
+    const thread = row ? await loadThread(db, job.caseId) : [];
     // The thread holds this send's message if an earlier attempt recorded it.
     let message = thread.find((m) => m.sendKey === job.key) ?? null;
     // Checked again under the lock before sending; this early look saves composing a mail nobody wants.
@@ -82,11 +83,11 @@ export class CaseSender {
     const recorded = message;
     // The local transport sends inside one transaction under the case lock, which already keeps copies apart.
     if (this.transport.recordsOnly) return this.deliverInOneTransaction(db, job, row, recorded, thread, inline);
-    await this.holdingSendLock(job.key, (manager) => this.deliver(manager, job, row, recorded, thread, inline));
+    await holdingSendLock(this.ctx.db, job.key, (manager) => this.deliver(manager, job, row, recorded, thread, inline));
   }
 
   private async deliver(
-    base: EntityManager,
+    base: Tx,
     job: SendJob,
     row: CaseEntity,
     message: MessageEntity,
@@ -104,7 +105,7 @@ export class CaseSender {
         job,
         failed,
         async (m) => {
-          await markMessage(m, message.id, 'failed', 'rejected');
+          await markFailed(m, message.id, 'rejected');
           await dropQueuedSend(this.ctx, m, inline.queuedJobId);
         },
         base,
@@ -130,7 +131,7 @@ export class CaseSender {
    * records it: a crash undoes both, so there is nothing in doubt and nothing to resend twice.
    */
   private async deliverInOneTransaction(
-    base: EntityManager,
+    base: Tx,
     job: SendJob,
     row: CaseEntity,
     message: MessageEntity,
@@ -144,7 +145,7 @@ export class CaseSender {
       async (manager, locked) => {
         const unwanted = sendUnwantedReason(toState(locked), job.purpose, job.seq, this.ctx.clock());
         if (unwanted !== null) {
-          const current = await manager.getRepository(MessageEntity).findOneByOrFail({ id: message.id });
+          const current = await getMessage(manager, message.id);
           if (current.status !== 'pending') return false;
           await this.supersede(manager, job, current, unwanted, inline);
           return false;
@@ -162,30 +163,19 @@ export class CaseSender {
   }
 
   private recordSent(messageId: string, sent: SendResult) {
-    return async (manager: EntityManager, locked: CaseEntity): Promise<void> => {
-      await manager.update(
-        MessageEntity,
-        { id: messageId },
-        {
-          status: 'sent',
-          sentAt: this.ctx.clock(),
-          providerMessageId: sent.providerMessageId,
-          providerThreadId: sent.threadId ?? null,
-        },
-      );
+    return async (manager: Tx, locked: CaseEntity): Promise<void> => {
+      await markSent(manager, messageId, this.ctx.clock(), {
+        providerMessageId: sent.providerMessageId,
+        providerThreadId: sent.threadId ?? null,
+      });
       if (!locked.threadRef && sent.threadId) locked.threadRef = sent.threadId;
     };
   }
 
   /** Records the attempt under the case lock, or gives the send up if the case no longer wants it. */
-  private async beginAttempt(
-    base: EntityManager,
-    job: SendJob,
-    messageId: string,
-    inline: InlineSend,
-  ): Promise<boolean> {
+  private async beginAttempt(base: Tx, job: SendJob, messageId: string, inline: InlineSend): Promise<boolean> {
     const begun = await base.transaction(async (manager) => {
-      const message = await manager.getRepository(MessageEntity).findOneByOrFail({ id: messageId });
+      const message = await getMessage(manager, messageId);
       // A copy of this job finished while we waited for the send lock: its outcome is recorded, nothing to do.
       if (message.status !== 'pending') return false;
       const row = await lockCase(manager, job.caseId);
@@ -194,7 +184,7 @@ export class CaseSender {
         await this.supersede(manager, job, message, unwanted, inline);
         return false;
       }
-      await manager.increment(MessageEntity, { id: message.id }, 'sendAttempts', 1);
+      await countSendAttempt(manager, message.id);
       if (message.sendAttempts > 0)
         this.reportDoubt(job, 'resending a message whose earlier attempt may have gone out');
       return true;
@@ -203,33 +193,22 @@ export class CaseSender {
     return begun;
   }
 
-  private async drop(
-    manager: EntityManager,
-    job: SendJob,
-    message: MessageEntity | null,
-    inline: InlineSend,
-  ): Promise<void> {
+  private async drop(manager: Tx, job: SendJob, message: MessageEntity | null, inline: InlineSend): Promise<void> {
     const row = await lockCase(manager, job.caseId);
     const unwanted = row ? sendUnwantedReason(toState(row), job.purpose, job.seq, this.ctx.clock()) : 'case gone';
     // Nothing makes a stale send wanted again; if it ever did, the retry sends it.
     if (unwanted === null) throw new Error(`send ${job.key} became wanted again; retrying`);
-    const current = message && (await manager.getRepository(MessageEntity).findOneBy({ id: message.id }));
+    const current = message && (await findMessage(manager, message.id));
     await this.supersede(manager, job, current ?? null, unwanted, inline);
   }
 
   /** Gives up a send: its recorded message (if any) is marked with why, and the job's key is claimed. */
-  private async supersede(
-    manager: EntityManager,
-    job: SendJob,
-    message: MessageEntity | null,
-    why: string,
-    inline: InlineSend,
-  ) {
+  private async supersede(manager: Tx, job: SendJob, message: MessageEntity | null, why: string, inline: InlineSend) {
     if (message?.status === 'pending') {
       // An attempt that began but never recorded its outcome may have gone out: say so rather than guess.
       const inDoubt = message.sendAttempts > 0;
       const status = inDoubt ? `not resent (may have been sent): ${why}` : `not sent: ${why}`;
-      await markMessage(manager, message.id, 'failed', status);
+      await markFailed(manager, message.id, status);
       if (inDoubt) this.reportDoubt(job, 'a send in doubt is no longer wanted');
     }
     this.observer.refused?.(job.caseId, `SEND_MESSAGE(${job.purpose}) ${job.seq}: ${why}`);
@@ -242,41 +221,8 @@ export class CaseSender {
     this.ctx.logger.warn({ caseId: job.caseId, sendKey: job.key }, what);
   }
 
-  private async withCase(job: SendJob, work: (manager: EntityManager) => Promise<void>): Promise<void> {
+  private async withCase(job: SendJob, work: (manager: Tx) => Promise<void>): Promise<void> {
     await this.ctx.db.transaction(work);
     this.ctx.changes.changed();
   }
-
-  /** Runs `work` on one connection that holds the send key's advisory lock for the whole of it. */
-  private async holdingSendLock(key: string, work: (manager: EntityManager) => Promise<void>): Promise<void> {
-    const runner = this.ctx.db.createQueryRunner();
-    await runner.connect();
-    let broken: unknown = null;
-    try {
-      await runner.query('SELECT pg_advisory_lock($1, hashtext($2))', [SEND_LOCK_CLASS, key]);
-      await work(runner.manager);
-    } finally {
-      try {
-        await runner.query('SELECT pg_advisory_unlock($1, hashtext($2))', [SEND_LOCK_CLASS, key]);
-      } catch (error) {
-        broken = error;
-      }
-      await release(runner, broken);
-    }
-  }
-
-  private thread(caseId: string): Promise<MessageEntity[]> {
-    return this.ctx.db.getRepository(MessageEntity).find({ where: { caseId }, order: { createdAt: 'ASC' } });
-  }
-}
-
-function markMessage(manager: EntityManager, id: string, status: 'failed', deliveryStatus: string) {
-  return manager.update(MessageEntity, { id }, { status, deliveryStatus }).then(() => undefined);
-}
-
-/** A connection whose unlock failed may still hold the lock: it is destroyed, never returned to the pool. */
-async function release(runner: QueryRunner, broken: unknown): Promise<void> {
-  const postgres = runner as QueryRunner & { releasePostgresConnection?: (error?: unknown) => Promise<void> };
-  if (broken && postgres.releasePostgresConnection) await postgres.releasePostgresConnection(broken);
-  else await runner.release();
 }

@@ -9,20 +9,22 @@
 // transport sends it right after the commit, its queued job standing by as the safety net. A step whose case
 // changed in between queues its send as before, and the send composes then.
 import { randomUUID } from 'node:crypto';
-import { In } from 'typeorm';
 import type { Agent, ComposedMessage } from '../../agent/agent.types';
-import type { CaseEvent } from '../../domain/case.events';
+import type { CaseEvent } from '../../domain/case-event.types';
 import { decide } from '../../domain/case.machine';
-import type { CaseJob } from '../../jobs/job.catalog';
+import { caseJobs, REPLY_KEY_PATTERN, type CaseJob, type SendJob } from '../../jobs/job.catalog';
 import type { MailTransport, SendResult } from '../../mail/mail.types';
-import { CaseEntity, MessageEntity } from '../../persistence/entities';
+import { MessageEntity, type CaseEntity } from '../../persistence/entities';
+import { findCases, lockCases } from '../../persistence/cases.repository';
+import { loadThreads } from '../../persistence/messages.repository';
+import { casesWithUnappliedReplies } from '../../persistence/processed-jobs.repository';
 import { buildAgentContext } from './agent-context.mapper';
-import { DuplicateSteps, TransitionWrites, type QueuedSend, type SendJob } from '../transitions/transition.writer';
-import { lockCases, toState } from '../transitions/case.store';
+import { DuplicateSteps, TransitionWrites, type QueuedSend } from '../transitions/transition.writer';
+import { toState } from '../transitions/case-state.mapper';
 import { recordTransition, type AppliedTransition, type TransitionContext } from '../transitions/transition.service';
 import { pendingMessage, toOutboundMail } from './mail-outbox.service';
 import type { ServiceContext } from '../service.context';
-import type { WorkerObserver } from './case-job.service';
+import type { WorkerObserver } from './worker-observer.types';
 
 export type StepJob = Exclude<CaseJob, { type: 'SEND_MESSAGE' | 'EVALUATE_REPLY' }>;
 
@@ -139,19 +141,9 @@ export class CaseSteps {
     return new Map(jobs.map((job) => [job, eventOf(job, pending.has(job.caseId))]));
   }
 
-  /**
-   * Cases with a stored inbound message whose REPLY_RECEIVED job has not been applied yet (it may be queued behind
-   * the follow-up). The key is the one inbound.service.ts gives that job; mail that gets no such job (unverified
-   * senders, auto-replies) is not waiting for one.
-   */
-  private async repliesPending(caseIds: string[]): Promise<Set<string>> {
-    const rows: { case_id: string }[] = await this.ctx.db.query(
-      `SELECT DISTINCT m.case_id FROM messages m WHERE m.case_id = ANY($1::uuid[]) AND m.direction = 'inbound'
-          AND m.sender_verified IS NOT FALSE AND NOT m.auto_reply
-          AND NOT EXISTS (SELECT 1 FROM processed_jobs p WHERE p.key = m.case_id::text || ':reply:' || m.id::text)`,
-      [caseIds],
-    );
-    return new Set(rows.map((r) => r.case_id));
+  /** Cases with a stored inbound message whose REPLY_RECEIVED job has not been applied yet (see the repository). */
+  private repliesPending(caseIds: string[]): Promise<Set<string>> {
+    return casesWithUnappliedReplies(this.ctx.db.manager, caseIds, REPLY_KEY_PATTERN);
   }
 
   /** Composes, outside any transaction, the mail each step would ask for if its case stays as read now. */
@@ -159,8 +151,8 @@ export class CaseSteps {
     const caseIds = jobs.map((j) => j.caseId);
     // Read side by side: the threads are only needed for the steps that turn out to ask for a mail.
     const [rows, threads] = await Promise.all([
-      this.ctx.db.getRepository(CaseEntity).findBy({ id: In(caseIds) }),
-      this.threads(caseIds),
+      findCases(this.ctx.db.manager, caseIds),
+      loadThreads(this.ctx.db.manager, caseIds).then(conversations),
     ]);
     const now = this.ctx.clock();
     const wanted = rows.flatMap((row) => {
@@ -185,8 +177,8 @@ export class CaseSteps {
           context: buildAgentContext(row, thread),
           replyBody,
         });
-        // The key recordEffects gives this send (see case-effects.ts).
-        const sendKey = `${job.key}:send:${seq}`;
+        // The key recordEffects gives this send.
+        const sendKey = caseJobs.send(job.key, { caseId: row.id, seq, purpose, replyBody: replyBody ?? null }).key;
         const { MAIL_DOMAIN } = this.ctx.config;
         const message = pendingMessage({ row, thread, sendKey, purpose, composed: mail, domain: MAIL_DOMAIN, now });
         // Only computes ids: nothing leaves a transport that only records.
@@ -197,21 +189,6 @@ export class CaseSteps {
       }),
     );
     return new Map(composed);
-  }
-
-  private async threads(caseIds: string[]): Promise<Map<string, MessageEntity[]>> {
-    const messages = await this.ctx.db
-      .getRepository(MessageEntity)
-      .find({ where: { caseId: In(caseIds) }, order: { createdAt: 'ASC' } });
-    const threads = new Map<string, MessageEntity[]>();
-    for (const m of messages) {
-      // A stranger's mail is no part of the conversation: never read by the agent, never replied to or threaded under.
-      if (m.direction === 'inbound' && m.senderVerified === false) continue;
-      const thread = threads.get(m.caseId);
-      if (thread) thread.push(m);
-      else threads.set(m.caseId, [m]);
-    }
-    return threads;
   }
 }
 
@@ -257,3 +234,16 @@ const asSent = (message: MessageEntity, sent: SendResult, at: Date): MessageEnti
     providerMessageId: sent.providerMessageId,
     providerThreadId: sent.threadId ?? null,
   });
+
+/**
+ * The threads as conversations with the counterparty: a stranger's mail is no part of one, so it is never read by
+ * the agent, replied to or threaded under (sender.policy.ts).
+ */
+function conversations(threads: Map<string, MessageEntity[]>): Map<string, MessageEntity[]> {
+  for (const [caseId, thread] of threads)
+    threads.set(
+      caseId,
+      thread.filter((m) => m.direction !== 'inbound' || m.senderVerified !== false),
+    );
+  return threads;
+}

@@ -2,7 +2,7 @@ import { APIConnectionError, APIError } from 'openai';
 import { createAgent } from '../../../src/agent/agent.factory';
 import type { AgentCallInfo } from '../../../src/agent/openai.agent';
 import { AgentOutputError, OpenAIAgent } from '../../../src/agent/openai.agent';
-import { composeMessageJsonSchema } from '../../../src/agent/output.schemas';
+import { composeMessageJsonSchema } from '../../../src/agent/output.schema';
 import { answer, routeByCall, routeByCase, startOpenAIFake } from '../../fakes/openai-fake';
 import type { OpenAIFake } from '../../fakes/openai-fake';
 import { inbound, INVOICE_SCHEMA, makeContext, outbound } from './context.fixture';

@@ -1,8 +1,8 @@
 import type { ComposeRequest } from '../../../src/agent/agent.types';
 import { composeMessages } from '../../../src/agent/prompts/compose-message.prompt';
 import { evaluateMessages } from '../../../src/agent/prompts/evaluate-reply.prompt';
-import { neutralize } from '../../../src/agent/prompts/prompt-parts';
-import { planResultSchema } from '../../../src/agent/strict-schema';
+import { neutralize } from '../../../src/agent/prompts/shared.prompt';
+import { planResultSchema } from '../../../src/agent/strict-schema.mapper';
 import { at, inbound, INVOICE_SCHEMA, makeContext, outbound } from './context.fixture';
 
 describe('neutralize', () => {

@@ -1,6 +1,6 @@
 import type { CaseContext, ComposeRequest } from '../../../src/agent/agent.types';
 import { RulesAgent } from '../../../src/agent/rules.agent';
-import type { Evaluation } from '../../../src/domain/evaluation';
+import type { Evaluation } from '../../../src/domain/evaluation.types';
 import { at, inbound, INVOICE_SCHEMA, makeContext, outbound } from './context.fixture';
 
 const agent = new RulesAgent();

@@ -1,6 +1,6 @@
-import { validateResult } from '../../../src/agent/result-validator';
-import { makeNullable, planResultSchema, restoreResult } from '../../../src/agent/strict-schema';
-import type { JsonSchema } from '../../../src/agent/strict-schema';
+import { validateResult } from '../../../src/agent/result.validator';
+import { makeNullable, planResultSchema, restoreResult } from '../../../src/agent/strict-schema.mapper';
+import type { JsonSchema } from '../../../src/agent/strict-schema.mapper';
 
 const obj = (properties: JsonSchema, required: string[] = Object.keys(properties)): JsonSchema => ({
   type: 'object',

@@ -1,8 +1,8 @@
 // The case state machine's behaviour, event by event: what each accepted event makes of the case and asks for.
 import { decide, sendUnwantedReason, type Accepted } from '../../../src/domain/case.machine';
-import type { CaseEvent } from '../../../src/domain/case.events';
+import type { CaseEvent } from '../../../src/domain/case-event.types';
 import type { CaseState } from '../../../src/domain/case.model';
-import type { Evaluation } from '../../../src/domain/evaluation';
+import type { Evaluation } from '../../../src/domain/evaluation.types';
 import { ctx, evaluation, HOUR, NOW, REQUEST_ID, state } from './fixtures';
 
 function accepted(result: ReturnType<typeof decide>): Accepted {

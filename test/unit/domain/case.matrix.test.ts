@@ -1,7 +1,7 @@
 // The case state machine's table: every status x every event type is accepted exactly when ALLOWED says so, and
 // refused (with a reason naming the pair) otherwise; decide() never mutates what it is given.
 import { ALLOWED, decide } from '../../../src/domain/case.machine';
-import { CASE_EVENT_TYPES, type CaseEvent, type CaseEventType } from '../../../src/domain/case.events';
+import { CASE_EVENT_TYPES, type CaseEvent, type CaseEventType } from '../../../src/domain/case-event.types';
 import { CASE_STATUSES, type CaseState, type CaseStatus } from '../../../src/domain/case.model';
 import { ctx, evaluation, NOW, REQUEST_ID, state } from './fixtures';
 

@@ -1,7 +1,7 @@
 // Shared by the state machine tests: a fixed clock, a case state with overrides, an evaluation with overrides.
 import type { DecideContext } from '../../../src/domain/case.machine';
 import type { CaseState } from '../../../src/domain/case.model';
-import type { Evaluation } from '../../../src/domain/evaluation';
+import type { Evaluation } from '../../../src/domain/evaluation.types';
 
 export const NOW = new Date('2025-03-01T12:00:00.000Z');
 export const HOUR = 3_600_000;

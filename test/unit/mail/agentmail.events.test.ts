@@ -1,4 +1,4 @@
-import { toAgentmailEvent } from '../../../src/mail/agentmail.events';
+import { toAgentmailEvent } from '../../../src/mail/agentmail-event.schema';
 
 const INBOX = 'cases@offload.test';
 const ref = {

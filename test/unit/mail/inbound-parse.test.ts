@@ -1,4 +1,4 @@
-import { parseRawMail } from '../../../src/mail/inbound-parse';
+import { parseRawMail } from '../../../src/mail/inbound-mail.parser';
 
 const OURS = 'case-0123456789abcdef0123456789abcdef@offload.test';
 const mime = (...lines: string[]) => lines.join('\r\n');

@@ -1,4 +1,4 @@
-import { stripQuotedText } from '../../../src/mail/quoted-text';
+import { stripQuotedText } from '../../../src/mail/quoted-text.parser';
 
 describe('stripQuotedText', () => {
   it.each([

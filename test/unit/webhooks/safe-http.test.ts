@@ -8,7 +8,7 @@ import {
   vetHost,
   type HostResolver,
   type ResolvedAddress,
-} from '../../../src/webhooks/safe-http';
+} from '../../../src/webhooks/safe-http.client';
 
 const v4 = (address: string): ResolvedAddress => ({ address, family: 4 });
 const v6 = (address: string): ResolvedAddress => ({ address, family: 6 });

@@ -2,7 +2,7 @@ import {
   buildWebhookEnvelope,
   webhookEventTypeFor,
   type WebhookCaseSnapshot,
-} from '../../../src/webhooks/webhook.payload';
+} from '../../../src/webhooks/webhook-payload.mapper';
 
 const CASE_ID = '3f1c2a9e-6b7d-4e1a-9c55-0d2f8e7b6a41';
 const UPDATED_AT = new Date(1767225600123);

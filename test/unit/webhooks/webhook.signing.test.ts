@@ -1,5 +1,5 @@
 import { Webhook } from 'standardwebhooks';
-import { generateWebhookSecret, isValidWebhookSecret, signWebhook } from '../../../src/webhooks/webhook.signing';
+import { generateWebhookSecret, isValidWebhookSecret, signWebhook } from '../../../src/webhooks/webhook.signer';
 
 describe('generateWebhookSecret', () => {
   it('returns whsec_ and the base64 of 32 random bytes', () => {

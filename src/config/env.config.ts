@@ -1,0 +1,115 @@
+// Every environment variable Offload reads, parsed once at start. A bad value stops start-up naming the variable.
+import { z } from 'zod';
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const port = z.coerce.number().int().min(0).max(65535);
+
+const schema = z
+  .object({
+    NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+    PORT: port.default(4000),
+    HOST: z.string().default('0.0.0.0'),
+    DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).default('postgres://postgres@127.0.0.1:5432/offload'),
+    DATABASE_POOL_MAX: z.coerce.number().int().min(2).max(200).default(20),
+    PUBLIC_URL: z.url().optional(),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    OFFLOAD_TIME_SCALE: z.coerce.number().positive().max(1e9).default(1),
+    SWEEP_CRON: z.string().min(9).default('0 * * * *'),
+    WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(8),
+    AGENT: z.enum(['openai', 'rules']).optional(),
+    OPENAI_API_KEY: z.string().min(1).optional(),
+    OPENAI_BASE_URL: z.url().optional(),
+    OPENAI_MODEL: z.string().min(1).default('gpt-4o-mini'),
+    MAIL_TRANSPORT: z.enum(['local', 'smtp', 'agentmail']).default('local'),
+    MAIL_DOMAIN: z
+      .string()
+      .regex(/^[a-z0-9.-]+$/i, 'a domain name')
+      .default('offload.localhost'),
+    SMTP_URL: z
+      .string()
+      .regex(/^smtps?:\/\//, 'an smtp:// or smtps:// URL')
+      .optional(),
+    INBOUND_SMTP_PORT: port.default(2525),
+    // Loopback by default: exposing the listener to the internet is a decision (the MX, a proxy), not an accident.
+    INBOUND_SMTP_HOST: z.string().min(1).default('127.0.0.1'),
+    INBOUND_SMTP_MAX_BYTES: z.coerce
+      .number()
+      .int()
+      .min(1024)
+      .default(25 * 1024 * 1024),
+    // Attachments kept per inbound message: a mail with more is refused in the SMTP dialogue (552), and trimmed to
+    // this many (the rest logged) where the provider has already accepted it (AgentMail).
+    // SPF, DKIM and DMARC checks of inbound SMTP mail (mailauth, system DNS); a DMARC failure under p=reject or
+    // p=quarantine keeps a mail from driving its case.
+    INBOUND_SMTP_VERIFY_SENDER: bool.default(true),
+    INBOUND_MAX_ATTACHMENTS: z.coerce.number().int().min(1).max(10_000).default(100),
+    AGENTMAIL_API_KEY: z.string().min(1).optional(),
+    AGENTMAIL_BASE_URL: z.url().default('https://api.agentmail.to/v0'),
+    AGENTMAIL_INBOX_ID: z.string().min(3).optional(),
+    AGENTMAIL_WEBHOOK_SECRET: z.string().min(1).optional(),
+    WEBHOOK_ALLOW_PRIVATE: bool.default(false),
+    // Per webhook attempt, the one value in force: long enough for a slow receiver, short enough not to pin a worker.
+    WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(60000).default(10000),
+    ATTACHMENT_URL_TTL_SECONDS: z.coerce
+      .number()
+      .int()
+      .min(10)
+      .max(7 * 86400)
+      .default(3600),
+    SIGNING_SECRET: z.string().min(16).optional(),
+    IDEMPOTENCY_TTL_HOURS: z.coerce.number().int().min(24).default(48),
+    // Requests per minute per API key, one budget for GraphQL (HTTP and graphql-ws), REST and the local inbound route
+    // across every API process; 0 turns the limit off.
+    RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).default(600),
+    AUTH_CACHE_SECONDS: z.coerce.number().int().min(0).max(300).default(5),
+    // graphql-ws's own default: a socket that has not authenticated by then is closed (4408).
+    WS_CONNECTION_INIT_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(3_000),
+    // Every frame a socket sends (pings and connection_init included) draws on this budget; past it, 4429.
+    WS_MESSAGES_PER_SECOND: z.coerce.number().positive().max(10_000).default(10),
+    WS_MESSAGE_BURST: z.coerce.number().int().min(1).max(100_000).default(50),
+    WS_MAX_SUBSCRIPTIONS_PER_CONNECTION: z.coerce.number().int().min(1).max(1_000).default(20),
+    WS_MAX_SUBSCRIPTIONS_PER_ACCOUNT: z.coerce.number().int().min(1).default(1_000),
+  })
+  .superRefine((env, ctx) => {
+    if (env.MAIL_TRANSPORT === 'smtp' && !env.SMTP_URL)
+      ctx.addIssue({ code: 'custom', path: ['SMTP_URL'], message: 'required when MAIL_TRANSPORT=smtp' });
+    if (env.MAIL_TRANSPORT === 'agentmail') {
+      for (const key of ['AGENTMAIL_API_KEY', 'AGENTMAIL_INBOX_ID', 'AGENTMAIL_WEBHOOK_SECRET'] as const)
+        if (!env[key]) ctx.addIssue({ code: 'custom', path: [key], message: 'required when MAIL_TRANSPORT=agentmail' });
+    }
+    if (env.AGENT === 'openai' && !env.OPENAI_API_KEY && !env.OPENAI_BASE_URL)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['OPENAI_API_KEY'],
+        message: 'AGENT=openai needs OPENAI_API_KEY or OPENAI_BASE_URL',
+      });
+  });
+
+export type Env = z.infer<typeof schema>;
+
+export interface Config extends Env {
+  agent: 'openai' | 'rules';
+  publicUrl: string;
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+/** Parses the environment; throws a ConfigError listing every bad variable by name. */
+export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
+  // Empty strings mean "unset", as they do in most shells' `VAR= cmd`.
+  const cleaned = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = schema.safeParse(cleaned);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.') || '(environment)'}: ${i.message}`);
+    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  const env = parsed.data;
+  const agent = env.AGENT ?? (env.OPENAI_API_KEY || env.OPENAI_BASE_URL ? 'openai' : 'rules');
+  const publicUrl = (env.PUBLIC_URL ?? `http://127.0.0.1:${env.PORT}`).replace(/\/$/, '');
+  return { ...env, agent, publicUrl };
+}

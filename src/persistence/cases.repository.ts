@@ -1,0 +1,145 @@
+// Every read and write of `cases` except the pipelined create (case-insert.repository.ts).
+import { In } from 'typeorm';
+import type { CaseStatus } from '../domain/case.model';
+import { CaseEntity } from './entities';
+import type { Tx } from './transaction.types';
+import { caseSearchWhere } from './case-search.sql';
+
+/** Locks one case (of `accountId`, when given) for the rest of the transaction. */
+export async function lockCase(manager: Tx, caseId: string, accountId?: string): Promise<CaseEntity | null> {
+  const query = manager
+    .getRepository(CaseEntity)
+    .createQueryBuilder('c')
+    .setLock('pessimistic_write')
+    .where('c.id = :caseId', { caseId });
+  if (accountId) query.andWhere('c.account_id = :accountId', { accountId });
+  return query.getOne();
+}
+
+/** Locks several cases in id order (so two batches never wait on each other in a cycle). */
+export async function lockCases(manager: Tx, caseIds: string[]): Promise<CaseEntity[]> {
+  return manager
+    .getRepository(CaseEntity)
+    .createQueryBuilder('c')
+    .setLock('pessimistic_write')
+    .where('c.id = ANY(:caseIds)', { caseIds })
+    .orderBy('c.id')
+    .getMany();
+}
+
+/** A case without locking it; with `accountId`, another account's case is not found. */
+export async function findCase(db: Tx, caseId: string, accountId?: string): Promise<CaseEntity | null> {
+  return db.getRepository(CaseEntity).findOneBy(accountId ? { id: caseId, accountId } : { id: caseId });
+}
+
+/** A case known to exist (its id came from a row that references it). */
+export async function getCase(db: Tx, caseId: string, accountId: string): Promise<CaseEntity> {
+  return db.getRepository(CaseEntity).findOneByOrFail({ id: caseId, accountId });
+}
+
+/** Several cases without locking them, in no particular order. */
+export async function findCases(db: Tx, caseIds: string[]): Promise<CaseEntity[]> {
+  return db.getRepository(CaseEntity).findBy({ id: In(caseIds) });
+}
+
+/** Writes a locked case's mutable fields back in one UPDATE (TypeORM's save would SELECT first). */
+export async function saveCase(manager: Tx, row: CaseEntity): Promise<void> {
+  await manager.query(UPDATE_CASES.replace('$N', '$1'), [JSON.stringify(caseRecords([row]))]);
+}
+
+/** The mutable fields of locked cases for UPDATE_CASES. */
+export function caseRecords(rows: CaseEntity[]) {
+  return rows.map((row) => ({
+    id: row.id,
+    status: row.status,
+    goal: row.goal,
+    attempt_count: row.attemptCount,
+    next_action_at: row.nextActionAt,
+    result_status: row.resultStatus,
+    result: row.result ?? null,
+    failure_reason: row.failureReason,
+    input_request_id: row.inputRequestId,
+    input_request_question: row.inputRequestQuestion,
+    input_request_status: row.inputRequestStatus,
+    input_requested_at: row.inputRequestedAt,
+    awaiting_evaluation: row.awaitingEvaluation,
+    thread_ref: row.threadRef,
+    finished_at: row.finishedAt,
+    updated_at: row.updatedAt,
+  }));
+}
+
+/** Case rows from JSON parameter $N (see caseRecords). */
+export const UPDATE_CASES = `UPDATE cases c SET status = v.status, goal = v.goal, attempt_count = v.attempt_count,
+            next_action_at = v.next_action_at, result_status = v.result_status, result = v.result,
+            failure_reason = v.failure_reason, input_request_id = v.input_request_id,
+            input_request_question = v.input_request_question, input_request_status = v.input_request_status,
+            input_requested_at = v.input_requested_at, awaiting_evaluation = v.awaiting_evaluation,
+            thread_ref = v.thread_ref, finished_at = v.finished_at, updated_at = v.updated_at
+       FROM json_to_recordset($N::json) AS v(id uuid, status text, goal jsonb, attempt_count int,
+            next_action_at timestamptz, result_status text, result jsonb, failure_reason text, input_request_id uuid,
+            input_request_question text, input_request_status text, input_requested_at timestamptz,
+            awaiting_evaluation boolean, thread_ref text, finished_at timestamptz, updated_at timestamptz)
+      WHERE c.id = v.id`;
+
+export interface CaseListQuery {
+  accountId: string;
+  status?: CaseStatus[] | null;
+  clientReferenceId?: string | null;
+  createdAfter?: Date | null;
+  createdBefore?: Date | null;
+  /** Free text matched case-insensitively (see case-search.sql.ts). */
+  search?: string | null;
+  /** The keyset position to continue after: the (created_at, id) of the last case of the previous page. */
+  after: { createdAt: Date; id: string } | null;
+  limit: number;
+}
+
+/** An account's cases, newest first, from a keyset position (so a page costs the same however deep it is). */
+export async function listCases(db: Tx, q: CaseListQuery): Promise<CaseEntity[]> {
+  const query = db
+    .getRepository(CaseEntity)
+    .createQueryBuilder('c')
+    .where('c.account_id = :accountId', { accountId: q.accountId })
+    .orderBy('c.created_at', 'DESC')
+    .addOrderBy('c.id', 'DESC')
+    .limit(q.limit);
+  if (q.status?.length) query.andWhere('c.status IN (:...status)', { status: q.status });
+  if (q.clientReferenceId) query.andWhere('c.client_reference_id = :ref', { ref: q.clientReferenceId });
+  if (q.createdAfter) query.andWhere('c.created_at > :createdAfter', { createdAfter: q.createdAfter });
+  if (q.createdBefore) query.andWhere('c.created_at < :createdBefore', { createdBefore: q.createdBefore });
+  if (q.search) {
+    const where = caseSearchWhere('c', q.search);
+    query.andWhere(where.sql, where.params);
+  }
+  if (q.after) query.andWhere('(c.created_at, c.id) < (:at, :id)', { at: q.after.createdAt, id: q.after.id });
+  return query.getMany();
+}
+
+/** A RUNNING case whose next action is due; `atText` is next_action_at as Postgres prints it (see findDueCases). */
+export interface DueCase {
+  id: string;
+  next_action_at: Date;
+  at_text: string;
+}
+
+/**
+ * RUNNING cases whose next action is at or before `now`, in (next_action_at, id) order after `after`.
+ * Walks the partial index on next_action_at: cost follows the due cases, not the table.
+ * The cursor carries the timestamp as Postgres text: a JS Date drops microseconds, and a cursor rounded down
+ * would return the same page for ever.
+ */
+export async function findDueCases(
+  db: Tx,
+  now: Date,
+  after: { at: string; id: string } | null,
+  limit: number,
+): Promise<DueCase[]> {
+  return db.query(
+    `SELECT id, next_action_at, next_action_at::text AS at_text FROM cases
+        WHERE status = 'RUNNING' AND next_action_at IS NOT NULL AND next_action_at <= $1
+          AND ($2::timestamptz IS NULL OR (next_action_at, id) > ($2::timestamptz, $3::uuid))
+        ORDER BY next_action_at, id LIMIT $4`,
+    [now, after?.at ?? null, after?.id ?? null, limit],
+  );
+}

@@ -1,0 +1,98 @@
+// Chooses the mail transport from MAIL_TRANSPORT and mounts its inbound routes.
+import type { Express } from 'express';
+import type { Config } from '../config/env.config';
+import { agentmailWebhookRouter } from '../mail/agentmail.routes';
+import { createAgentmailTransport, type AgentmailTransport } from '../mail/agentmail.transport';
+import type { AgentmailEvent } from '../mail/agentmail-webhook.guard';
+import { createLocalTransport } from '../mail/local.transport';
+import type { MailTransport } from '../mail/mail.types';
+import { createMailAuthenticator, type DNSResolver } from '../mail/mail-auth.guard';
+import { createSmtpInbound } from '../mail/smtp-inbound.server';
+import { createSmtpTransport } from '../mail/smtp.transport';
+import type { ProviderLinkFn } from '../services/attachments/attachment.service';
+import type { InboundService } from '../services/inbound/inbound.service';
+import type { Services } from '../services/service.registry';
+import type { Logger } from '../observability/logger.factory';
+
+/** `dnsResolver` replaces the system's DNS for SPF/DKIM/DMARC lookups (tests run offline with fixed records). */
+export function createMailTransport(config: Config, logger: Logger, dnsResolver?: DNSResolver): MailTransport {
+  switch (config.MAIL_TRANSPORT) {
+    case 'local':
+      return createLocalTransport();
+    case 'smtp':
+      return createSmtpTransport({
+        smtpUrl: required(config.SMTP_URL, 'SMTP_URL'),
+        inbound: createSmtpInbound({
+          port: config.INBOUND_SMTP_PORT,
+          host: config.INBOUND_SMTP_HOST,
+          maxBytes: config.INBOUND_SMTP_MAX_BYTES,
+          maxAttachments: config.INBOUND_MAX_ATTACHMENTS,
+          domain: config.MAIL_DOMAIN,
+          logger: logger.child({ component: 'smtp-inbound' }),
+          ...(config.INBOUND_SMTP_VERIFY_SENDER ? { authenticate: createMailAuthenticator(dnsResolver) } : {}),
+        }),
+      });
+    case 'agentmail':
+      return createAgentmailTransport({
+        apiKey: required(config.AGENTMAIL_API_KEY, 'AGENTMAIL_API_KEY'),
+        baseUrl: config.AGENTMAIL_BASE_URL,
+        inboxId: required(config.AGENTMAIL_INBOX_ID, 'AGENTMAIL_INBOX_ID'),
+      });
+    default: {
+      const unknown: never = config.MAIL_TRANSPORT;
+      throw new Error(`MAIL_TRANSPORT=${String(unknown)} is not a known transport`);
+    }
+  }
+}
+
+/** Attachments AgentMail keeps are downloaded through a fresh provider link; other transports keep the bytes. */
+export function providerAttachmentLinks(transport: MailTransport | null): ProviderLinkFn | null {
+  if (transport?.name !== 'agentmail') return null;
+  const agentmail = transport as AgentmailTransport;
+  return async (attachment) => {
+    const { inboxId, providerMessageId, providerAttachmentId } = attachment;
+    if (!inboxId || !providerMessageId || !providerAttachmentId)
+      throw new Error(`attachment ${attachment.id} lacks inboxId, providerMessageId or providerAttachmentId`);
+    return agentmail.getAttachmentLink(inboxId, providerMessageId, providerAttachmentId);
+  };
+}
+
+/** Inbound provider routes (e.g. /webhooks/agentmail); mounted before any JSON body parser. */
+export function mountMailRoutes(app: Express, config: Config, services: Services, logger: Logger): void {
+  if (config.MAIL_TRANSPORT !== 'agentmail') return;
+  const log = logger.child({ component: 'agentmail-webhook' });
+  app.use(
+    '/webhooks/agentmail',
+    agentmailWebhookRouter({
+      secret: required(config.AGENTMAIL_WEBHOOK_SECRET, 'AGENTMAIL_WEBHOOK_SECRET'),
+      onEvent: (event) => handleAgentmailEvent(services.inbound, event, log),
+      logger: log,
+    }),
+  );
+}
+
+/** Every branch is idempotent per event id (see InboundService), because Svix delivers at least once. */
+export async function handleAgentmailEvent(inbound: InboundService, event: AgentmailEvent, logger: Logger) {
+  switch (event.kind) {
+    case 'received':
+      return inbound.receive({ ...event.mail, labels: event.labels, eventId: event.eventId });
+    case 'failure':
+      return inbound.deliveryFailed(event.failure);
+    case 'delivered':
+      return inbound.delivered(event.providerMessageId);
+    case 'sent':
+      return;
+    case 'ignored':
+      logger.info({ eventId: event.eventId, eventType: event.eventType }, 'agentmail event ignored');
+      return;
+    default: {
+      const unknown: never = event;
+      throw new Error(`unknown agentmail event ${JSON.stringify(unknown)}`);
+    }
+  }
+}
+
+function required(value: string | undefined, name: string): string {
+  if (!value) throw new Error(`${name} is required for MAIL_TRANSPORT`);
+  return value;
+}

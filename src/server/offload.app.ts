@@ -1,0 +1,182 @@
+// The composition root: builds every service from the configuration and starts the roles asked for.
+import { createAgent } from '../agent/agent.factory';
+import type { Agent } from '../agent/agent.types';
+import type { Config } from '../config/env.config';
+import { buildOffloadSchema } from '../graphql/graphql.schema';
+import { startBoss } from '../jobs/boss.client';
+import type { JobQueue } from '../jobs/job.catalog';
+import { startWorkers } from '../jobs/job-handler.registry';
+import type { MailTransport } from '../mail/mail.types';
+import type { DNSResolver } from '../mail/mail-auth.guard';
+import { createDataSource, createPipelinePool, ensureDatabase, migrate } from '../persistence/data-source.factory';
+import type { Database } from '../persistence/transaction.types';
+import { AccountsService } from '../services/accounts/account.service';
+import { AttachmentLinks, loadSigningSecret } from '../services/attachments/attachment-link.signer';
+import { AttachmentsService } from '../services/attachments/attachment.service';
+import { CaseFeed } from '../services/feed/case-feed.service';
+import { CaseWorker } from '../services/worker/case-job.service';
+import { CasesService } from '../services/cases/case.service';
+import { InboundService } from '../services/inbound/inbound.service';
+import type { Clock, ServiceContext } from '../services/service.context';
+import type { Services } from '../services/service.registry';
+import { CaseStatsService } from '../services/cases/case-stats.service';
+import { startHttp, type HttpServer } from './http.server';
+import { createMailTransport, mountMailRoutes, providerAttachmentLinks } from './mail.wiring';
+import { createWebhookWiring } from './webhook.wiring';
+import { closeWebhookAgents } from '../webhooks/safe-http.client';
+import { restRoutes } from '../rest/rest.routes';
+import { createLogger, type Logger } from '../observability/logger.factory';
+import { createMetrics, type OffloadMetrics } from './offload.metrics';
+import { createReadiness, opsRoutes, startOpsServer } from './ops.routes';
+import { SharedKeyRateLimit } from '../services/accounts/key-rate.service';
+import { listenForRevokedKeys, type RevocationListener } from '../persistence/key-revocation.repository';
+
+export type Role = 'serve' | 'api' | 'worker';
+
+export interface OffloadOptions {
+  role: Role;
+  clock?: Clock;
+  logger?: Logger;
+  /** Tests and benchmarks swap adapters at the edge; the rest of the wiring stays real. */
+  agent?: Agent;
+  transport?: MailTransport;
+  /** DNS for SPF/DKIM/DMARC checks of inbound SMTP mail (tests pass fixed records). */
+  dnsResolver?: DNSResolver;
+}
+
+export interface Offload {
+  config: Config;
+  db: Database;
+  boss: JobQueue;
+  services: Services;
+  mail: MailTransport;
+  http: HttpServer | null;
+  url: string;
+  metrics: OffloadMetrics;
+  /** Where the worker role serves /healthz, /readyz and /metrics (null for the other roles, or if PORT was taken). */
+  opsUrl: string | null;
+  stop(): Promise<void>;
+}
+
+/** Creates the database if needed, applies migrations and pg-boss's schema. */
+export async function prepareDatabase(config: Config, logger?: Logger): Promise<Database> {
+  if (await ensureDatabase(config.DATABASE_URL)) logger?.info('created database');
+  const db = createDataSource(config.DATABASE_URL, config.DATABASE_POOL_MAX);
+  await db.initialize();
+  const ran = await migrate(db);
+  for (const name of ran) logger?.info({ migration: name }, 'applied migration');
+  return db;
+}
+
+export async function startOffload(config: Config, options: OffloadOptions): Promise<Offload> {
+  const logger = options.logger ?? createLogger(config.LOG_LEVEL);
+  const clock = options.clock ?? (() => new Date());
+  const db = await prepareDatabase(config, logger);
+  const writes = createPipelinePool(config.DATABASE_URL, config.DATABASE_POOL_MAX);
+  // An idle connection that dies (a database restart) is dropped by the pool; unhandled, the event would crash us.
+  writes.on('error', (error) => logger.warn({ err: error }, 'idle database connection lost'));
+  const runsWorker = options.role !== 'api';
+  const runsApi = options.role !== 'worker';
+  const boss = await startBoss(config.DATABASE_URL, { schedule: runsWorker });
+
+  let publicUrl = config.publicUrl;
+  const feed = new CaseFeed(db, logger, { databaseUrl: config.DATABASE_URL });
+  const ctx: ServiceContext = { db, boss, config, clock, logger, changes: feed };
+  const metrics = createMetrics(boss);
+  const webhooks = createWebhookWiring(ctx, metrics.webhookObserver);
+  const transitions = { ...ctx, webhooks: webhooks.outbox };
+  const links = new AttachmentLinks(
+    await loadSigningSecret(db, config.SIGNING_SECRET),
+    () => publicUrl,
+    config.ATTACHMENT_URL_TTL_SECONDS,
+    clock,
+  );
+  const transport = options.transport ?? createMailTransport(config, logger, options.dnsResolver);
+  const services: Services = {
+    accounts: new AccountsService(db, config.AUTH_CACHE_SECONDS),
+    cases: new CasesService(transitions, writes),
+    attachments: new AttachmentsService(db, links, providerAttachmentLinks(transport)),
+    inbound: new InboundService(ctx, metrics.inboundObserver(transport.name)),
+    feed,
+    webhooks: webhooks.records,
+    stats: new CaseStatsService(db, clock),
+  };
+  const readiness = createReadiness({ db, boss, runsWorker });
+  const ops = opsRoutes({ readiness, registry: metrics.registry });
+
+  if (runsWorker) {
+    const agent = options.agent ?? createAgent({ ...agentConfig(config), onCall: metrics.onModelCall });
+    await startWorkers(boss, ctx, {
+      cases: new CaseWorker(transitions, agent, transport, metrics.observer(logger)),
+      webhooks: { deliver: webhooks.deliver },
+    });
+    readiness.workersRegistered();
+  }
+
+  let http: HttpServer | null = null;
+  let revocations: RevocationListener | null = null;
+  const limiter = new SharedKeyRateLimit(db, config.RATE_LIMIT_PER_MINUTE, logger);
+  if (runsApi) {
+    limiter.start();
+    await feed.start();
+    // The SMTP listener is an inbound face like /webhooks/*: it only stores mail and queues jobs, so it runs with the
+    // API, and scaling workers never has them compete for INBOUND_SMTP_PORT.
+    await transport.start?.(services.inbound);
+    http = await startHttp({
+      config,
+      schema: await buildOffloadSchema(),
+      services,
+      logger,
+      extraRoutes: (app) => {
+        mountMailRoutes(app, config, services, logger);
+        app.use(restRoutes(services, config, limiter, logger));
+      },
+      ops,
+      limiter,
+    });
+    const api = http;
+    revocations = await listenForRevokedKeys(
+      config.DATABASE_URL,
+      (keyIds) => {
+        services.accounts.forgetKeys(keyIds);
+        const closed = api.closeKeySockets(keyIds);
+        if (closed) logger.info({ keyIds, sockets: closed }, 'closed graphql-ws sockets of revoked API keys');
+      },
+      (error) => logger.warn({ err: error }, 'key revocation listener lost; reconnecting'),
+    );
+  }
+  const opsServer = runsApi
+    ? null
+    : await startOpsServer(ops, { port: config.PORT, host: config.HOST }, (error) =>
+        logger.warn({ err: error, port: config.PORT }, 'worker health and metrics not served: PORT unavailable'),
+      );
+  const address = http?.server.address();
+  const url = address && typeof address === 'object' ? `http://127.0.0.1:${address.port}` : config.publicUrl;
+  if (!config.PUBLIC_URL) publicUrl = url;
+
+  let stopping: Promise<void> | null = null;
+  const stop = (): Promise<void> =>
+    (stopping ??= (async () => {
+      readiness.stopping();
+      await revocations?.stop();
+      await http?.stop();
+      await limiter.stop();
+      await opsServer?.stop();
+      // Graceful: stop fetching, let jobs in flight finish (or go back to the queue at the timeout).
+      await boss.stop({ graceful: true, timeout: 20_000 });
+      await closeWebhookAgents();
+      await transport.stop?.();
+      await feed.stop();
+      await db.destroy();
+      await writes.end();
+    })());
+
+  return { config, db, boss, services, mail: transport, http, url, metrics, opsUrl: opsServer?.url ?? null, stop };
+}
+
+function agentConfig(config: Config): Parameters<typeof createAgent>[0] {
+  return {
+    agent: config.agent,
+    openai: { apiKey: config.OPENAI_API_KEY, baseURL: config.OPENAI_BASE_URL, model: config.OPENAI_MODEL },
+  };
+}
