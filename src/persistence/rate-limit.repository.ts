@@ -1,9 +1,9 @@
 // Every statement on `rate_limit_hits`: per-key request counts per one-minute window, summed over API processes.
-import type { DataSource } from 'typeorm';
+import type { Tx } from './transaction.types';
 
 /** Adds each key's hits to the window's row and returns the window's totals for those keys (every process's). */
 export async function addRateLimitHits(
-  db: DataSource,
+  db: Tx,
   windowStart: Date,
   hits: ReadonlyMap<string, number>,
 ): Promise<Map<string, number>> {
@@ -19,11 +19,7 @@ export async function addRateLimitHits(
 }
 
 /** The window's totals for keys this process has not used since its last flush (other processes may have). */
-export async function readRateLimitHits(
-  db: DataSource,
-  windowStart: Date,
-  keys: string[],
-): Promise<Map<string, number>> {
+export async function readRateLimitHits(db: Tx, windowStart: Date, keys: string[]): Promise<Map<string, number>> {
   if (keys.length === 0) return new Map();
   const rows: Array<{ key: string; hits: number }> = await db.query(
     `SELECT key, hits FROM rate_limit_hits WHERE window_start = $1 AND key = ANY($2::text[])`,
@@ -33,6 +29,6 @@ export async function readRateLimitHits(
 }
 
 /** Windows that have ended carry no budget any more. */
-export async function deleteRateLimitWindowsBefore(db: DataSource, before: Date): Promise<void> {
+export async function deleteRateLimitWindowsBefore(db: Tx, before: Date): Promise<void> {
   await db.query(`DELETE FROM rate_limit_hits WHERE window_start < $1`, [before]);
 }

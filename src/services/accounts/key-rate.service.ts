@@ -4,7 +4,7 @@
 // return. A key can therefore overshoot by what other processes accepted since their last flush (at most
 // processes x rate x flushMs), and a fixed one-minute window allows up to twice the rate across a window boundary;
 // both are the price of a limit that costs no round trip per request.
-import type { DataSource } from 'typeorm';
+import type { Database } from '../../persistence/transaction.types';
 import type { Logger } from '../../observability/logger.factory';
 import {
   addRateLimitHits,
@@ -36,7 +36,7 @@ export class SharedKeyRateLimit implements KeyRateLimit {
   private readonly now: () => number;
 
   constructor(
-    private readonly db: DataSource,
+    private readonly db: Database,
     readonly perMinute: number,
     private readonly logger: Logger,
     private readonly options: SharedKeyRateOptions = {},
@@ -89,8 +89,8 @@ export class SharedKeyRateLimit implements KeyRateLimit {
       const windowStart = new Date(window);
       // Keys used here since the last flush add their hits; the others still learn what other processes spent.
       const [added, read] = await Promise.all([
-        addRateLimitHits(this.db, windowStart, hits),
-        readRateLimitHits(this.db, windowStart, idle),
+        addRateLimitHits(this.db.manager, windowStart, hits),
+        readRateLimitHits(this.db.manager, windowStart, idle),
       ]);
       for (const [key, sent] of hits) counts.get(key)!.pending -= sent;
       for (const [key, total] of [...added, ...read]) {
@@ -114,6 +114,6 @@ export class SharedKeyRateLimit implements KeyRateLimit {
   private async cleanup(window: number): Promise<void> {
     if (window - this.lastCleanup < WINDOW_MS) return;
     this.lastCleanup = window;
-    await deleteRateLimitWindowsBefore(this.db, new Date(window - WINDOW_MS));
+    await deleteRateLimitWindowsBefore(this.db.manager, new Date(window - WINDOW_MS));
   }
 }
