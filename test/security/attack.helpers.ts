@@ -36,6 +36,8 @@ export async function spawnServer(
     HOST: '127.0.0.1',
     WEBHOOK_ALLOW_PRIVATE: 'true',
     AGENT: 'rules',
+    // The machine's PostgreSQL is shared by every test file running at the time.
+    DATABASE_POOL_MAX: '6',
     ...env,
   });
   const line = await proc.waitFor(/listening on http:\/\/127\.0\.0\.1:\d+/, 60_000);

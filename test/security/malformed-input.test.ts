@@ -174,5 +174,5 @@ describe('item 9', () => {
     } finally {
       await prod.stop();
     }
-  });
+  }, 120_000);
 });
