@@ -8,9 +8,12 @@ COPY . .
 RUN npm run -s build && npm prune --omit=dev --no-audit --no-fund
 
 FROM node:24-bookworm-slim
+# OFFLOAD_HOME: without DATABASE_URL (a quick `docker run IMAGE`), the embedded PostgreSQL needs a directory the
+# node user can write; compose sets DATABASE_URL to its PostgreSQL service.
 ENV NODE_ENV=production \
     HOST=0.0.0.0 \
-    PORT=4000
+    PORT=4000 \
+    OFFLOAD_HOME=/home/node/.offload
 WORKDIR /app
 COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules

@@ -3,7 +3,9 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'schema/generated/**', 'coverage/**', 'bench/results/**'] },
+  {
+    ignores: ['dist/**', 'node_modules/**', 'schema/generated/**', 'schema/rest/**', 'coverage/**', 'bench/results/**'],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

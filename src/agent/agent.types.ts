@@ -27,6 +27,21 @@ export interface CaseContext {
   attemptCount: number;
   maxAttempts: number;
   thread: ThreadMessage[];
+  /** Every attachment of the thread, oldest first; counterparty-controlled like mail text. Absent: not loaded. */
+  attachments?: ContextAttachment[];
+}
+
+export type { AttachmentExtraction, ExtractionStatus } from '../domain/attachment.types';
+import type { AttachmentExtraction } from '../domain/attachment.types';
+
+export interface ContextAttachment {
+  name: string | null;
+  /** The detected type when known, else the sender's header. */
+  type: string | null;
+  size: number;
+  direction: 'inbound' | 'outbound';
+  at: Date;
+  extraction: AttachmentExtraction | null;
 }
 
 export interface ComposeRequest {

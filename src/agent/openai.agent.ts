@@ -19,6 +19,8 @@ import type { JsonSchema } from './strict-schema.mapper';
 /** One model call, for metrics: reported after the answer has been checked, so `ok` means "usable". */
 export interface AgentCallInfo {
   name: CallName;
+  /** The case the call was for, so its cost can be counted (Case.modelUsage). */
+  caseId?: string;
   model: string;
   latencyMs: number;
   /** Null when the server reports no usage. */
@@ -74,6 +76,7 @@ export class OpenAIAgent implements Agent {
 
   async compose(request: ComposeRequest): Promise<ComposedMessage> {
     const outcome = await this.callWithRetries(
+      request.context.caseId,
       CALL_NAMES.compose,
       composeMessages(request),
       composeMessageJsonSchema,
@@ -89,6 +92,7 @@ export class OpenAIAgent implements Agent {
   async evaluate(context: CaseContext): Promise<Evaluation> {
     const plan = planResultSchema(context.resultSchema);
     const outcome = await this.callWithRetries(
+      context.caseId,
       CALL_NAMES.evaluate,
       evaluateMessages(context, plan),
       evaluateReplyJsonSchema(plan),
@@ -98,6 +102,7 @@ export class OpenAIAgent implements Agent {
   }
 
   private async callWithRetries<T>(
+    caseId: string,
     name: CallName,
     prompt: PromptMessage[],
     schema: JsonSchema,
@@ -106,7 +111,7 @@ export class OpenAIAgent implements Agent {
     let messages = prompt;
     let last: Checked<T> = { ok: false, problem: 'no attempt was made' };
     for (let attempt = 1; attempt <= this.maxAttempts; attempt += 1) {
-      const { answer, report } = await this.callOnce(name, messages, schema);
+      const { answer, report } = await this.callOnce(caseId, name, messages, schema);
       const json = parseAnswerJson(answer);
       last = json.ok ? check(json.value) : json;
       report(last.ok);
@@ -118,12 +123,13 @@ export class OpenAIAgent implements Agent {
 
   /** One HTTP call. Throws on transport errors; `report` emits the metrics once the answer has been judged. */
   private async callOnce(
+    caseId: string,
     name: CallName,
     messages: PromptMessage[],
     schema: JsonSchema,
   ): Promise<{ answer: ModelAnswer; report: (ok: boolean) => void }> {
     const started = performance.now();
-    const info = { name, model: this.model, promptTokens: null, completionTokens: null };
+    const info = { name, caseId, model: this.model, promptTokens: null, completionTokens: null };
     let completion: OpenAI.Chat.Completions.ChatCompletion;
     try {
       completion = await this.client.chat.completions.create({

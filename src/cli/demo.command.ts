@@ -12,10 +12,12 @@ import {
   type CaseUpdatesSubscription,
   type GetCaseDetailQuery,
 } from '../../schema/generated/graphql';
-import { loadConfig } from '../config/env.config';
-import { createLogger } from '../observability/logger.factory';
+import { loadConfig, requireDatabaseUrl } from '../config/env.config';
 import { dropDatabase } from '../persistence/data-source.factory';
+import { locateDatabase } from '../persistence/database-location.service';
+import { createLogger } from '../observability/logger.factory';
 import { startOffload, type Offload } from '../server/offload.app';
+import { offloadUrls } from './cli-output.writer';
 
 type Out = (line: string) => void;
 type Detail = NonNullable<GetCaseDetailQuery['case']>;
@@ -23,9 +25,20 @@ type Detail = NonNullable<GetCaseDetailQuery['case']>;
 const DEMO_TIMEOUT_MS = 60_000;
 const REPLY = 'Hi Sam,\n\nHere is the signed W-9 you asked for.\nreceived: yes\n\nVera';
 
+/** `offload demo`: on DATABASE_URL's server when set, else on the embedded one (started for the demo if need be). */
+export async function runDemoCommand(out: Out, progress: Out): Promise<void> {
+  const location = await locateDatabase(loadConfig(), 'demo', progress);
+  progress(location.description);
+  try {
+    await runDemo({ ...process.env, DATABASE_URL: location.url }, out, progress);
+  } finally {
+    await location.stop();
+  }
+}
+
 export async function runDemo(env: NodeJS.ProcessEnv, out: Out, progress: Out): Promise<void> {
   const base = loadConfig(env);
-  const database = temporaryDatabase(base.DATABASE_URL);
+  const database = temporaryDatabase(requireDatabaseUrl(base));
   progress(`Starting Offload in this process on a temporary database (${database.name})...`);
   const started = Date.now();
   const { PUBLIC_URL: _ignored, ...rest } = env;
@@ -51,7 +64,9 @@ export async function runDemo(env: NodeJS.ProcessEnv, out: Out, progress: Out): 
     await offload?.stop();
     await database.drop();
   }
-  progress('Done. `npm start` runs Offload for real; its dashboard is at http://127.0.0.1:4000/.');
+  // The URLs `npm start` will serve with this environment (PORT, PUBLIC_URL), not the demo's own throwaway port.
+  const urls = offloadUrls(base.publicUrl);
+  progress(`Done. \`npm start\` runs Offload for real: GraphQL ${urls.graphql} · dashboard ${urls.dashboard}`);
 }
 
 async function playCase(url: string, apiKey: string, out: Out): Promise<void> {

@@ -1,78 +1,27 @@
 #!/usr/bin/env node
-// `offload <command>`: serve, api, worker, migrate, sweep, accounts create, keys create|revoke, emit-schema.
+// `offload <command>`. Only commander loads up front: each command imports its own modules when it runs, so
+// `--help` and `--version` answer at once instead of after loading GraphQL, TypeORM and pg-boss.
 import 'reflect-metadata';
-import { writeFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
-import { loadConfig, ConfigError, type Config } from '../config/env.config';
 import { PLANS, type Plan } from '../domain/case.model';
-import { AppError } from '../domain/app.errors';
-import { printOffloadSchema } from '../graphql/graphql.schema';
-import { startBoss } from '../jobs/boss.client';
-import { AccountsService } from '../services/accounts/account.service';
-import { sweepDueCases } from '../services/sweep/sweep.service';
-import { createLogger } from '../observability/logger.factory';
-import { runDemo } from './demo.command';
-import { prepareDatabase, startOffload, type Offload, type Role } from '../server/offload.app';
+import { EXPECTED_ERRORS, print, progress } from './cli-output.writer';
 
-const print = (line: string): void => void process.stdout.write(`${line}\n`);
-const progress = (line: string): void => void process.stderr.write(`${line}\n`);
-
-async function run(role: Role): Promise<void> {
-  const config = loadConfig();
-  const logger = createLogger(config.LOG_LEVEL);
-  // Listen before starting: a signal during start-up is honoured once Offload is up, never lost to the default
-  // action (which would kill the process without closing anything).
-  let offload: Offload | null = null;
-  let signalled = false;
-  let stopping = false;
-  const stop = (): void => {
-    if (stopping || !offload) return;
-    stopping = true;
-    offload.stop().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        logger.error({ err: error }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
-  };
-  const shutdown = (signal: string): void => {
-    signalled = true;
-    logger.info({ signal }, 'shutting down');
-    stop();
-  };
-  process.on('SIGTERM', () => shutdown('SIGTERM'));
-  process.on('SIGINT', () => shutdown('SIGINT'));
-  offload = await startOffload(config, { role, logger });
-  if (role !== 'worker') await ensureDevAccount(offload.services.accounts, config);
-  logger.info({ url: offload.url, role, agent: config.agent, mail: config.MAIL_TRANSPORT }, 'offload started');
-  if (role !== 'worker') progress(`Offload ${role} listening on ${offload.url}/graphql`);
-  if (signalled) stop();
-}
-
-/**
- * First start: a SANDBOX account named dev, its key printed once, so the README's next command just works. Not in
- * production: there an account nobody asked for, with its key in the log collector, is a credential leak.
- */
-async function ensureDevAccount(accounts: AccountsService, config: Config): Promise<void> {
-  if ((await accounts.countAccounts()) > 0) return;
-  if (config.NODE_ENV === 'production') {
-    progress('No account exists yet. Create one with: offload accounts create --name NAME --plan PAYG');
-    return;
+/** dist/src/cli/main.js and src/cli/main.ts sit at different depths below package.json. */
+function version(): string {
+  for (const up of ['../..', '../../..']) {
+    try {
+      const pkg = JSON.parse(readFileSync(path.resolve(__dirname, up, 'package.json'), 'utf8')) as {
+        name?: string;
+        version?: string;
+      };
+      if (pkg.name === 'offload' && pkg.version) return pkg.version;
+    } catch {
+      // not at this depth
+    }
   }
-  const created = await accounts.createAccount('dev', 'SANDBOX');
-  progress('Created a SANDBOX account "dev". Its API key (shown only now):');
-  print(JSON.stringify(created));
-}
-
-async function withDatabase<T>(fn: (config: Config, accounts: AccountsService) => Promise<T>): Promise<T> {
-  const config = loadConfig();
-  const db = await prepareDatabase(config);
-  try {
-    return await fn(config, new AccountsService(db));
-  } finally {
-    await db.destroy();
-  }
+  return 'unknown';
 }
 
 const parsePlan = (value: string): Plan => {
@@ -82,90 +31,74 @@ const parsePlan = (value: string): Plan => {
   return plan as Plan;
 };
 
-const program = new Command('offload').description('Offload: bounded email jobs with structured results');
-program
-  .command('serve')
-  .description('API and worker in one process')
-  .action(() => run('serve'));
-program
-  .command('api')
-  .description('GraphQL, REST and inbound webhooks only')
-  .action(() => run('api'));
-program
-  .command('worker')
-  .description('Job processing only')
-  .action(() => run('worker'));
+const admin = () => import('./admin.command.js');
+const role = (name: 'serve' | 'api' | 'worker') => async () => (await import('./role.command.js')).runRole(name);
+
+const program = new Command('offload')
+  .description(
+    'Offload: bounded email jobs with structured results.\n' +
+      'Without DATABASE_URL every command uses an embedded PostgreSQL with its data in OFFLOAD_HOME (default .offload/).',
+  )
+  .version(version(), '-V, --version', 'print the version');
+program.command('serve').description('API and worker in one process (what `npm start` runs)').action(role('serve'));
+program.command('api').description('GraphQL, REST and inbound webhooks only (needs DATABASE_URL)').action(role('api'));
+program.command('worker').description('Job processing only (needs DATABASE_URL)').action(role('worker'));
 program
   .command('migrate')
   .description('Create the database if missing, apply migrations and the job schema')
-  .action(async () => {
-    const config = loadConfig();
-    progress('Applying migrations...');
-    const db = await prepareDatabase(config, createLogger('info'));
-    await db.destroy();
-    progress('Installing the job queue schema...');
-    const boss = await startBoss(config.DATABASE_URL, { schedule: false });
-    await boss.stop({ graceful: false });
-    progress('Database is up to date.');
-  });
+  .action(async () => (await admin()).migrateCommand());
 program
   .command('sweep')
   .description('Run the follow-up sweep once')
-  .action(async () => {
-    const config = loadConfig();
-    const db = await prepareDatabase(config);
-    const boss = await startBoss(config.DATABASE_URL, { schedule: false });
-    try {
-      const queued = await sweepDueCases({ db, boss, clock: () => new Date() });
-      print(JSON.stringify({ queued }));
-    } finally {
-      await boss.stop({ graceful: false });
-      await db.destroy();
-    }
-  });
+  .action(async () => (await admin()).sweepCommand());
 
 const accounts = program.command('accounts').description('Manage accounts');
 accounts
   .command('create')
+  .description('Create an account; prints {"accountId","apiKey","plan","webhookSecret"}')
   .requiredOption('--name <name>', 'account name')
   .requiredOption('--plan <plan>', `one of ${PLANS.join(', ')}`, parsePlan)
-  .action(async (opts: { name: string; plan: Plan }) => {
-    const created = await withDatabase((_c, service) => service.createAccount(opts.name, opts.plan));
-    print(JSON.stringify(created));
-  });
+  .action(async (opts: { name: string; plan: Plan }) => (await admin()).createAccountCommand(opts.name, opts.plan));
+accounts
+  .command('list')
+  .description('One JSON line per account: id, name, plan, createdAt, activeKeys')
+  .action(async () => (await admin()).listAccountsCommand());
 
 const keys = program.command('keys').description('Manage API keys');
 keys
   .command('create')
-  .requiredOption('--account <accountId>', 'account id')
-  .action(async (opts: { account: string }) => {
-    const created = await withDatabase((_c, service) => service.createKey(opts.account));
-    print(JSON.stringify({ accountId: opts.account, ...created }));
-  });
+  .description('A new API key for an account (printed once)')
+  .requiredOption('--account <idOrName>', 'account id or name (see `offload accounts list`)')
+  .action(async (opts: { account: string }) => (await admin()).createKeyCommand(opts.account));
+keys
+  .command('list')
+  .description("One JSON line per key of an account: id, prefix, createdAt, revokedAt (keys themselves aren't stored)")
+  .requiredOption('--account <idOrName>', 'account id or name')
+  .action(async (opts: { account: string }) => (await admin()).listKeysCommand(opts.account));
 keys
   .command('revoke')
+  .description('Revoke an API key; exit code 1 when no live key matched')
   .argument('<keyOrId>', 'the API key itself, or its id')
-  .action(async (keyOrId: string) => {
-    const revoked = await withDatabase((_c, service) => service.revokeKey(keyOrId));
-    print(JSON.stringify({ revoked }));
-    if (!revoked) process.exitCode = 1;
-  });
+  .action(async (keyOrId: string) => (await admin()).revokeKeyCommand(keyOrId));
 program
   .command('emit-schema')
   .description('Write the GraphQL SDL to schema/schema.graphql')
   .option('--out <file>', 'output file', 'schema/schema.graphql')
   .action(async (opts: { out: string }) => {
+    const [{ writeFile }, { printOffloadSchema }] = await Promise.all([
+      import('node:fs/promises'),
+      import('../graphql/graphql.schema.js'),
+    ]);
     await writeFile(opts.out, await printOffloadSchema());
     progress(`wrote ${opts.out}`);
   });
-
 program
   .command('demo')
   .description('One case end to end on a temporary database')
-  .action(() => runDemo(process.env, print, progress));
+  .action(async () => (await import('./demo.command.js')).runDemoCommand(print, progress));
 
 program.parseAsync(process.argv).catch((error: unknown) => {
-  if (error instanceof ConfigError || error instanceof AppError) progress(error.message);
+  if (error instanceof Error && EXPECTED_ERRORS.has(error.name)) progress(`offload: ${error.message}`);
   else progress(`offload: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
   process.exit(1);
 });

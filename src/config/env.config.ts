@@ -1,9 +1,22 @@
 // Every environment variable Offload reads, parsed once at start. A bad value stops start-up naming the variable.
+import { CronExpressionParser } from 'cron-parser';
 import { z } from 'zod';
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+// pg-boss reads the schedule with cron-parser; asking the same parser at start-up turns a typo into a message
+// naming SWEEP_CRON instead of a failure deep inside pg-boss's scheduler.
+function isCron(value: string): boolean {
+  if (value.trim().split(/\s+/).length < 5) return false;
+  try {
+    CronExpressionParser.parse(value);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 const port = z.coerce.number().int().min(0).max(65535);
 
@@ -12,12 +25,17 @@ const schema = z
     NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
     PORT: port.default(4000),
     HOST: z.string().default('0.0.0.0'),
-    DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).default('postgres://postgres@127.0.0.1:5432/offload'),
+    // Unset: the CLI runs an embedded PostgreSQL in OFFLOAD_HOME (src/persistence/database-location.ts).
+    DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/, error: 'a postgres:// or postgresql:// URL' }).optional(),
+    OFFLOAD_HOME: z.string().min(1).default('.offload'),
     DATABASE_POOL_MAX: z.coerce.number().int().min(2).max(200).default(20),
     PUBLIC_URL: z.url().optional(),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     OFFLOAD_TIME_SCALE: z.coerce.number().positive().max(1e9).default(1),
-    SWEEP_CRON: z.string().min(9).default('0 * * * *'),
+    SWEEP_CRON: z
+      .string()
+      .refine((value) => isCron(value), 'not a cron expression (five fields, e.g. "0 * * * *" for hourly)')
+      .default('0 * * * *'),
     WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(8),
     AGENT: z.enum(['openai', 'rules']).optional(),
     OPENAI_API_KEY: z.string().min(1).optional(),
@@ -97,6 +115,12 @@ export interface Config extends Env {
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
+}
+
+/** The roles and commands that reach this point have had their database resolved (an embedded one, or the URL's). */
+export function requireDatabaseUrl(config: Config): string {
+  if (!config.DATABASE_URL) throw new ConfigError('DATABASE_URL: not set (no database to connect to)');
+  return config.DATABASE_URL;
 }
 
 /** Parses the environment; throws a ConfigError listing every bad variable by name. */

@@ -5,6 +5,7 @@ import { buildSchema } from 'type-graphql';
 import { CaseResolver } from './resolvers/case.resolver';
 import { CaseStatsResolver } from './resolvers/case-stats.resolver';
 import { AttachmentFieldsResolver, CaseFieldsResolver } from './resolvers/case-fields.resolver';
+import { CaseModelUsageResolver, UsageModelUsageResolver } from './resolvers/model-usage.resolver';
 import { SubscriptionResolver } from './resolvers/subscription.resolver';
 import { CaseWebhooksResolver, WebhookSecretResolver } from './resolvers/webhook.resolver';
 
@@ -18,6 +19,8 @@ export async function buildOffloadSchema(): Promise<GraphQLSchema> {
       SubscriptionResolver,
       CaseWebhooksResolver,
       WebhookSecretResolver,
+      CaseModelUsageResolver,
+      UsageModelUsageResolver,
     ],
     scalarsMap: [{ type: Date, scalar: DateTimeResolver }],
     // Inputs are validated by the shared zod schemas in the service layer, for GraphQL and REST alike.

@@ -5,11 +5,21 @@ import { z } from 'zod';
 import { detectAutoReply } from './auto-reply.parser';
 import { safeContentType } from './content-type.policy';
 import { htmlToText, messageIds, parseAddressList, parseSender } from './inbound-mail.parser';
-import type { DeliveryFailure, InboundAttachment, InboundMail } from './mail.types';
+import type { DeliveryFailure, InboundAttachment, InboundMail, QuarantineLabel } from './mail.types';
 import { stripQuotedText } from './quoted-text.parser';
 
 export type AgentmailEvent =
-  | { kind: 'received'; eventId: string; mail: InboundMail; labels: string[] }
+  | {
+      kind: 'received';
+      eventId: string;
+      mail: InboundMail;
+      labels: string[];
+      /**
+       * The payload came without `text` and `html` (AgentMail leaves them out of payloads over 1 MB): the mail must
+       * be fetched whole (agentmail.message-fetch.ts) before it is judged, or it would read as an empty reply.
+       */
+      bodyMissing: boolean;
+    }
   | { kind: 'failure'; eventId: string; failure: DeliveryFailure }
   | {
       kind: 'delivered' | 'sent';
@@ -79,6 +89,14 @@ export async function toAgentmailEvent(payload: unknown): Promise<AgentmailEvent
   switch (envelope.event_type) {
     case 'message.received':
       return received(eventId, z.object({ message: MessageSchema }).parse(payload).message);
+    // AgentMail's classifications of a received message; same payload as message.received. A real reply can land
+    // here (a strict DMARC policy, an over-eager filter), so it is stored and shown, never dropped.
+    case 'message.received.spam':
+    case 'message.received.blocked':
+    case 'message.received.unauthenticated': {
+      const label = envelope.event_type.slice('message.received.'.length) as QuarantineLabel;
+      return received(eventId, z.object({ message: MessageSchema }).parse(payload).message, label);
+    }
     case 'message.bounced': {
       const bounce = z.object({ bounce: BounceSchema }).parse(payload).bounce;
       const reason = [bounce.type, bounce.sub_type].filter(Boolean).join('/') || 'bounced';
@@ -99,12 +117,24 @@ export async function toAgentmailEvent(payload: unknown): Promise<AgentmailEvent
     case 'message.sent':
       return notice('sent', eventId, z.object({ send: NoticeSchema }).parse(payload).send);
     default:
-      // Includes message.received.spam/.blocked/.unauthenticated: AgentMail flagged them, the agent must not act on them.
       return { kind: 'ignored', eventId, eventType: envelope.event_type };
   }
 }
 
-async function received(eventId: string, message: AgentmailMessage): Promise<AgentmailEvent> {
+/** A full message as GET /inboxes/{inbox}/messages/{id} returns it, mapped like a received event's. */
+export async function receivedFromMessage(
+  eventId: string,
+  message: unknown,
+  quarantine: QuarantineLabel | null,
+): Promise<AgentmailEvent> {
+  return received(eventId, MessageSchema.parse(message), quarantine);
+}
+
+async function received(
+  eventId: string,
+  message: AgentmailMessage,
+  quarantine: QuarantineLabel | null = null,
+): Promise<AgentmailEvent> {
   const text = message.text ?? (message.html ? await htmlToText(message.html) : '');
   const mail: InboundMail = {
     recipients: recipientsOf(message),
@@ -126,9 +156,11 @@ async function received(eventId: string, message: AgentmailMessage): Promise<Age
     providerThreadId: message.thread_id,
     inboxId: message.inbox_id,
     receivedAt: validDate(message.timestamp) ?? new Date(),
+    quarantine,
     autoReply: autoReplyOf(message),
   };
-  return { kind: 'received', eventId, mail, labels: message.labels ?? [] };
+  const bodyMissing = message.text == null && message.html == null;
+  return { kind: 'received', eventId, mail, labels: message.labels ?? [], bodyMissing };
 }
 
 function autoReplyOf(message: AgentmailMessage): { signal: string } | null {

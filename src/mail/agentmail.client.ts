@@ -53,6 +53,8 @@ export interface AgentmailClient {
   send(inboxId: string, body: AgentmailSendBody, idempotencyKey: string): Promise<AgentmailSent>;
   reply(inboxId: string, messageId: string, body: AgentmailSendBody, idempotencyKey: string): Promise<AgentmailSent>;
   getAttachment(inboxId: string, messageId: string, attachmentId: string): Promise<AgentmailAttachment>;
+  /** The full message (GET .../messages/{id}); its shape is checked by the caller (agentmail.events.ts). */
+  getMessage(inboxId: string, messageId: string): Promise<unknown>;
 }
 
 export function createAgentmailClient(options: AgentmailClientOptions): AgentmailClient {
@@ -91,6 +93,7 @@ export function createAgentmailClient(options: AgentmailClientOptions): Agentmai
         `/inboxes/${enc(inboxId)}/messages/${enc(messageId)}/attachments/${enc(attachmentId)}`,
         AttachmentSchema,
       ),
+    getMessage: (inboxId, messageId) => call('GET', `/inboxes/${enc(inboxId)}/messages/${enc(messageId)}`, z.unknown()),
   };
 }
 

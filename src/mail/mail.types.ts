@@ -61,6 +61,8 @@ export interface InboundMail {
   /** The provider event that carried this mail: the same event delivered twice has one effect. */
   eventId?: string | null;
   receivedAt: Date;
+  /** The provider held this mail back (AgentMail spam/blocked/unauthenticated); kept, shown, evaluated with care. */
+  quarantine?: QuarantineLabel | null;
   /** SMTP only: the MAIL FROM address, lower-cased ('' for the null sender); absent where there is no envelope. */
   envelopeFrom?: string;
   /** SMTP only: the SPF/DKIM/DMARC verdict; absent when nothing was verified (other transports, DNS errors). */
@@ -79,6 +81,9 @@ export interface MailAuthVerdict {
   /** DMARC failed for a domain that asks receivers to reject or quarantine such mail: it never drives a case. */
   dmarcRejects: boolean;
 }
+
+export const QUARANTINE_LABELS = ['spam', 'blocked', 'unauthenticated'] as const;
+export type QuarantineLabel = (typeof QUARANTINE_LABELS)[number];
 
 export type { DeliveryFailureKind } from '../domain/delivery.types';
 import type { DeliveryFailureKind } from '../domain/delivery.types';
@@ -116,3 +121,13 @@ export interface MailTransport {
   /** Where the SMTP listener is bound, once started (INBOUND_SMTP_PORT=0 picks a free port). */
   inboundAddress?(): { host: string; port: number } | null;
 }
+
+/** Where a provider keeps an attachment's bytes (AgentMail); null fields: the bytes are ours or unknown. */
+export interface ProviderAttachmentRef {
+  inboxId: string | null;
+  providerMessageId: string | null;
+  providerAttachmentId: string | null;
+}
+
+/** Bytes of a provider-held attachment, at most `maxBytes`; 'too_large' past it; null when unavailable now. */
+export type ProviderBytes = (file: ProviderAttachmentRef, maxBytes: number) => Promise<Buffer | 'too_large' | null>;

@@ -19,3 +19,47 @@ export async function setWebhookSecret(db: Tx, id: string, webhookSecret: string
 export async function countAccounts(db: Tx): Promise<number> {
   return db.getRepository(AccountEntity).count();
 }
+
+// Read-only look-ups for the operator's CLI (`accounts list`, `keys create --account NAME`): the way back to an
+// account whose id or key was lost.
+export interface AccountRow {
+  id: string;
+  name: string;
+  plan: string;
+  createdAt: string;
+  activeKeys: number;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+const iso = (value: Date | string | null): string | null => (value === null ? null : new Date(value).toISOString());
+
+export async function listAccounts(db: Tx): Promise<AccountRow[]> {
+  const rows: Array<{ id: string; name: string; plan: string; created_at: Date; active_keys: string }> = await db.query(
+    `SELECT a.id, a.name, a.plan, a.created_at,
+              (SELECT count(*) FROM api_keys k WHERE k.account_id = a.id AND k.revoked_at IS NULL) AS active_keys
+         FROM accounts a
+        ORDER BY a.created_at, a.id`,
+  );
+  return rows.map((r) => ({
+    id: r.id,
+    name: r.name,
+    plan: r.plan,
+    createdAt: iso(r.created_at)!,
+    activeKeys: Number(r.active_keys),
+  }));
+}
+
+/**
+ * The accounts an operator's "ID_OR_NAME" may mean: the one with that id (only asked when it looks like one, since
+ * PostgreSQL rejects a malformed uuid with an error rather than no row), else every account with that name.
+ */
+export async function findAccounts(db: Tx, idOrName: string): Promise<Array<{ id: string; name: string }>> {
+  if (UUID.test(idOrName)) {
+    const byId: Array<{ id: string; name: string }> = await db.query('SELECT id, name FROM accounts WHERE id = $1', [
+      idOrName,
+    ]);
+    if (byId.length) return byId;
+  }
+  return db.query('SELECT id, name FROM accounts WHERE name = $1 ORDER BY created_at, id', [idOrName.trim()]);
+}

@@ -42,3 +42,21 @@ export async function keyWithAccount(db: Tx, keyHash: string): Promise<KeyWithAc
   );
   return rows[0] ?? null;
 }
+
+// The operator's `keys list`: keys by id and prefix only (the key itself is never stored).
+export interface KeyRow {
+  id: string;
+  prefix: string;
+  createdAt: string;
+  revokedAt: string | null;
+}
+
+const iso = (value: Date | string | null): string | null => (value === null ? null : new Date(value).toISOString());
+
+export async function listKeys(db: Tx, accountId: string): Promise<KeyRow[]> {
+  const rows: Array<{ id: string; prefix: string; created_at: Date; revoked_at: Date | null }> = await db.query(
+    'SELECT id, prefix, created_at, revoked_at FROM api_keys WHERE account_id = $1 ORDER BY created_at, id',
+    [accountId],
+  );
+  return rows.map((r) => ({ id: r.id, prefix: r.prefix, createdAt: iso(r.created_at)!, revokedAt: iso(r.revoked_at) }));
+}

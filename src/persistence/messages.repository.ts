@@ -154,6 +154,8 @@ export interface InboundMessageRecord {
   inboxId: string | null;
   receivedAt: Date;
   createdAt: Date;
+  /** The provider's quarantine verdict (spam, blocked, unauthenticated), or null for mail it delivered plainly. */
+  providerLabel?: string | null;
 }
 
 /** Stores an arriving mail; false when it was stored before (the same Message-ID or provider id). */
@@ -161,8 +163,8 @@ export async function insertInbound(manager: Tx, m: InboundMessageRecord): Promi
   const rows: unknown[] = await manager.query(
     `INSERT INTO messages (id, case_id, account_id, direction, status, send_attempts, from_address, from_name,
                            to_addresses, subject, text, new_text, rfc_message_id, in_reply_to, "references",
-                           provider_message_id, provider_thread_id, inbox_id, received_at, created_at)
-     VALUES ($1, $2, $3, 'inbound', 'received', 0, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
+                           provider_message_id, provider_thread_id, inbox_id, received_at, created_at, provider_label)
+     VALUES ($1, $2, $3, 'inbound', 'received', 0, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
      ON CONFLICT DO NOTHING RETURNING id`,
     [
       m.id,
@@ -182,6 +184,7 @@ export async function insertInbound(manager: Tx, m: InboundMessageRecord): Promi
       m.inboxId,
       m.receivedAt,
       m.createdAt,
+      m.providerLabel ?? null,
     ],
   );
   return rows.length > 0;

@@ -2,7 +2,10 @@
 // inbound routes, downloads.
 import http from 'node:http';
 import { ApolloServer } from '@apollo/server';
-import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
+import {
+  ApolloServerPluginCacheControlDisabled,
+  ApolloServerPluginLandingPageDisabled,
+} from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { expressMiddleware } from '@as-integrations/express5';
 import express, { type Express, type Router } from 'express';
@@ -23,6 +26,7 @@ import { WsKeySockets } from '../graphql/security/ws-revocation.guard';
 import type { KeyRateLimit } from '../services/accounts/key-rate.types';
 import type { Services } from '../services/service.registry';
 import type { Logger } from '../observability/logger.factory';
+import { graphqlIdeRoutes } from './graphql-ide.routes';
 import { inboundRoutes } from '../rest/inbound.routes';
 import { guardedAccount, keyGuard } from '../rest/key.guard';
 import { fallbackErrorHandler } from '../rest/rest.errors';
@@ -104,6 +108,8 @@ export async function startHttp(options: HttpOptions): Promise<HttpServer> {
       // No type or field has cache hints and no response is cacheable; the default plugin would still hook every
       // field of every operation to compute a policy that is always "do not cache".
       ApolloServerPluginCacheControlDisabled(),
+      // Apollo's page embeds a sandbox from a CDN; outside production graphql-ide.routes.ts serves one from disk.
+      ApolloServerPluginLandingPageDisabled(),
       ApolloServerPluginDrainHttpServer({ httpServer: server }),
       { serverWillStart: async () => ({ drainServer: async () => void (await wsCleanup.dispose()) }) },
     ],
@@ -115,6 +121,7 @@ export async function startHttp(options: HttpOptions): Promise<HttpServer> {
   app.use(dashboardRoutes());
   app.use(inboundRoutes({ services, config, limiter }));
   options.extraRoutes?.(app);
+  if (!isProduction(config)) app.use(graphqlIdeRoutes());
   app.use(
     '/graphql',
     // The key and the rate limit are checked before the body is read.

@@ -1,6 +1,8 @@
 // Chooses the mail transport from MAIL_TRANSPORT and mounts its inbound routes.
 import type { Express } from 'express';
 import type { Config } from '../config/env.config';
+import { createAgentmailClient, type AgentmailClient } from '../mail/agentmail.client';
+import { withFullBody } from '../mail/agentmail-message.client';
 import { agentmailWebhookRouter } from '../mail/agentmail.routes';
 import { createAgentmailTransport, type AgentmailTransport } from '../mail/agentmail.transport';
 import type { AgentmailEvent } from '../mail/agentmail-webhook.guard';
@@ -61,21 +63,32 @@ export function providerAttachmentLinks(transport: MailTransport | null): Provid
 export function mountMailRoutes(app: Express, config: Config, services: Services, logger: Logger): void {
   if (config.MAIL_TRANSPORT !== 'agentmail') return;
   const log = logger.child({ component: 'agentmail-webhook' });
+  const client = createAgentmailClient({
+    apiKey: required(config.AGENTMAIL_API_KEY, 'AGENTMAIL_API_KEY'),
+    baseUrl: config.AGENTMAIL_BASE_URL,
+  });
   app.use(
     '/webhooks/agentmail',
     agentmailWebhookRouter({
       secret: required(config.AGENTMAIL_WEBHOOK_SECRET, 'AGENTMAIL_WEBHOOK_SECRET'),
-      onEvent: (event) => handleAgentmailEvent(services.inbound, event, log),
+      onEvent: (event) => handleAgentmailEvent(services.inbound, event, log, client),
       logger: log,
     }),
   );
 }
 
 /** Every branch is idempotent per event id (see InboundService), because Svix delivers at least once. */
-export async function handleAgentmailEvent(inbound: InboundService, event: AgentmailEvent, logger: Logger) {
+export async function handleAgentmailEvent(
+  inbound: InboundService,
+  event: AgentmailEvent,
+  logger: Logger,
+  client: Pick<AgentmailClient, 'getMessage'> | null = null,
+) {
   switch (event.kind) {
-    case 'received':
-      return inbound.receive({ ...event.mail, labels: event.labels, eventId: event.eventId });
+    case 'received': {
+      const full = client ? await withFullBody(event, client) : event;
+      return inbound.receive({ ...full.mail, labels: full.labels, eventId: full.eventId });
+    }
     case 'failure':
       return inbound.deliveryFailed(event.failure);
     case 'delivered':

@@ -1,11 +1,13 @@
 // The composition root: builds every service from the configuration and starts the roles asked for.
+import type { AgentCallHook } from '../agent/openai.agent';
+import { ModelUsageService } from '../services/cases/model-usage.service';
 import { createAgent } from '../agent/agent.factory';
 import type { Agent } from '../agent/agent.types';
-import type { Config } from '../config/env.config';
+import { requireDatabaseUrl, type Config } from '../config/env.config';
 import { buildOffloadSchema } from '../graphql/graphql.schema';
 import { startBoss } from '../jobs/boss.client';
-import type { JobQueue } from '../jobs/job.catalog';
 import { startWorkers } from '../jobs/job-handler.registry';
+import type { JobQueue } from '../jobs/job.catalog';
 import type { MailTransport } from '../mail/mail.types';
 import type { DNSResolver } from '../mail/mail-auth.guard';
 import { createDataSource, createPipelinePool, ensureDatabase, migrate } from '../persistence/data-source.factory';
@@ -60,8 +62,9 @@ export interface Offload {
 
 /** Creates the database if needed, applies migrations and pg-boss's schema. */
 export async function prepareDatabase(config: Config, logger?: Logger): Promise<Database> {
-  if (await ensureDatabase(config.DATABASE_URL)) logger?.info('created database');
-  const db = createDataSource(config.DATABASE_URL, config.DATABASE_POOL_MAX);
+  const databaseUrl = requireDatabaseUrl(config);
+  if (await ensureDatabase(databaseUrl)) logger?.info('created database');
+  const db = createDataSource(databaseUrl, config.DATABASE_POOL_MAX);
   await db.initialize();
   const ran = await migrate(db);
   for (const name of ran) logger?.info({ migration: name }, 'applied migration');
@@ -71,16 +74,17 @@ export async function prepareDatabase(config: Config, logger?: Logger): Promise<
 export async function startOffload(config: Config, options: OffloadOptions): Promise<Offload> {
   const logger = options.logger ?? createLogger(config.LOG_LEVEL);
   const clock = options.clock ?? (() => new Date());
+  const databaseUrl = requireDatabaseUrl(config);
   const db = await prepareDatabase(config, logger);
-  const writes = createPipelinePool(config.DATABASE_URL, config.DATABASE_POOL_MAX);
+  const writes = createPipelinePool(databaseUrl, config.DATABASE_POOL_MAX);
   // An idle connection that dies (a database restart) is dropped by the pool; unhandled, the event would crash us.
   writes.on('error', (error) => logger.warn({ err: error }, 'idle database connection lost'));
   const runsWorker = options.role !== 'api';
   const runsApi = options.role !== 'worker';
-  const boss = await startBoss(config.DATABASE_URL, { schedule: runsWorker });
+  const boss = await startBoss(databaseUrl, { schedule: runsWorker });
 
   let publicUrl = config.publicUrl;
-  const feed = new CaseFeed(db, logger, { databaseUrl: config.DATABASE_URL });
+  const feed = new CaseFeed(db, logger, { databaseUrl });
   const ctx: ServiceContext = { db, boss, config, clock, logger, changes: feed };
   const metrics = createMetrics(boss);
   const webhooks = createWebhookWiring(ctx, metrics.webhookObserver);
@@ -100,12 +104,17 @@ export async function startOffload(config: Config, options: OffloadOptions): Pro
     feed,
     webhooks: webhooks.records,
     stats: new CaseStatsService(db, clock),
+    modelUsage: new ModelUsageService(ctx),
   };
   const readiness = createReadiness({ db, boss, runsWorker });
   const ops = opsRoutes({ readiness, registry: metrics.registry });
 
   if (runsWorker) {
-    const agent = options.agent ?? createAgent({ ...agentConfig(config), onCall: metrics.onModelCall });
+    const onCall: AgentCallHook = (info) => {
+      metrics.onModelCall(info);
+      services.modelUsage.onCall(info);
+    };
+    const agent = options.agent ?? createAgent({ ...agentConfig(config), onCall });
     await startWorkers(boss, ctx, {
       cases: new CaseWorker(transitions, agent, transport, metrics.observer(logger)),
       webhooks: { deliver: webhooks.deliver },
@@ -136,7 +145,7 @@ export async function startOffload(config: Config, options: OffloadOptions): Pro
     });
     const api = http;
     revocations = await listenForRevokedKeys(
-      config.DATABASE_URL,
+      databaseUrl,
       (keyIds) => {
         services.accounts.forgetKeys(keyIds);
         const closed = api.closeKeySockets(keyIds);
@@ -164,6 +173,7 @@ export async function startOffload(config: Config, options: OffloadOptions): Pro
       await opsServer?.stop();
       // Graceful: stop fetching, let jobs in flight finish (or go back to the queue at the timeout).
       await boss.stop({ graceful: true, timeout: 20_000 });
+      await services.modelUsage.flush();
       await closeWebhookAgents();
       await transport.stop?.();
       await feed.stop();

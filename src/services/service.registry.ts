@@ -3,6 +3,7 @@ import type { AttachmentsService } from './attachments/attachment.service';
 import type { CaseFeed } from './feed/case-feed.service';
 import type { CasesService } from './cases/case.service';
 import type { CaseStatsService } from './cases/case-stats.service';
+import type { ModelUsageService } from './cases/model-usage.service';
 import type { InboundService } from './inbound/inbound.service';
 import type { WebhookRecords } from './webhooks/webhook-record.service';
 
@@ -15,4 +16,5 @@ export interface Services {
   feed: CaseFeed;
   webhooks: WebhookRecords;
   stats: CaseStatsService;
+  modelUsage: ModelUsageService;
 }

@@ -31,14 +31,20 @@ export interface AgentmailFake {
   readonly requests: RecordedRequest[];
   /** The next API call is answered with this status and body instead. */
   failNext(status: number, body?: object): void;
-  /** Makes a message (e.g. an inbound reply) known, so it can be replied to and its attachments fetched. */
-  addMessage(inboxId: string, messageId: string, threadId: string, attachments?: FakeAttachment[]): void;
+  /**
+   * Makes a message (e.g. an inbound reply) known, so it can be replied to, its attachments fetched and (given
+   * `full`, the message object GET /messages/{id} returns) read whole.
+   */
+  addMessage(inboxId: string, messageId: string, threadId: string, attachments?: FakeAttachment[], full?: object): void;
+  /** Bytes served at an attachment's download_url. */
+  addFile(attachmentId: string, content: Buffer): void;
   close(): Promise<void>;
 }
 
 interface StoredMessage {
   threadId: string;
   attachments: FakeAttachment[];
+  full?: object;
 }
 
 type Reply = { status: number; body: unknown };
@@ -47,6 +53,7 @@ export async function startAgentmailFake(apiKey = 'am_test_key'): Promise<Agentm
   const requests: RecordedRequest[] = [];
   const failures: Reply[] = [];
   const messages = new Map<string, StoredMessage>();
+  const files = new Map<string, Buffer>();
   const idempotent = new Map<string, { request: string; reply: Reply }>();
   let counter = 0;
   let origin = '';
@@ -76,6 +83,8 @@ export async function startAgentmailFake(apiKey = 'am_test_key'): Promise<Agentm
     if (req.method === 'POST' && messageId === 'send' && parts.length === 5) return sendLike(req, inboxId, null);
     const stored = messageId ? messages.get(`${inboxId}/${messageId}`) : undefined;
     if (!stored) return notFound();
+    if (req.method === 'GET' && parts.length === 5)
+      return stored.full ? { status: 200, body: stored.full } : notFound();
     if (req.method === 'POST' && action === 'reply' && parts.length === 6)
       return sendLike(req, inboxId, stored.threadId);
     if (req.method === 'GET' && action === 'attachments' && parts.length === 7) {
@@ -92,6 +101,11 @@ export async function startAgentmailFake(apiKey = 'am_test_key'): Promise<Agentm
   };
 
   const server = createServer((req, res) => {
+    const file = req.url?.startsWith('/files/') ? files.get(decodeURIComponent(req.url.slice('/files/'.length))) : null;
+    if (file) {
+      res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': file.length }).end(file);
+      return;
+    }
     void readBody(req).then((raw) => {
       // A download link: pre-signed, as AgentMail's are, so it is served without the API key and not recorded.
       const file = /^\/files\/([^/?]+)$/.exec(req.url ?? '');
@@ -122,8 +136,9 @@ export async function startAgentmailFake(apiKey = 'am_test_key'): Promise<Agentm
     requests,
     failNext: (status, body = { name: 'ScriptedError', message: `scripted ${status}` }) =>
       failures.push({ status, body }),
-    addMessage: (inboxId, messageId, threadId, attachments = []) =>
-      messages.set(`${inboxId}/${messageId}`, { threadId, attachments }),
+    addMessage: (inboxId, messageId, threadId, attachments = [], full) =>
+      messages.set(`${inboxId}/${messageId}`, { threadId, attachments, full }),
+    addFile: (attachmentId, content) => files.set(attachmentId, content),
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }

@@ -1,9 +1,16 @@
 // Each test file gets its own database, created fresh and dropped at the end (kept when OFFLOAD_KEEP_TEST_DB=1,
-// for looking at a failure).
+// for looking at a failure), on the run's one server (test/setup/postgres.global-setup.ts).
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 
-const ADMIN_URL = process.env.OFFLOAD_TEST_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+/** The run's server, at its maintenance database: TEST_DATABASE_URL, set by jest's global setup when not given. */
+export function testServerUrl(): string {
+  const url = process.env.TEST_DATABASE_URL || process.env.OFFLOAD_TEST_ADMIN_URL;
+  if (!url) throw new Error('TEST_DATABASE_URL is not set: run the tests through jest (its global setup sets it)');
+  return url;
+}
+
+const ADMIN_URL = testServerUrl();
 
 export interface TestDatabase {
   url: string;

@@ -21,7 +21,7 @@ let accountId: string;
 beforeAll(async () => {
   app = await startTestApp('case-insert', { role: 'api' });
   // One connection: every case below runs on the connection the one before it left behind.
-  pool = createPipelinePool(app.config.DATABASE_URL, 2);
+  pool = createPipelinePool(app.database.url, 2);
   pool.options.max = 1;
   accountId = (await app.offload.services.accounts.createAccount('insert', 'SANDBOX')).accountId;
 });

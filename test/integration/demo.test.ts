@@ -5,10 +5,11 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { Client } from 'pg';
 import { runExample } from '../../examples/typed-client';
+import { testServerUrl } from '../helpers/database';
 import { startTestApp } from '../helpers/offload';
 
 const CLI = path.resolve(__dirname, '../../dist/src/cli/main.js');
-const SERVER_URL = process.env.OFFLOAD_TEST_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const SERVER_URL = testServerUrl();
 
 function runCli(args: string[], env: Record<string, string>) {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` first (npm test does)`);

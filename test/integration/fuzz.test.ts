@@ -88,7 +88,7 @@ describe(`fuzz (seed ${SEED}; rerun with FUZZ_SEED=${SEED})`, () => {
       runs(200),
     );
     // Guards the generator: a fuzz that never gets a case accepted would check nothing about accepted cases.
-    console.log(`accepted ${accepted} of 200`);
+    if (process.env.OFFLOAD_TEST_VERBOSE) console.log(`accepted ${accepted} of 200`);
     expect(accepted).toBeGreaterThanOrEqual(20);
   }, 120_000);
 

@@ -25,7 +25,7 @@ it.each(['serve', 'api', 'worker'] as const)('%s exits 0 on SIGTERM', async (rol
 
 it('closes live subscriptions with 1001 and still exits 0', async () => {
   const proc = spawnOffload('serve', { DATABASE_URL: database.url, PORT: '0' });
-  const line = await proc.waitFor(/listening on http:\/\/127\.0\.0\.1:\d+/);
+  const line = await proc.waitFor(/is up: GraphQL http:\/\/127\.0\.0\.1:\d+/);
   const port = /:(\d+)\/graphql/.exec(line)![1];
   const { apiKey } = createKey(database.url);
   const closed = new Promise<number>((resolve) => {
@@ -35,6 +35,8 @@ it('closes live subscriptions with 1001 and still exits 0', async () => {
       connectionParams: { 'x-api-key': apiKey },
       retryAttempts: 0,
       lazy: false,
+      // The server going away is what this test waits for: graphql-ws would print the close event as an error.
+      onNonLazyError: () => {},
       on: { closed: (event) => resolve((event as { code: number }).code) },
     });
     client.subscribe(

@@ -62,7 +62,8 @@ it('delivers every transition a worker in another process makes, in timeline ord
       WEBHOOK_ALLOW_PRIVATE: 'true',
     });
     await new CaseProbe(app).status(id, 'RUNNING');
-    await reply(app, id, 'Here is the document, attached.');
+    // No file comes with it, so the reply must not claim one ("attached" alone is asked for again).
+    await reply(app, id, 'Here is the document you asked for.');
     const [everything, afterCreated] = await Promise.all([all.finished, one.finished]);
 
     const { case: detail } = await app.client.ok(GetCaseDetailDocument, { id });

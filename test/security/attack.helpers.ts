@@ -40,8 +40,9 @@ export async function spawnServer(
     DATABASE_POOL_MAX: '6',
     ...env,
   });
-  const line = await proc.waitFor(/listening on http:\/\/127\.0\.0\.1:\d+/, 60_000);
-  const url = /(http:\/\/127\.0\.0\.1:\d+)/.exec(line)![1]!;
+  // The start-up banner names the GraphQL URL ("... is up: GraphQL http://127.0.0.1:PORT/graphql ...").
+  const line = await proc.waitFor(/http:\/\/127\.0\.0\.1:\d+\/graphql/, 60_000);
+  const url = /(http:\/\/127\.0\.0\.1:\d+)\/graphql/.exec(line)![1]!;
   return {
     url,
     proc,

@@ -2,6 +2,7 @@
 import type { CaseContext } from '../agent.types';
 import { MAX_SNOOZE_HOURS } from '../output.schema';
 import type { ResultPlan } from '../strict-schema.mapper';
+import { renderAttachments } from './attachments.prompt';
 import { latestInboundId, neutralize, renderCaseFacts, renderThread, UNTRUSTED_DATA_RULES } from './shared.prompt';
 import type { PromptMessage } from './shared.prompt';
 
@@ -42,6 +43,7 @@ export function evaluateUserPrompt(context: CaseContext, plan: ResultPlan): stri
     '',
     renderThread(context.thread),
     '',
+    ...(context.attachments === undefined ? [] : [renderAttachments(context.attachments), '']),
     task,
   ].join('\n');
 }

@@ -44,6 +44,8 @@ export class MessageEntity {
   @Column('timestamptz', { name: 'sent_at', nullable: true }) sentAt!: Date | null;
   @Column('timestamptz', { name: 'received_at', nullable: true }) receivedAt!: Date | null;
   @Column('timestamptz', { name: 'created_at' }) createdAt!: Date;
+  /** Inbound only: the provider held it back (spam, blocked, unauthenticated); see src/mail/quarantine.policy.ts. */
+  @Column('text', { name: 'provider_label', nullable: true }) providerLabel!: string | null;
   /** Inbound only: true when it came from the counterparty (and may drive the case), false when it did not. */
   @Column('boolean', { name: 'sender_verified', nullable: true }) senderVerified!: boolean | null;
   /** Inbound only: the SPF/DKIM/DMARC verdict the SMTP listener recorded, and why the sender was (not) trusted. */

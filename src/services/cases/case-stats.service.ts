@@ -2,7 +2,7 @@
 // of the last days ended. Only ever the caller's account.
 import type { Database } from '../../persistence/transaction.types';
 import { CASE_STATUSES, type CaseStatus } from '../../domain/case.model';
-import { CaseStatsRepository, type DayOutcomeRow } from '../../persistence/case-stats.repository';
+import { casesPerDayByOutcome, countCasesByStatus, type DayOutcomeRow } from '../../persistence/cases.repository';
 import type { Clock } from '../service.context';
 
 export const STATS_DAYS = 30;
@@ -17,21 +17,17 @@ export interface CaseStats {
 const utcDay = (date: Date): string => date.toISOString().slice(0, 10);
 
 export class CaseStatsService {
-  private readonly repo: CaseStatsRepository;
-
   constructor(
-    db: Database,
+    private readonly db: Database,
     private readonly clock: Clock,
-  ) {
-    this.repo = new CaseStatsRepository(db);
-  }
+  ) {}
 
   async stats(accountId: string): Promise<CaseStats> {
     const now = this.clock();
     const from = new Date(now.getTime() - (STATS_DAYS - 1) * 86_400_000);
     const [counts, perDay] = await Promise.all([
-      this.repo.countByStatus(accountId),
-      this.repo.perDayByOutcome(accountId, utcDay(from), utcDay(now)),
+      countCasesByStatus(this.db.manager, accountId),
+      casesPerDayByOutcome(this.db.manager, accountId, utcDay(from), utcDay(now)),
     ]);
     const found = new Map(counts.map((row) => [row.status, row.count]));
     // Every status, zeros included, in lifecycle order: the dashboard shows a stable row of counters.

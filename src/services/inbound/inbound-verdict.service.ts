@@ -2,8 +2,7 @@
 // kept and shown (timeline `message.unverified`) but never evaluated; an auto-reply is kept and shown
 // (`auto_reply.received`) but never answered, which is what breaks mail loops between two responders.
 import type { InboundMail } from '../../mail/mail.types';
-import { appendTimeline } from '../../persistence/case-events.repository';
-import { lockCase } from '../../persistence/cases.repository';
+import { insertTimelineNote } from '../../persistence/case-events.repository';
 import type { CaseEntity } from '../../persistence/entities';
 import { recordInboundVerdicts } from '../../persistence/messages.repository';
 import type { Tx } from '../../persistence/transaction.types';
@@ -25,13 +24,11 @@ export async function recordInboundMail(
     autoReply,
   });
   if (sender.verified && !autoReply) return true;
-  // Timeline rows take their seq under the case's row lock.
-  await lockCase(manager, row.id);
   const from = mail.from.address;
-  await appendTimeline(manager, row, {
+  await insertTimelineNote(manager, {
+    caseId: row.id,
+    accountId: row.accountId,
     type: sender.verified ? 'auto_reply.received' : 'message.unverified',
-    fromStatus: null,
-    toStatus: null,
     data: sender.verified
       ? { messageId, from, signal: mail.autoReply?.signal ?? null }
       : { messageId, from, reason: sender.check.refused ?? null },

@@ -13,6 +13,8 @@ import { insertInbound, markDelivered, setDeliveryStatus } from '../../persisten
 import { claimProviderEvent } from '../../persistence/provider-events.repository';
 import type { Tx } from '../../persistence/transaction.types';
 import { caseJobs, enqueueCaseJob } from '../../jobs/job.catalog';
+import { evaluatesQuarantined } from '../../mail/quarantine.policy';
+import { insertTimelineNote } from '../../persistence/case-events.repository';
 import type { ServiceContext } from '../service.context';
 import { recordInboundMail } from './inbound-verdict.service';
 
@@ -55,15 +57,24 @@ export class InboundService implements InboundSink {
       const messageId = await this.insertMessage(manager, row, mail);
       if (!messageId) return null;
       await this.insertAttachments(manager, row, messageId, mail);
+      const evaluate = evaluatesQuarantined(mail, row.counterparty.address);
+      if (mail.quarantine)
+        await insertTimelineNote(manager, {
+          caseId: row.id,
+          accountId: row.accountId,
+          type: 'reply.quarantined',
+          data: { label: mail.quarantine, messageId, from: mail.from.address.toLowerCase(), evaluated: evaluate },
+          occurredAt: this.ctx.clock(),
+        });
       // Only the counterparty's own mail, and no auto-reply, is evaluated (and so ever answered).
       const drives = await recordInboundMail(manager, row, messageId, mail, this.ctx.clock());
-      if (drives && !isTerminal(row.status))
+      if (!isTerminal(row.status) && evaluate && drives)
         await enqueueCaseJob(this.ctx, manager, caseJobs.replyReceived(row.id, messageId));
       return messageId;
     });
     if (stored) {
       this.observer.stored?.();
-      // The verdict's timeline row (message.unverified, auto_reply.received) goes to subscribers.
+      // The timeline rows written with it (quarantine, message.unverified, auto_reply.received) go to subscribers.
       this.ctx.changes.changed();
     }
     return stored;
@@ -109,6 +120,7 @@ export class InboundService implements InboundSink {
       inboxId: mail.inboxId ?? null,
       receivedAt: mail.receivedAt,
       createdAt: this.ctx.clock(),
+      providerLabel: mail.quarantine ?? null,
     });
     return inserted ? id : null;
   }

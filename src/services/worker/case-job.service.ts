@@ -5,16 +5,19 @@
 // of a case run one at a time); the SEND_MESSAGE job it queued in the same transaction stays as the safety net and
 // is deleted by the transaction that claims the send's key.
 import type { Agent } from '../../agent/agent.types';
+import { providerAttachmentBytes } from '../../mail/agentmail-attachment.client';
 import type { CaseEvent } from '../../domain/case-event.types';
 import type { CaseJob, EvaluateJob } from '../../jobs/job.catalog';
 import type { CaseJobHandler } from '../../jobs/job-handler.registry';
 import type { MailTransport } from '../../mail/mail.types';
+import { AttachmentsRepository } from '../../persistence/attachments.repository';
 import type { CaseEntity } from '../../persistence/entities';
 import { findCase, lockCase } from '../../persistence/cases.repository';
 import { loadThread } from '../../persistence/messages.repository';
 import { claimJobKey, isJobKeyClaimed } from '../../persistence/processed-jobs.repository';
 import type { Tx } from '../../persistence/transaction.types';
 import { buildAgentContext } from './agent-context.mapper';
+import { AttachmentContextLoader } from './attachment-context.service';
 import type { QueuedSend } from '../transitions/transition.writer';
 import { CaseSteps, isStepJob, type StepJob } from './case-step.service';
 import { CaseSender, type ApplyEvent, type BeforeEvent } from './case-send.service';
@@ -28,6 +31,7 @@ export type { WorkerObserver };
 export class CaseWorker implements CaseJobHandler {
   private readonly sender: CaseSender;
   private readonly steps: CaseSteps;
+  private readonly attachments: AttachmentContextLoader;
 
   constructor(
     private readonly ctx: ServiceContext & TransitionContext,
@@ -38,6 +42,8 @@ export class CaseWorker implements CaseJobHandler {
     const apply: ApplyEvent = (job, event, before, base) => this.apply(job, event, before, base);
     this.sender = new CaseSender(ctx, agent, transport, apply, observer);
     this.steps = new CaseSteps(ctx, agent, transport, observer);
+    const repository = new AttachmentsRepository(ctx.db);
+    this.attachments = new AttachmentContextLoader(repository, providerAttachmentBytes(transport), ctx.logger);
   }
 
   async handle(job: CaseJob): Promise<void> {
@@ -151,8 +157,9 @@ export class CaseWorker implements CaseJobHandler {
     const row = await findCase(this.ctx.db.manager, job.caseId);
     // decide() refuses these too; checking first saves a model call whose answer would be thrown away.
     if (!row || !evaluationWanted(row)) return this.skip(job);
+    const files = await this.attachments.forCase(row.id);
     const evaluation = await this.agent.evaluate(
-      buildAgentContext(row, await loadThread(this.ctx.db.manager, job.caseId)),
+      buildAgentContext(row, await loadThread(this.ctx.db.manager, job.caseId), files),
     );
     return this.apply(job, { type: 'REPLY_EVALUATED', evaluation });
   }

@@ -16,7 +16,115 @@ describe('rules agent: evaluate', () => {
       withReply('Stop emailing me, I will not reply later.'),
       { decision: 'FAILED_REJECTED' },
     ],
-    ['out of office', withReply('I am Out of Office until Monday.'), { decision: 'SNOOZE', snoozeHours: 24 }],
+    [
+      'out of office until a named day snoozes until that day',
+      withReply('I am Out of Office until Monday.'),
+      { decision: 'SNOOZE', reason: expect.stringContaining('names a date') },
+    ],
+    [
+      'out of office without a date snoozes a day',
+      withReply('I am on holiday.'),
+      { decision: 'SNOOZE', snoozeHours: 24 },
+    ],
+    [
+      'a question the knowledge answers gets a reply, not the human',
+      withReply('When is the payment due?', {
+        goal: {
+          objective: 'Collect the March invoice number',
+          knowledge: { paymentDeadline: 'We pay within 30 days.' },
+        },
+      }),
+      { decision: 'REQUIRES_REPLY', replyBody: expect.stringContaining('We pay within 30 days.') },
+    ],
+    [
+      'a promise with a weekday snoozes until then',
+      withReply("I'll get that over to you by Friday."),
+      { decision: 'SNOOZE', reason: expect.stringContaining('names a date') },
+    ],
+    [
+      'a refusal pattern with a condition is not a refusal',
+      withReply('We cannot send it until the contract is signed.'),
+      { decision: 'REQUIRES_REPLY' },
+    ],
+    [
+      'a document named like the request counts as the answer',
+      makeContext({
+        goal: { objective: 'Collect a signed W-9 form' },
+        thread: [outbound('Could you send a signed W-9?', 0), inbound('', 2)],
+        attachments: [
+          {
+            name: 'w9-signed.pdf',
+            type: 'application/pdf',
+            size: 1000,
+            direction: 'inbound',
+            at: new Date(Date.parse('2025-03-01T11:00:00Z')),
+            extraction: null,
+          },
+        ],
+      }),
+      { decision: 'GOAL_ACHIEVED', reason: expect.stringContaining('named like what we asked for') },
+    ],
+    [
+      'a PDF whose signature field is empty is sent back for signing when a signature was asked for',
+      makeContext({
+        goal: { objective: 'Collect a signed W-9 form' },
+        thread: [outbound('Could you send a signed W-9?', 0), inbound('Here you go.', 2)],
+        attachments: [
+          {
+            name: 'w9.pdf',
+            type: 'application/pdf',
+            size: 1000,
+            direction: 'inbound',
+            at: new Date(Date.parse('2025-03-01T11:00:00Z')),
+            extraction: {
+              status: 'ok',
+              detectedType: 'application/pdf',
+              pages: 1,
+              text: 'Form W-9',
+              truncated: false,
+              fields: [],
+              signatures: [{ name: 'signature', signed: false }],
+            },
+          },
+        ],
+      }),
+      { decision: 'REQUIRES_REPLY', replyBody: expect.stringContaining('signature field appears to be empty') },
+    ],
+    [
+      'a document that comes with a question leaves the question to be answered',
+      makeContext({
+        goal: { objective: 'Collect a signed W-9 form' },
+        thread: [outbound('Could you send a signed W-9?', 0), inbound('Would Tuesday work for you?', 2)],
+        attachments: [
+          {
+            name: 'w9.pdf',
+            type: 'application/pdf',
+            size: 10,
+            direction: 'inbound',
+            at: new Date(Date.parse('2025-03-01T11:00:00Z')),
+            extraction: null,
+          },
+        ],
+      }),
+      { decision: 'INPUT_NEEDED', question: 'Would Tuesday work for you?' },
+    ],
+    [
+      'a claimed attachment that did not arrive is asked for again',
+      withReply('Please find the invoice attached.', { attachments: [] }),
+      { decision: 'REQUIRES_REPLY', replyBody: expect.stringContaining('did not come through') },
+    ],
+    [
+      'a count in prose fills an integer field',
+      withReply('We will be 14 people.', {
+        resultSchema: { type: 'object', properties: { headcount: { type: 'integer' } }, required: ['headcount'] },
+      }),
+      { decision: 'GOAL_ACHIEVED', result: { headcount: 14 } },
+    ],
+    [
+      'an amount and an invoice code in prose fill the schema',
+      withReply('It is invoice GW-2025-0318, total EUR 8.950,00.', { resultSchema: INVOICE_SCHEMA }),
+      { decision: 'GOAL_ACHIEVED', result: { invoiceNumber: 'GW-2025-0318', amount: 8950 } },
+    ],
     [
       'postponement beats completion words',
       withReply('Yes, I will get back to you next week.'),
@@ -48,9 +156,12 @@ describe('rules agent: evaluate', () => {
       { decision: 'GOAL_ACHIEVED', result: { invoiceNumber: 'A1', amount: 3 } },
     ],
     [
-      'completion words but the result misses schema fields',
+      'a partial result asks the counterparty for the missing fields',
       withReply('Done! Invoice number: INV-42', { resultSchema: INVOICE_SCHEMA }),
-      { decision: 'INPUT_NEEDED', question: expect.stringContaining('missing: amount') },
+      {
+        decision: 'REQUIRES_REPLY',
+        replyBody: expect.stringContaining('still need the following to complete this: amount'),
+      },
     ],
     [
       'question sentences become the question',
@@ -127,11 +238,18 @@ describe('rules agent: evaluate', () => {
     expect((await agent.evaluate(context)).decision).toBe('GOAL_ACHIEVED');
   });
 
+  test('an absence snoozes until the return day, not a fixed day', async () => {
+    // The reply arrives Saturday 11:00 UTC; "until Monday" is Monday around noon wherever the machine's zone is.
+    const evaluation = await agent.evaluate(withReply('I am Out of Office until Monday.'));
+    expect(evaluation.snoozeHours).toBeGreaterThanOrEqual(36);
+    expect(evaluation.snoozeHours).toBeLessThanOrEqual(62);
+  });
+
   test('fields that do not belong to the decision are null', async () => {
     const evaluation = await agent.evaluate(withReply('I am out of office.'));
     expect(evaluation).toEqual({
       decision: 'SNOOZE',
-      reason: 'Rule "postponement": the reply contains "out of office".',
+      reason: 'Rule "away": the reply contains "out of office".',
       result: null,
       question: null,
       replyBody: null,

@@ -42,6 +42,7 @@ describe('toAgentmailEvent', () => {
       kind: 'received',
       eventId: 'evt_1',
       labels: message.labels,
+      bodyMissing: false,
       mail: {
         recipients: [INBOX, 'accounts@vendor.example'],
         from: { name: 'Bob Vendor', address: 'bob@vendor.example' },
@@ -58,8 +59,25 @@ describe('toAgentmailEvent', () => {
         providerThreadId: 'thread-1',
         inboxId: INBOX,
         receivedAt: new Date(ref.timestamp),
+        quarantine: null,
         autoReply: null,
       },
+    });
+  });
+
+  it.each(['spam', 'blocked', 'unauthenticated'])(
+    'maps message.received.%s to a received mail carrying that label',
+    async (label) => {
+      const mapped = await toAgentmailEvent(event(`message.received.${label}`, { message, thread: {} }));
+      expect(mapped).toMatchObject({ kind: 'received', mail: { quarantine: label, text: message.text } });
+    },
+  );
+
+  it('marks a payload without text and html as missing its body (AgentMail omits both over 1 MB)', async () => {
+    const bare = { ...message, text: undefined, html: undefined, extracted_text: undefined };
+    await expect(toAgentmailEvent(event('message.received', { message: bare }))).resolves.toMatchObject({
+      kind: 'received',
+      bodyMissing: true,
     });
   });
 
@@ -120,7 +138,7 @@ describe('toAgentmailEvent', () => {
     });
   });
 
-  it.each(['message.received.spam', 'domain.verified', 'something.new'])('ignores %s', async (type) => {
+  it.each(['domain.verified', 'something.new'])('ignores %s', async (type) => {
     await expect(toAgentmailEvent(event(type, { message }))).resolves.toEqual({
       kind: 'ignored',
       eventId: 'evt_1',
