@@ -59,11 +59,12 @@ describe('a revoked key (item 3)', () => {
     expect((await gql(a.url, apiKey, '{ usage { plan } }')).status).toBe(200);
     expect((await gql(b.url, apiKey, '{ usage { plan } }')).status).toBe(200);
 
-    const revokedAt = Date.now();
-    await revokeKey(database, apiKey); // a third process, as an operator would
+    // A third process, as an operator would; its own start-up (seconds on a loaded machine) is not the server's delay.
+    const revoked = revokeKey(database, apiKey).then(() => Date.now());
     const codes = await Promise.all([onA.closed, onB.closed]);
-    const elapsed = Date.now() - revokedAt;
-    console.info(`item 3: both sockets closed ${elapsed} ms after the revocation`);
+    const closedAt = Date.now();
+    const elapsed = closedAt - (await revoked);
+    console.info(`item 3: both sockets closed ${elapsed} ms after the revoking command returned`);
     expect(codes).toEqual([4403, 4403]);
     expect(elapsed).toBeLessThan(5_000);
     // The cache was dropped too: HTTP refuses the key in both processes without waiting for it to expire.
