@@ -63,7 +63,9 @@ describe('rules agent accuracy on the labelled reply set', () => {
     const accuracy = correct / LABELLED_REPLIES.length;
     console.log(
       `rules agent: ${correct}/${LABELLED_REPLIES.length} = ${(accuracy * 100).toFixed(1)}%\n` +
-        `${renderMatrix(matrix)}\nmisses:\n${misses.join('\n')}`,
+        renderMatrix(matrix) +
+        // The misses are for whoever tunes the rules; a passing run stays short.
+        (process.env.OFFLOAD_TEST_VERBOSE ? `\nmisses:\n${misses.join('\n')}` : ''),
     );
     expect(LABELLED_REPLIES.length).toBeGreaterThanOrEqual(150);
     expect(accuracy).toBeGreaterThanOrEqual(MIN_ACCURACY);
