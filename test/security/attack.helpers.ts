@@ -179,3 +179,8 @@ export async function underAttack(
     await Promise.all(loops);
   }
 }
+
+/** A measured figure: a passing run prints nothing; OFFLOAD_TEST_VERBOSE=1 shows what it measured. */
+export function report(line: string): void {
+  if (process.env.OFFLOAD_TEST_VERBOSE) console.info(line);
+}

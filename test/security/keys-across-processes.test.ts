@@ -4,7 +4,7 @@
 import WebSocket from 'ws';
 import { createTestDatabase, type TestDatabase } from '../helpers/database';
 import { waitFor } from '../helpers/wait';
-import { createAccount, gql, revokeKey, spawnServer, type SpawnedOffload } from './attack.helpers';
+import { createAccount, gql, report, revokeKey, spawnServer, type SpawnedOffload } from './attack.helpers';
 
 const PER_MINUTE = 20;
 let database: TestDatabase;
@@ -64,7 +64,7 @@ describe('a revoked key (item 3)', () => {
     const codes = await Promise.all([onA.closed, onB.closed]);
     const closedAt = Date.now();
     const elapsed = closedAt - (await revoked);
-    console.info(`item 3: both sockets closed ${elapsed} ms after the revoking command returned`);
+    report(`item 3: both sockets closed ${elapsed} ms after the revoking command returned`);
     expect(codes).toEqual([4403, 4403]);
     expect(elapsed).toBeLessThan(5_000);
     // The cache was dropped too: HTTP refuses the key in both processes without waiting for it to expire.

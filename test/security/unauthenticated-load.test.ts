@@ -8,6 +8,7 @@ import {
   gql,
   latencyBound,
   probeP50,
+  report,
   spawnServer,
   underAttack,
   underThreadAttack,
@@ -65,7 +66,7 @@ describe('unauthenticated large bodies (item 1)', () => {
       });
       expect(small.status).toBe(401);
       expect(server.rssMb() - rssBefore).toBeLessThan(100);
-      console.info(`item 1: three refused 26 MB bodies on ${path} in ${(performance.now() - started).toFixed(0)} ms`);
+      report(`item 1: three refused 26 MB bodies on ${path} in ${(performance.now() - started).toFixed(0)} ms`);
     },
   );
 
@@ -86,9 +87,7 @@ describe('unauthenticated large bodies (item 1)', () => {
        await Promise.all([send(), send()]);`,
     );
     expect(rounds).toBeGreaterThan(2);
-    console.info(
-      `item 1: baseline p50 ${baseline.toFixed(1)} ms, under attack ${p50.toFixed(1)} ms (${rounds} bodies)`,
-    );
+    report(`item 1: baseline p50 ${baseline.toFixed(1)} ms, under attack ${p50.toFixed(1)} ms (${rounds} bodies)`);
     expect(p50).toBeLessThanOrEqual(latencyBound(baseline));
     expect(server.rssMb() - rssBefore).toBeLessThan(150);
   });
@@ -133,9 +132,7 @@ describe('graphql-ws frames before connection_init (item 2)', () => {
 
   it("keeps another tenant's p50 within bound while a client floods pings on fresh sockets", async () => {
     const { p50, rounds } = await underAttack(server.url, victim.apiKey, 2, () => pingFlood(5_000));
-    console.info(
-      `item 2: baseline p50 ${baseline.toFixed(1)} ms, under attack ${p50.toFixed(1)} ms (${rounds} sockets)`,
-    );
+    report(`item 2: baseline p50 ${baseline.toFixed(1)} ms, under attack ${p50.toFixed(1)} ms (${rounds} sockets)`);
     expect(rounds).toBeGreaterThan(2);
     expect(p50).toBeLessThanOrEqual(latencyBound(baseline));
   });
@@ -157,7 +154,7 @@ describe('quadratic validation (item 4)', () => {
       await Promise.all(Array.from({ length: 4 }, () => gql(server.url, attacker.apiKey, repeated)));
       await new Promise((r) => setTimeout(r, 1000));
     });
-    console.info(
+    report(
       `item 4: baseline p50 ${baseline.toFixed(1)} ms, under attack ${p50.toFixed(1)} ms (${rounds * 4} documents)`,
     );
     expect(p50).toBeLessThanOrEqual(latencyBound(baseline));
