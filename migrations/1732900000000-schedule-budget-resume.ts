@@ -35,14 +35,14 @@ export class ScheduleBudgetResume1732900000000 implements MigrationInterface {
     await q.query(`CREATE INDEX cases_due_idx ON cases (next_action_at)
                    WHERE status IN ('CREATED', 'RUNNING') AND next_action_at IS NOT NULL`);
     // Auto-replies are stored on the thread but are not the counterparty writing.
-    await q.query(`ALTER TABLE messages ADD COLUMN auto_reply boolean NOT NULL DEFAULT false`);
+    await q.query(`ALTER TABLE messages ADD COLUMN IF NOT EXISTS auto_reply boolean NOT NULL DEFAULT false`);
     // Resuming an account's feed reads its rows after a cursor in fan-out order.
     await q.query(`CREATE INDEX case_events_account_fanout_idx ON case_events (account_id, tx_id, global_seq)`);
   }
 
   async down(q: QueryRunner): Promise<void> {
     await q.query(`DROP INDEX case_events_account_fanout_idx`);
-    await q.query(`ALTER TABLE messages DROP COLUMN auto_reply`);
+    // messages.auto_reply belongs to 1732800000000 as well (both issues added it); that migration drops it.
     await q.query(`DROP INDEX cases_due_idx`);
     await q.query(
       `CREATE INDEX cases_due_idx ON cases (next_action_at) WHERE status = 'RUNNING' AND next_action_at IS NOT NULL`,

@@ -3,6 +3,7 @@ import { InitialSchema1732300000000 } from './1732300000000-initial-schema';
 import { ProviderEvents1732400000000 } from './1732400000000-provider-events';
 import { WebhookDeliveries1732500000000 } from './1732500000000-webhook-deliveries';
 import { AgentInputs1732600000000 } from './1732600000000-agent-inputs';
+import { SecurityHardening1732800000000 } from './1732800000000-security-hardening';
 import { ScheduleBudgetResume1732900000000 } from './1732900000000-schedule-budget-resume';
 import { Compliance1733000000000 } from './1733000000000-compliance';
 
@@ -11,6 +12,7 @@ export const MIGRATIONS = [
   ProviderEvents1732400000000,
   WebhookDeliveries1732500000000,
   AgentInputs1732600000000,
+  SecurityHardening1732800000000,
   ScheduleBudgetResume1732900000000,
   Compliance1733000000000,
 ];

@@ -56,7 +56,7 @@ export async function runRole(role: Role): Promise<void> {
     if (e.code === 'EADDRINUSE') throw new StartupError(portTaken(config.PORT, config.HOST));
     throw error;
   }
-  if (role !== 'worker') await ensureDevAccount(offload.services.accounts);
+  if (role !== 'worker') await ensureDevAccount(offload.services.accounts, config.NODE_ENV === 'production');
   logger.info({ url: offload.url, role, agent: config.agent, mail: config.MAIL_TRANSPORT }, 'offload started');
   if (role === 'worker')
     progress(`Offload worker running${offload.opsUrl ? ` (health: ${offload.opsUrl}/readyz)` : ''}`);
@@ -78,9 +78,16 @@ function portIsFree(port: number, host: string): Promise<boolean> {
   });
 }
 
-/** First start: a SANDBOX account named dev, its key printed once, so the README's next command just works. */
-async function ensureDevAccount(accounts: AccountsService): Promise<void> {
+/**
+ * First start: a SANDBOX account named dev, its key printed once, so the README's next command just works. Not in
+ * production: there an account nobody asked for, with its key in the log collector, is a credential leak.
+ */
+async function ensureDevAccount(accounts: AccountsService, production: boolean): Promise<void> {
   if ((await accounts.countAccounts()) > 0) return;
+  if (production) {
+    progress('No account exists yet. Create one with: offload accounts create --name NAME --plan PAYG');
+    return;
+  }
   const created = await accounts.createAccount('dev', 'SANDBOX');
   progress(
     'Created a SANDBOX account "dev". Its API key (shown only now; `offload keys create --account dev` makes another):',

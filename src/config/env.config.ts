@@ -62,6 +62,9 @@ const schema = z
       .default(25 * 1024 * 1024),
     // Attachments kept per inbound message: a mail with more is refused in the SMTP dialogue (552), and trimmed to
     // this many (the rest logged) where the provider has already accepted it (AgentMail).
+    // SPF, DKIM and DMARC checks of inbound SMTP mail (mailauth, system DNS); a DMARC failure under p=reject or
+    // p=quarantine keeps a mail from driving its case.
+    INBOUND_SMTP_VERIFY_SENDER: bool.default(true),
     INBOUND_MAX_ATTACHMENTS: z.coerce.number().int().min(1).max(10_000).default(100),
     AGENTMAIL_API_KEY: z.string().min(1).optional(),
     AGENTMAIL_BASE_URL: z.url().default('https://api.agentmail.to/v0'),
@@ -78,10 +81,15 @@ const schema = z
       .default(3600),
     SIGNING_SECRET: z.string().min(16).optional(),
     IDEMPOTENCY_TTL_HOURS: z.coerce.number().int().min(24).default(48),
-    // Requests per minute per API key (GraphQL over HTTP and graphql-ws operations); 0 turns the limit off.
+    // Requests per minute per API key, one budget for GraphQL (HTTP and graphql-ws), REST and the local inbound route
+    // across every API process; 0 turns the limit off.
     RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).default(600),
     AUTH_CACHE_SECONDS: z.coerce.number().int().min(0).max(300).default(5),
-    WS_CONNECTION_INIT_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
+    // graphql-ws's own default: a socket that has not authenticated by then is closed (4408).
+    WS_CONNECTION_INIT_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(3_000),
+    // Every frame a socket sends (pings and connection_init included) draws on this budget; past it, 4429.
+    WS_MESSAGES_PER_SECOND: z.coerce.number().positive().max(10_000).default(10),
+    WS_MESSAGE_BURST: z.coerce.number().int().min(1).max(100_000).default(50),
     WS_MAX_SUBSCRIPTIONS_PER_CONNECTION: z.coerce.number().int().min(1).max(1_000).default(20),
     WS_MAX_SUBSCRIPTIONS_PER_ACCOUNT: z.coerce.number().int().min(1).default(1_000),
     // A caseUpdates cursor resumes when it is at most this old OR at most this many updates behind; else

@@ -2,6 +2,8 @@
 // contract. Schemas accept unknown fields and missing optional ones: AgentMail adds fields over time, and a payload we
 // can still act on must not be refused for a field we do not read.
 import { z } from 'zod';
+import { detectAutoReply } from './auto-reply.parser';
+import { safeContentType } from './content-type.policy';
 import { htmlToText, messageIds, parseAddressList, parseSender } from './inbound-mail.parser';
 import type { DeliveryFailure, InboundAttachment, InboundMail, QuarantineLabel } from './mail.types';
 import { stripQuotedText } from './quoted-text.parser';
@@ -51,6 +53,8 @@ const MessageSchema = z
     html: optionalText,
     extracted_text: optionalText,
     attachments: z.array(AttachmentSchema).nullish(),
+    /** Present in newer payloads: the message's headers, for recognising auto-replies. */
+    headers: z.record(z.string(), z.unknown()).nullish(),
     in_reply_to: optionalText,
     references: z.array(z.string()).nullish(),
   })
@@ -144,7 +148,7 @@ async function received(
     references: messageIds(message.references),
     attachments: (message.attachments ?? []).map((a): InboundAttachment => ({
       name: a.filename ?? null,
-      contentType: a.content_type ?? null,
+      contentType: safeContentType(a.content_type),
       size: a.size,
       providerAttachmentId: a.attachment_id,
     })),
@@ -153,9 +157,20 @@ async function received(
     inboxId: message.inbox_id,
     receivedAt: validDate(message.timestamp) ?? new Date(),
     quarantine,
+    autoReply: autoReplyOf(message),
   };
   const bodyMissing = message.text == null && message.html == null;
   return { kind: 'received', eventId, mail, labels: message.labels ?? [], bodyMissing };
+}
+
+function autoReplyOf(message: AgentmailMessage): { signal: string } | null {
+  const headers = new Map(Object.entries(message.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
+  const header = (name: string) => {
+    const value = headers.get(name);
+    return typeof value === 'string' ? value : Array.isArray(value) && typeof value[0] === 'string' ? value[0] : null;
+  };
+  const verdict = detectAutoReply(header, message.subject);
+  return verdict.autoReply ? { signal: verdict.signal ?? 'unknown' } : null;
 }
 
 /** The inbox is a recipient even when the counterparty Bcc'd it. */

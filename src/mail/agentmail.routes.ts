@@ -15,6 +15,24 @@ export interface AgentmailWebhookRouterOptions {
   maxBodyBytes?: number;
 }
 
+/** A received message's text and HTML; attachments stay at AgentMail. */
+export const AGENTMAIL_BODY_LIMIT = 5 * 1024 * 1024;
+/** Svix's own tolerance for a delivery's timestamp. */
+const TIMESTAMP_TOLERANCE_S = 5 * 60;
+
+/** Why the Svix headers cannot belong to a genuine delivery, or null when they might. */
+export function svixHeadersRefusal(headers: Record<string, unknown>, nowMs: number): string | null {
+  const id = headers['svix-id'] ?? headers['webhook-id'];
+  const timestamp = headers['svix-timestamp'] ?? headers['webhook-timestamp'];
+  const signature = headers['svix-signature'] ?? headers['webhook-signature'];
+  if (typeof id !== 'string' || typeof timestamp !== 'string' || typeof signature !== 'string')
+    return 'missing svix-id, svix-timestamp or svix-signature';
+  const seconds = Number(timestamp);
+  if (!Number.isFinite(seconds) || Math.abs(nowMs / 1000 - seconds) > TIMESTAMP_TOLERANCE_S)
+    return 'svix-timestamp is not within five minutes of now';
+  return null;
+}
+
 /** Mount before any global JSON body parser: the signature is checked against the raw bytes. */
 export function agentmailWebhookRouter(options: AgentmailWebhookRouterOptions): Router {
   const logger = options.logger ?? silentLogger;
@@ -23,7 +41,16 @@ export function agentmailWebhookRouter(options: AgentmailWebhookRouterOptions): 
   const router = Router();
   router.post(
     '/',
-    express.raw({ type: () => true, limit: options.maxBodyBytes ?? 10 * 1024 * 1024 }),
+    // Nothing is read from a request that cannot be a Svix delivery: the body is verified only once it is read.
+    (req: Request, res: Response, next: NextFunction) => {
+      const refused = svixHeadersRefusal(req.headers, Date.now());
+      if (!refused) return next();
+      // Node would otherwise read (and discard) the rest of the body: it closes the connection instead once the
+      // response is written.
+      if (!req.complete) res.setHeader('Connection', 'close');
+      sendError(res, 401, 'WEBHOOK_SIGNATURE_INVALID', refused);
+    },
+    express.raw({ type: () => true, limit: options.maxBodyBytes ?? AGENTMAIL_BODY_LIMIT }),
     async (req: Request, res: Response) => {
       await handle(req, res, verifier, options.onEvent, logger);
     },

@@ -5,6 +5,7 @@
 // and the `case:<caseId>` label put on every message we send. The persona's display name is the inbox's, set once
 // when the inbox is created: AgentMail takes no per-message From.
 // Each send carries an Idempotency-Key derived from our Message-ID, so a retried job never mails twice.
+import { OUTBOUND_HEADERS } from './outbound-headers.policy';
 import {
   AgentmailApiError,
   createAgentmailClient,
@@ -47,7 +48,7 @@ async function sendMail(client: AgentmailClient, inboxId: string, mail: Outbound
     to: [formatAddress(mail.to)],
     text: mail.text,
     labels: [`case:${mail.caseId}`],
-    ...(Object.keys(headers).length ? { headers } : {}),
+    headers: { ...OUTBOUND_HEADERS, ...headers },
   };
   try {
     // A reply keeps the provider's thread and threading headers; the subject follows the original ("Re: ...").

@@ -4,7 +4,12 @@
 import type { ParsedMail, StructuredHeader } from 'mailparser';
 import type { DeliveryFailure } from './mail.types';
 
-export type DeliveryReport = { kind: 'failure'; failure: DeliveryFailure } | { kind: 'ignored'; reason: string };
+/**
+ * `multipart`: the report is a multipart/report (RFC 6522), the only form a real DSN or ARF report takes; a
+ * plain-text notice from a "mailer-daemon" address is recognised (so it never reaches the agent) but proves nothing.
+ */
+export type DeliveryReport =
+  { kind: 'failure'; failure: DeliveryFailure; multipart: boolean } | { kind: 'ignored'; reason: string };
 
 type Fields = Map<string, string>;
 
@@ -23,10 +28,15 @@ export function readDeliveryReport(parsed: ParsedMail, envelopeRecipients: strin
   const statusText = deliveryStatusText(parsed);
   const fromDaemon = DAEMON.test(parsed.from?.value[0]?.address ?? '');
   if (reportType === null && !(fromDaemon && statusText !== null)) return null;
-  return bounce(parsed, statusText ?? '', envelopeRecipients);
+  return bounce(parsed, statusText ?? '', envelopeRecipients, reportType !== null);
 }
 
-function bounce(parsed: ParsedMail, statusText: string, envelopeRecipients: string[]): DeliveryReport {
+function bounce(
+  parsed: ParsedMail,
+  statusText: string,
+  envelopeRecipients: string[],
+  multipart: boolean,
+): DeliveryReport {
   const recipientBlocks = fieldBlocks(statusText).filter((f) => f.has('final-recipient') || f.has('status'));
   const failed = recipientBlocks.filter(isFailedRecipient);
   // Delay warnings ("Action: delayed") are reports too, but the mail may still arrive: nothing has failed yet.
@@ -35,6 +45,7 @@ function bounce(parsed: ParsedMail, statusText: string, envelopeRecipients: stri
   const reason = diagnostic(first) ?? statusReason(first) ?? parsed.subject ?? 'delivery failed';
   return {
     kind: 'failure',
+    multipart,
     failure: {
       kind: 'BOUNCED',
       reason,
@@ -51,6 +62,7 @@ function complaint(parsed: ParsedMail, envelopeRecipients: string[]): DeliveryRe
   const fields = fieldBlocks(partText(parsed, 'message/feedback-report') ?? '')[0];
   return {
     kind: 'failure',
+    multipart: true,
     failure: {
       kind: 'COMPLAINED',
       reason: fields?.get('feedback-type') ?? 'abuse',

@@ -1,12 +1,14 @@
 // Raw RFC 5322 bytes -> InboundMail, shared by every transport that receives MIME (the SMTP listener, and the local
 // inbound endpoint when it is handed a raw message). Delivery reports are split off before anything reaches the agent.
 import { parseAddressHeader, simpleParser, type AddressObject, type Attachment, type ParsedMail } from 'mailparser';
+import { detectAutoReply } from './auto-reply.parser';
+import { safeContentType } from './content-type.policy';
 import { readDeliveryReport, type DeliveryReport } from './delivery-report.parser';
 import type { InboundAttachment, InboundMail, MailAddress } from './mail.types';
 import { stripQuotedText } from './quoted-text.parser';
-import { isAutoReplyHeaders } from './auto-reply-headers.parser';
 
-export type ParsedInbound = { kind: 'mail'; mail: InboundMail } | DeliveryReport;
+/** A report also carries the message as mail: a report that does not qualify as one is handled as what it is. */
+export type ParsedInbound = { kind: 'mail'; mail: InboundMail } | (DeliveryReport & { mail: InboundMail });
 
 export interface ParseRawMailOptions {
   /** RCPT TO addresses of the SMTP envelope: a Bcc'd case address appears nowhere else. */
@@ -26,12 +28,9 @@ const PARSER_OPTIONS = {
 export async function parseRawMail(raw: Buffer | string, options: ParseRawMailOptions = {}): Promise<ParsedInbound> {
   const parsed = await simpleParser(raw, PARSER_OPTIONS);
   const envelope = (options.envelopeRecipients ?? []).map((a) => a.toLowerCase());
-  return (
-    readDeliveryReport(parsed, envelope) ?? {
-      kind: 'mail',
-      mail: toInboundMail(parsed, envelope, options.receivedAt ?? new Date()),
-    }
-  );
+  const mail = toInboundMail(parsed, envelope, options.receivedAt ?? new Date());
+  const report = readDeliveryReport(parsed, envelope);
+  return report ? { ...report, mail } : { kind: 'mail', mail };
 }
 
 export function toInboundMail(parsed: ParsedMail, envelopeRecipients: string[], receivedAt: Date): InboundMail {
@@ -46,9 +45,22 @@ export function toInboundMail(parsed: ParsedMail, envelopeRecipients: string[], 
     inReplyTo: firstMessageId(parsed.inReplyTo),
     references: messageIds(parsed.references),
     attachments: parsed.attachments.map(toAttachment),
-    autoReply: isAutoReplyHeaders(parsed.headers),
     receivedAt,
+    autoReply: autoReplyOf(parsed),
   };
+}
+
+function autoReplyOf(parsed: ParsedMail): { signal: string } | null {
+  const verdict = detectAutoReply((name) => headerText(parsed.headers.get(name)), parsed.subject);
+  return verdict.autoReply ? { signal: verdict.signal ?? 'unknown' } : null;
+}
+
+/** mailparser keeps some headers structured ({ value, params }) and others as strings. */
+function headerText(value: unknown): string | null {
+  if (typeof value === 'string') return value;
+  if (Array.isArray(value)) return headerText(value[0]);
+  if (value && typeof value === 'object' && 'value' in value) return headerText((value as { value: unknown }).value);
+  return null;
 }
 
 /** Plain text of an HTML body, through the same converter mailparser applies to HTML-only mail. */
@@ -94,7 +106,8 @@ function sender(from: AddressObject | undefined): MailAddress {
 }
 
 function toAttachment(a: Attachment): InboundAttachment {
-  return { name: a.filename ?? null, contentType: a.contentType ?? null, size: a.content.length, content: a.content };
+  const contentType = safeContentType(a.contentType);
+  return { name: a.filename ?? null, contentType, size: a.content.length, content: a.content };
 }
 
 function unique(values: string[]): string[] {

@@ -75,13 +75,28 @@ export interface InboundMail {
   inboxId?: string | null;
   /** Provider labels (AgentMail); ours are `case:<caseId>`. */
   labels?: string[];
-  /** An automatic answer (RFC 3834 and the usual vendor headers): stored, never answered. */
-  autoReply?: boolean;
   /** The provider event that carried this mail: the same event delivered twice has one effect. */
   eventId?: string | null;
   receivedAt: Date;
   /** The provider held this mail back (AgentMail spam/blocked/unauthenticated); kept, shown, evaluated with care. */
   quarantine?: QuarantineLabel | null;
+  /** SMTP only: the MAIL FROM address, lower-cased ('' for the null sender); absent where there is no envelope. */
+  envelopeFrom?: string;
+  /** SMTP only: the SPF/DKIM/DMARC verdict; absent when nothing was verified (other transports, DNS errors). */
+  auth?: MailAuthVerdict | null;
+  /** An auto-reply (auto-reply.parser.ts): stored, never answered. */
+  autoReply?: { signal: string } | null;
+}
+
+/** What mailauth concluded about one message, as stored on it. */
+export interface MailAuthVerdict {
+  spf: string;
+  dkim: string;
+  dmarc: string;
+  /** The policy DMARC applied (none, quarantine, reject), when there was a record. */
+  dmarcPolicy: string | null;
+  /** DMARC failed for a domain that asks receivers to reject or quarantine such mail: it never drives a case. */
+  dmarcRejects: boolean;
 }
 
 export const QUARANTINE_LABELS = ['spam', 'blocked', 'unauthenticated'] as const;

@@ -4,6 +4,7 @@
 import type { AddressInfo } from 'node:net';
 import { SMTPServer, type SMTPServerAddress, type SMTPServerDataStream, type SMTPServerSession } from 'smtp-server';
 import { parseRawMail, type ParsedInbound } from './inbound-mail.parser';
+import type { MailAuthenticator } from './mail-auth.guard';
 import { describeError, silentLogger, type MailLogger } from './mail-logger.types';
 import type { InboundSink } from './mail.types';
 
@@ -19,6 +20,8 @@ export interface SmtpInboundOptions {
   logger?: MailLogger;
   /** How long stop() lets a message in flight finish before closing its connection. */
   closeTimeoutMs?: number;
+  /** SPF/DKIM/DMARC verification (mail-auth.guard.ts); without it no verdict is recorded. */
+  authenticate?: MailAuthenticator;
 }
 
 export interface SmtpInbound {
@@ -107,7 +110,7 @@ async function checkRecipient(address: SMTPServerAddress, domain: string, sink: 
 async function receiveData(
   stream: SMTPServerDataStream,
   session: SMTPServerSession,
-  limits: Pick<SmtpInboundOptions, 'maxBytes' | 'maxAttachments'>,
+  limits: Pick<SmtpInboundOptions, 'maxBytes' | 'maxAttachments' | 'authenticate' | 'domain'>,
   sink: InboundSink | null,
   logger: MailLogger,
 ): Promise<void> {
@@ -117,12 +120,49 @@ async function receiveData(
     raw,
     session.envelope.rcptTo.map((r) => r.address),
   );
-  const count = parsed.kind === 'mail' ? parsed.mail.attachments.length : 0;
+  const count = parsed.mail.attachments.length;
   if (limits.maxAttachments !== undefined && count > limits.maxAttachments) {
     logger.warn({ attachments: count, max: limits.maxAttachments }, 'smtp inbound: too many attachments, refused');
     throw new SmtpReply(552, `5.3.4 Too many attachments: ${count}, at most ${limits.maxAttachments} per message`);
   }
-  await deliver(parsed, sink, logger);
+  const envelopeFrom = session.envelope.mailFrom ? session.envelope.mailFrom.address.toLowerCase() : '';
+  parsed.mail.envelopeFrom = envelopeFrom;
+  parsed.mail.auth = await verify(raw, session, envelopeFrom, limits, logger);
+  await deliver(realReport(parsed, envelopeFrom, logger), sink, logger);
+}
+
+/** The SPF/DKIM/DMARC verdict, or null when there is none to give (no verifier, or it failed outright). */
+async function verify(
+  raw: Buffer,
+  session: SMTPServerSession,
+  sender: string,
+  options: Pick<SmtpInboundOptions, 'authenticate' | 'domain'>,
+  logger: MailLogger,
+) {
+  if (!options.authenticate) return null;
+  try {
+    return await options.authenticate({
+      raw,
+      ip: session.remoteAddress,
+      helo: session.hostNameAppearsAs || session.clientHostname,
+      sender,
+      mta: options.domain,
+    });
+  } catch (err) {
+    logger.warn(describeError(err), 'smtp inbound: sender authentication failed to run; no verdict');
+    return null;
+  }
+}
+
+/**
+ * A bounce counts only as a real DSN: a multipart/report that came with the null envelope sender (RFC 5321 §4.5.5:
+ * every DSN does). Anyone can write one with any other sender, so such a report is handled as the mail it is.
+ */
+function realReport(parsed: ParsedInbound, envelopeFrom: string, logger: MailLogger): ParsedInbound {
+  if (parsed.kind !== 'failure' || parsed.failure.kind !== 'BOUNCED') return parsed;
+  if (parsed.multipart && envelopeFrom === '') return parsed;
+  logger.warn({ envelopeFrom, multipart: parsed.multipart }, 'smtp inbound: report is not a real DSN, kept as mail');
+  return { kind: 'mail', mail: parsed.mail };
 }
 
 /** Buffers at most maxBytes: an oversized message is drained, never held in memory. */

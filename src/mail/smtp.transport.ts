@@ -2,6 +2,7 @@
 // by recipient alone; our own Message-ID goes on the wire so a retried send is recognisable in the thread.
 // Errors are split by who can fix them: a 5xx refusal of this message is final (the case fails REJECTED), anything
 // else - 4xx, a dropped connection, bad relay credentials - is thrown as a plain Error for the job layer to retry.
+import { OUTBOUND_HEADERS } from './outbound-headers.policy';
 import { createTransport } from 'nodemailer';
 import type { NodemailerError } from 'nodemailer/lib/errors';
 import type { MailAddress, MailTransport, OutboundMail, SendResult } from './mail.types';
@@ -65,7 +66,7 @@ function toMessage(mail: OutboundMail) {
     messageId: mail.messageId,
     inReplyTo: mail.inReplyTo ?? undefined,
     references: mail.references?.length ? mail.references : undefined,
-    headers: listUnsubscribeHeaders(mail.listUnsubscribe),
+    headers: { ...OUTBOUND_HEADERS, ...listUnsubscribeHeaders(mail.listUnsubscribe) },
   };
 }
 

@@ -9,8 +9,8 @@ export async function insertApiKey(manager: Tx, key: NewApiKey): Promise<void> {
   await manager.insert(ApiKeyEntity, key);
 }
 
-/** Revokes a live key, named by id or by its hash; false when there was no live key to revoke. */
-export async function revokeApiKey(db: Tx, key: { id: string } | { keyHash: string }): Promise<boolean> {
+/** Revokes a live key, named by id or by its hash; the ids revoked (none when there was no live key). */
+export async function revokeApiKey(db: Tx, key: { id: string } | { keyHash: string }): Promise<string[]> {
   const result = await db
     .getRepository(ApiKeyEntity)
     .createQueryBuilder()
@@ -18,8 +18,9 @@ export async function revokeApiKey(db: Tx, key: { id: string } | { keyHash: stri
     .set({ revokedAt: () => 'now()' })
     .where(key)
     .andWhere('revoked_at IS NULL')
+    .returning('id')
     .execute();
-  return (result.affected ?? 0) > 0;
+  return (result.raw as Array<{ id: string }>).map((r) => r.id);
 }
 
 /** A key and the account it belongs to, revoked or not. */

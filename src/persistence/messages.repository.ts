@@ -2,6 +2,7 @@
 // inbound mail as it arrives, and the delivery reports that follow.
 import { In } from 'typeorm';
 import { MessageEntity } from './entities';
+import type { SenderCheck } from './entities/message.entity';
 import type { Tx } from './transaction.types';
 
 /** The threads of `caseIds` (each oldest first); a case without messages has no entry. */
@@ -201,14 +202,6 @@ export async function findOutbound(
   return db.getRepository(MessageEntity).findOneBy({ ...by, direction: 'outbound' });
 }
 
-/** The case's latest outbound message that went out. */
-export async function lastSentOutbound(db: Tx, caseId: string): Promise<MessageEntity | null> {
-  return db.getRepository(MessageEntity).findOne({
-    where: { caseId, direction: 'outbound', status: 'sent' },
-    order: { createdAt: 'DESC' },
-  });
-}
-
 /**
  * Cases whose outbound mail has one of the Message-IDs or provider ids in `refs` or a thread in `threads`, those
  * naming one of `first` ahead of the rest, newest first; at most 100.
@@ -228,4 +221,20 @@ export async function caseIdsByThreading(
     [refs, threads, first],
   );
   return rows.map((r) => r.case_id);
+}
+
+export interface InboundVerdicts {
+  senderVerified: boolean;
+  authResults: SenderCheck;
+  autoReply: boolean;
+}
+
+/** The sender and auto-reply verdicts on a stored inbound message (inbound-verdict.service.ts). */
+export async function recordInboundVerdicts(manager: Tx, id: string, v: InboundVerdicts): Promise<void> {
+  await manager.query(`UPDATE messages SET sender_verified = $2, auth_results = $3, auto_reply = $4 WHERE id = $1`, [
+    id,
+    v.senderVerified,
+    JSON.stringify(v.authResults),
+    v.autoReply,
+  ]);
 }

@@ -31,7 +31,8 @@ export const claimJobKeys = (keys: string, caseIds: string): string =>
 /**
  * Cases with a stored inbound message whose REPLY_RECEIVED job has not been applied yet (it may be queued behind
  * a follow-up). `replyKeyPattern` is that job's key with `{caseId}` and `{messageId}` left open (the job catalog
- * owns the key), filled in here per message.
+ * owns the key), filled in here per message. Mail that gets no such job (unverified senders, auto-replies) is not
+ * waiting for one.
  */
 export async function casesWithUnappliedReplies(
   db: Tx,
@@ -40,7 +41,7 @@ export async function casesWithUnappliedReplies(
 ): Promise<Set<string>> {
   const rows: { case_id: string }[] = await db.query(
     `SELECT DISTINCT m.case_id FROM messages m WHERE m.case_id = ANY($1::uuid[]) AND m.direction = 'inbound'
-          AND NOT m.auto_reply
+          AND m.sender_verified IS NOT FALSE AND NOT m.auto_reply
           AND NOT EXISTS (SELECT 1 FROM processed_jobs p
                            WHERE p.key = replace(replace($2, '{caseId}', m.case_id::text), '{messageId}', m.id::text))`,
     [caseIds, replyKeyPattern],

@@ -4,12 +4,17 @@ import { Router, json } from 'express';
 import { z } from 'zod';
 import type { Config } from '../config/env.config';
 import { AppError } from '../domain/app.errors';
-import { REST_ERRORS, sendError } from './rest.errors';
+import { REST_ERRORS, restRefusal, sendError } from './rest.errors';
 import { caseAddress, caseIdFromAddress } from '../mail/case-address.mapper';
-import { isAutoReplyHeaders } from '../mail/auto-reply-headers.parser';
-import { authenticateRequest } from '../services/accounts/request-auth.service';
+import { detectAutoReply } from '../mail/auto-reply.parser';
+import { safeContentType } from '../mail/content-type.policy';
+import type { KeyRateLimit } from '../services/accounts/key-rate.types';
 import { parseInput } from '../services/cases/case-input.schema';
 import type { Services } from '../services/service.registry';
+import { guardedAccount, keyGuard } from './key.guard';
+
+/** 1 MB of text and 20 attachments, base64: what the local route's schema allows, with room for JSON quoting. */
+export const LOCAL_INBOUND_BODY_LIMIT = '12mb';
 
 const localInbound = z.object({
   caseId: z.uuid().optional(),
@@ -34,12 +39,26 @@ const localInbound = z.object({
     .default([]),
 });
 
-export function inboundRoutes({ services, config }: { services: Services; config: Config }): Router {
-  const router = Router();
+export interface InboundRouteOptions {
+  services: Services;
+  config: Config;
+  limiter: KeyRateLimit;
+}
 
-  router.post('/webhooks/local', json({ limit: '30mb' }), async (req, res) => {
+export function inboundRoutes({ services, config, limiter }: InboundRouteOptions): Router {
+  const router = Router();
+  // The local transport's door only exists with the local transport: with SMTP or AgentMail, mail arrives there.
+  if (config.MAIL_TRANSPORT === 'local') router.use(localInboundRoute(services, config, limiter));
+  router.use(attachmentDownloadRoute(services));
+  return router;
+}
+
+function localInboundRoute(services: Services, config: Config, limiter: KeyRateLimit): Router {
+  const router = Router();
+  const guard = keyGuard(services.accounts, limiter, restRefusal);
+  router.post('/webhooks/local', guard, json({ limit: LOCAL_INBOUND_BODY_LIMIT }), async (req, res) => {
     try {
-      const account = await authenticateRequest(services.accounts, req.headers);
+      const account = guardedAccount(res);
       const body = parseInput(localInbound, req.body);
       const caseId = body.caseId ?? (body.to ? caseIdFromAddress(body.to, config.MAIL_DOMAIN) : null);
       const row = caseId ? await services.cases.getCase(account.id, caseId) : null;
@@ -53,7 +72,7 @@ export function inboundRoutes({ services, config }: { services: Services; config
         messageId: body.messageId ?? null,
         inReplyTo: body.inReplyTo ?? null,
         references: [],
-        autoReply: isAutoReplyHeaders(body.headers),
+        autoReply: localAutoReply(body.headers, body.subject),
         attachments: body.attachments.map((a) => {
           const content = Buffer.from(a.contentBase64, 'base64');
           return { name: a.name, contentType: a.contentType ?? null, size: content.length, content };
@@ -67,7 +86,11 @@ export function inboundRoutes({ services, config }: { services: Services; config
       sendError(res, REST_ERRORS[error.code].status, error.code, error.message, error.details);
     }
   });
+  return router;
+}
 
+function attachmentDownloadRoute(services: Services): Router {
+  const router = Router();
   router.get('/attachments/:caseId/:attachmentId', async (req, res) => {
     const { caseId, attachmentId } = req.params;
     const expires = String(req.query.expires ?? '');
@@ -77,7 +100,8 @@ export function inboundRoutes({ services, config }: { services: Services; config
       sendError(res, 403, 'FORBIDDEN', 'Link invalid or expired');
       return;
     }
-    res.setHeader('Content-Type', found.row.contentType ?? 'application/octet-stream');
+    // Types stored before they were sanitised on the way in may hold bytes a header cannot carry.
+    res.setHeader('Content-Type', safeContentType(found.row.contentType) ?? 'application/octet-stream');
     res.setHeader('Content-Length', String(found.content.length));
     res.setHeader('X-Content-Type-Options', 'nosniff');
     // The bytes and their type come from the counterparty: never let a browser run them on our origin.
@@ -88,4 +112,11 @@ export function inboundRoutes({ services, config }: { services: Services; config
   });
 
   return router;
+}
+
+/** The local door takes headers as a plain record; the same parser as for SMTP and AgentMail reads them. */
+function localAutoReply(headers: Record<string, string> | undefined, subject: string | undefined) {
+  const lower = new Map(Object.entries(headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
+  const verdict = detectAutoReply((name) => lower.get(name), subject);
+  return verdict.autoReply ? { signal: verdict.signal ?? 'unknown' } : null;
 }

@@ -51,6 +51,12 @@ export function sendError(
   res.status(status).json({ ok: false, error: { code, message, ...details } });
 }
 
+/** An expected refusal (authentication, rate limit) in the REST envelope, before any route has run. */
+export function restRefusal(res: Response, error: AppError): void {
+  const { status, code } = REST_ERRORS[error.code];
+  sendError(res, status, code, error.message, error.details);
+}
+
 export function sendOk(res: Response, data: unknown, status = 200): void {
   res.status(status).json({ ok: true, data });
 }
@@ -63,17 +69,33 @@ export function restErrorHandler(logger: Logger): ErrorRequestHandler {
       const { status, code } = REST_ERRORS[error.code];
       return sendError(res, status, code, error.message);
     }
-    const bodyError = bodyParserError(error);
-    if (bodyError) return sendError(res, bodyError.status, 'INVALID_REQUEST', bodyError.message);
+    const refused = requestError(error);
+    if (refused) return sendError(res, refused.status, 'INVALID_REQUEST', refused.message);
     logger.error({ err: error }, 'unhandled error in REST route');
     sendError(res, 500, 'INTERNAL_ERROR', 'Internal error');
   };
 }
 
-/** express.json() failures (malformed JSON, too large, wrong charset) are the caller's, with 4xx statuses. */
-function bodyParserError(error: unknown): { status: number; message: string } | null {
+/**
+ * Request errors raised before a route runs, all the caller's: express.json() failures (malformed JSON, too large,
+ * wrong charset) and the router's refusal of a path parameter that is not valid percent-encoding (`/cases/%ff`).
+ */
+export function requestError(error: unknown): { status: number; message: string } | null {
   const e = error as { type?: unknown; status?: unknown; message?: unknown };
-  if (typeof e?.type !== 'string' || typeof e.status !== 'number' || e.status >= 500) return null;
+  if (typeof e?.status !== 'number' || e.status < 400 || e.status >= 500) return null;
+  if (error instanceof URIError) return { status: 400, message: 'path: not valid percent-encoding' };
+  if (typeof e.type !== 'string') return null;
   const message = e.type === 'entity.parse.failed' ? 'body: not valid JSON' : `body: ${String(e.message)}`;
   return { status: e.status === 413 ? 413 : 400, message };
+}
+
+/** The last error handler of the app: routes of our own beside the reference's get the same envelope. */
+export function fallbackErrorHandler(logger: Logger): ErrorRequestHandler {
+  return (error: unknown, _req, res, next) => {
+    if (res.headersSent) return next(error);
+    const refused = requestError(error);
+    if (refused) return sendError(res, refused.status, 'INVALID_REQUEST', refused.message);
+    logger.error({ err: error }, 'unhandled error in HTTP route');
+    sendError(res, 500, 'INTERNAL_ERROR', 'Internal error');
+  };
 }

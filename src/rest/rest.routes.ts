@@ -6,23 +6,29 @@ import type { Config } from '../config/env.config';
 import { badField } from '../domain/app.errors';
 import { createLogger, type Logger } from '../observability/logger.factory';
 import type { AuthenticatedAccount } from '../services/accounts/account.service';
-import { authenticateRequest } from '../services/accounts/request-auth.service';
+import type { KeyRateLimit } from '../services/accounts/key-rate.types';
 import type { Services } from '../services/service.registry';
 import { renderTranscript } from '../services/cases/transcript.mapper';
-import { restErrorHandler, sendOk } from './rest.errors';
+import { guardedAccount, keyGuard } from './key.guard';
+import { restErrorHandler, restRefusal, sendOk } from './rest.errors';
 import { toRestAttachment, toRestCase } from './rest.mapper';
 
 type AuthedHandler = (req: Request, res: Response, account: AuthenticatedAccount) => Promise<void>;
 
-export function restRoutes(services: Services, config: Config, logger?: Logger): Router {
+/** A createCase or submitInput body is at most a few hundred kilobytes under the input schema's caps. */
+export const REST_BODY_LIMIT = '1mb';
+
+export function restRoutes(services: Services, config: Config, limiter: KeyRateLimit, logger?: Logger): Router {
   const router = Router();
-  const body = json({ limit: '1mb' });
-  const authed = (handler: AuthedHandler): RequestHandler => authenticated(services, handler);
+  const guard = keyGuard(services.accounts, limiter, restRefusal);
+  const body = json({ limit: REST_BODY_LIMIT });
+  // The key is checked (and the rate limit taken) before the body is read.
+  const authed = (handler: AuthedHandler): RequestHandler[] => [guard, run(handler)];
+  const withBody = (handler: AuthedHandler): RequestHandler[] => [guard, body, run(handler)];
 
   router.post(
     '/cases',
-    body,
-    authed(async (req, res, account) => {
+    withBody(async (req, res, account) => {
       // The reference has no idempotency key: the same request twice makes two cases.
       const row = await services.cases.createCase(account, requireObject(req.body));
       sendOk(res, { caseId: row.id }, 201);
@@ -52,8 +58,7 @@ export function restRoutes(services: Services, config: Config, logger?: Logger):
 
   router.post(
     '/cases/:id/input',
-    body,
-    authed(async (req, res, account) => {
+    withBody(async (req, res, account) => {
       const input = requireObject(req.body);
       const result = await services.cases.submitInput(account, {
         caseId: String(req.params.id),
@@ -79,13 +84,10 @@ export function restRoutes(services: Services, config: Config, logger?: Logger):
   return router;
 }
 
-/** Authenticates with x-api-key (or Bearer), then runs the handler; every failure goes to the error handler. */
-function authenticated(services: Services, handler: AuthedHandler): RequestHandler {
+/** Runs the handler with the account keyGuard authenticated; every failure goes to the error handler. */
+function run(handler: AuthedHandler): RequestHandler {
   return (req: Request, res: Response, next: NextFunction) => {
-    const run = async (): Promise<void> => {
-      await handler(req, res, await authenticateRequest(services.accounts, req.headers));
-    };
-    run().catch(next);
+    handler(req, res, guardedAccount(res)).catch(next);
   };
 }
 

@@ -15,20 +15,28 @@ import { WebSocketServer } from 'ws';
 import type { Config } from '../config/env.config';
 import { dashboardRoutes } from '../dashboard/dashboard.routes';
 import { authenticate, type GraphQLContext } from '../graphql/graphql.context';
-import { formatError } from '../graphql/graphql.errors';
+import { formatError, toGraphQLError } from '../graphql/graphql.errors';
 import { apolloSecurityOptions, apolloSecurityPlugins, isProduction } from '../graphql/security/apollo.options';
 import { bodyErrorHandler, GRAPHQL_BODY_LIMIT } from '../graphql/security/body.errors';
 import { clientErrorFormatter } from '../graphql/security/client.errors';
 import { wsGuard, type WsExtra } from '../graphql/security/ws.guard';
+import { validationBudgetGuard } from '../graphql/security/validation-budget.guard';
+import { guardWsFlood } from '../graphql/security/ws-flood.guard';
+import { WsKeySockets } from '../graphql/security/ws-revocation.guard';
+import type { KeyRateLimit } from '../services/accounts/key-rate.types';
 import type { Services } from '../services/service.registry';
 import type { Logger } from '../observability/logger.factory';
 import { graphqlIdeRoutes } from './graphql-ide.routes';
 import { inboundRoutes } from '../rest/inbound.routes';
-import { RateLimiter } from '../graphql/security/rate-limit.guard';
+import { guardedAccount, keyGuard } from '../rest/key.guard';
+import { fallbackErrorHandler } from '../rest/rest.errors';
+import { securityHeaders } from './security-headers.guard';
 
 export interface HttpServer {
   server: http.Server;
   app: Express;
+  /** Closes the graphql-ws sockets opened with these keys (4403): they were revoked. */
+  closeKeySockets(keyIds: string[]): number;
   stop(): Promise<void>;
 }
 
@@ -41,17 +49,22 @@ export interface HttpOptions {
   ops: Router;
   /** Mounted before the GraphQL route (REST compatibility, provider webhooks). */
   extraRoutes?: (app: Express) => void;
+  /** The per-key request budget every face shares. */
+  limiter: KeyRateLimit;
 }
 
 export async function startHttp(options: HttpOptions): Promise<HttpServer> {
   const { config, schema, services, logger } = options;
+  const { limiter } = options;
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', false);
   const server = http.createServer(app);
-  const limiter = new RateLimiter(config.RATE_LIMIT_PER_MINUTE);
 
   const wsServer = new WebSocketServer({ server, path: '/graphql', maxPayload: 64 * 1024 });
+  // Before useServer: graphql-ws answers pings and connection_init before any authentication.
+  guardWsFlood(wsServer, { perSecond: config.WS_MESSAGES_PER_SECOND, burst: config.WS_MESSAGE_BURST });
+  const keySockets = new WsKeySockets();
   const wsCleanup = useServer<Record<string, unknown>, WsExtra>(
     {
       schema,
@@ -69,7 +82,9 @@ export async function startHttp(options: HttpOptions): Promise<HttpServer> {
         // subscribers should not each keep one alive.
         delete (ctx.extra as { request?: unknown }).request;
         try {
-          ctx.extra.account = await authenticate(services, ctx.connectionParams ?? {});
+          const account = await authenticate(services, ctx.connectionParams ?? {});
+          ctx.extra.account = account;
+          keySockets.add(account.keyId, ctx.extra.socket);
           return true;
         } catch {
           return false; // graphql-ws closes with 4403 Forbidden
@@ -101,23 +116,28 @@ export async function startHttp(options: HttpOptions): Promise<HttpServer> {
   });
   await apollo.start();
 
+  app.use(securityHeaders());
   app.use(options.ops);
   app.use(dashboardRoutes());
-  app.use(inboundRoutes({ services, config }));
+  app.use(inboundRoutes({ services, config, limiter }));
   options.extraRoutes?.(app);
   if (!isProduction(config)) app.use(graphqlIdeRoutes());
   app.use(
     '/graphql',
+    // The key and the rate limit are checked before the body is read.
+    keyGuard(services.accounts, limiter, (res, error) => {
+      const refusal = toGraphQLError(error);
+      const { http: head, ...extensions } = refusal.extensions as { http?: { status: number } };
+      res.status(head?.status ?? 400).json({ errors: [{ message: refusal.message, extensions }] });
+    }),
     express.json({ limit: GRAPHQL_BODY_LIMIT }),
+    validationBudgetGuard(),
     expressMiddleware(apollo, {
-      context: async ({ req }) => {
-        const account = await authenticate(services, req.headers);
-        limiter.check(account.keyId);
-        return { account, services };
-      },
+      context: async ({ res }) => ({ account: guardedAccount(res), services }),
     }),
     bodyErrorHandler(logger),
   );
+  app.use(fallbackErrorHandler(logger));
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -127,6 +147,7 @@ export async function startHttp(options: HttpOptions): Promise<HttpServer> {
   return {
     server,
     app,
+    closeKeySockets: (keyIds) => keySockets.closeKeys(keyIds),
     stop: async () => {
       await apollo.stop();
       wsServer.close();

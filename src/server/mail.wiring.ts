@@ -8,6 +8,7 @@ import { createAgentmailTransport, type AgentmailTransport } from '../mail/agent
 import type { AgentmailEvent } from '../mail/agentmail-webhook.guard';
 import { createLocalTransport } from '../mail/local.transport';
 import type { MailTransport } from '../mail/mail.types';
+import { createMailAuthenticator, type DNSResolver } from '../mail/mail-auth.guard';
 import { createSmtpInbound } from '../mail/smtp-inbound.server';
 import { createSmtpTransport } from '../mail/smtp.transport';
 import type { ProviderLinkFn } from '../services/attachments/attachment.service';
@@ -15,7 +16,8 @@ import type { InboundService } from '../services/inbound/inbound.service';
 import type { Services } from '../services/service.registry';
 import type { Logger } from '../observability/logger.factory';
 
-export function createMailTransport(config: Config, logger: Logger): MailTransport {
+/** `dnsResolver` replaces the system's DNS for SPF/DKIM/DMARC lookups (tests run offline with fixed records). */
+export function createMailTransport(config: Config, logger: Logger, dnsResolver?: DNSResolver): MailTransport {
   switch (config.MAIL_TRANSPORT) {
     case 'local':
       return createLocalTransport();
@@ -29,6 +31,7 @@ export function createMailTransport(config: Config, logger: Logger): MailTranspo
           maxAttachments: config.INBOUND_MAX_ATTACHMENTS,
           domain: config.MAIL_DOMAIN,
           logger: logger.child({ component: 'smtp-inbound' }),
+          ...(config.INBOUND_SMTP_VERIFY_SENDER ? { authenticate: createMailAuthenticator(dnsResolver) } : {}),
         }),
       });
     case 'agentmail':

@@ -9,6 +9,7 @@ import { startBoss } from '../jobs/boss.client';
 import { startWorkers } from '../jobs/job-handler.registry';
 import type { JobQueue } from '../jobs/job.catalog';
 import type { MailTransport } from '../mail/mail.types';
+import type { DNSResolver } from '../mail/mail-auth.guard';
 import { createDataSource, createPipelinePool, ensureDatabase, migrate } from '../persistence/data-source.factory';
 import type { Database } from '../persistence/transaction.types';
 import { AccountsService } from '../services/accounts/account.service';
@@ -35,6 +36,8 @@ import { UnsubscribeLinks } from '../services/suppression/unsubscribe-link.signe
 import { createLogger, type Logger } from '../observability/logger.factory';
 import { createMetrics, type OffloadMetrics } from './offload.metrics';
 import { createReadiness, opsRoutes, startOpsServer } from './ops.routes';
+import { SharedKeyRateLimit } from '../services/accounts/key-rate.service';
+import { listenForRevokedKeys, type RevocationListener } from '../persistence/key-revocation.repository';
 
 export type Role = 'serve' | 'api' | 'worker';
 
@@ -45,6 +48,8 @@ export interface OffloadOptions {
   /** Tests and benchmarks swap adapters at the edge; the rest of the wiring stays real. */
   agent?: Agent;
   transport?: MailTransport;
+  /** DNS for SPF/DKIM/DMARC checks of inbound SMTP mail (tests pass fixed records). */
+  dnsResolver?: DNSResolver;
 }
 
 export interface Offload {
@@ -93,7 +98,7 @@ export async function startOffload(config: Config, options: OffloadOptions): Pro
   const signingSecret = await loadSigningSecret(db, config.SIGNING_SECRET);
   const unsubscribeLinks = new UnsubscribeLinks(signingSecret, () => publicUrl, config.MAIL_DOMAIN);
   const links = new AttachmentLinks(signingSecret, () => publicUrl, config.ATTACHMENT_URL_TTL_SECONDS, clock);
-  const transport = options.transport ?? createMailTransport(config, logger);
+  const transport = options.transport ?? createMailTransport(config, logger, options.dnsResolver);
   const services: Services = {
     accounts: new AccountsService(db, config.AUTH_CACHE_SECONDS),
     cases: new CasesService(transitions, writes),
@@ -129,7 +134,10 @@ export async function startOffload(config: Config, options: OffloadOptions): Pro
   }
 
   let http: HttpServer | null = null;
+  let revocations: RevocationListener | null = null;
+  const limiter = new SharedKeyRateLimit(db, config.RATE_LIMIT_PER_MINUTE, logger);
   if (runsApi) {
+    limiter.start();
     await feed.start();
     // The SMTP listener is an inbound face like /webhooks/*: it only stores mail and queues jobs, so it runs with the
     // API, and scaling workers never has them compete for INBOUND_SMTP_PORT.
@@ -141,11 +149,22 @@ export async function startOffload(config: Config, options: OffloadOptions): Pro
       logger,
       extraRoutes: (app) => {
         mountMailRoutes(app, config, services, logger);
-        app.use(restRoutes(services, config, logger));
+        app.use(restRoutes(services, config, limiter, logger));
         app.use(unsubscribeRoutes(services));
       },
       ops,
+      limiter,
     });
+    const api = http;
+    revocations = await listenForRevokedKeys(
+      databaseUrl,
+      (keyIds) => {
+        services.accounts.forgetKeys(keyIds);
+        const closed = api.closeKeySockets(keyIds);
+        if (closed) logger.info({ keyIds, sockets: closed }, 'closed graphql-ws sockets of revoked API keys');
+      },
+      (error) => logger.warn({ err: error }, 'key revocation listener lost; reconnecting'),
+    );
   }
   const opsServer = runsApi
     ? null
@@ -160,7 +179,9 @@ export async function startOffload(config: Config, options: OffloadOptions): Pro
   const stop = (): Promise<void> =>
     (stopping ??= (async () => {
       readiness.stopping();
+      await revocations?.stop();
       await http?.stop();
+      await limiter.stop();
       await opsServer?.stop();
       // Graceful: stop fetching, let jobs in flight finish (or go back to the queue at the timeout).
       await boss.stop({ graceful: true, timeout: 20_000 });

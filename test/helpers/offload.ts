@@ -3,6 +3,7 @@ import 'reflect-metadata';
 import type { Agent } from '../../src/agent/agent.types';
 import { loadConfig, type Config } from '../../src/config/env.config';
 import type { MailTransport } from '../../src/mail/mail.types';
+import type { DNSResolver } from '../../src/mail/mail-auth.guard';
 import { startOffload, type Offload, type Role } from '../../src/server/offload.app';
 import { createLogger } from '../../src/observability/logger.factory';
 import type { Plan } from '../../src/domain/case.model';
@@ -32,6 +33,8 @@ export interface TestAppOptions {
   database?: TestDatabase;
   /** The services' clock (decisions, schedules); pg-boss keeps the database's own time. */
   clock?: () => Date;
+  /** DNS for SPF/DKIM/DMARC checks of inbound SMTP mail (fixed records, offline). */
+  dnsResolver?: DNSResolver;
 }
 
 export async function startTestApp(label: string, options: TestAppOptions = {}): Promise<TestApp> {
@@ -55,6 +58,7 @@ export async function startTestApp(label: string, options: TestAppOptions = {}):
     ...(options.agent ? { agent: options.agent } : {}),
     ...(options.transport ? { transport: options.transport } : {}),
     ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.dnsResolver ? { dnsResolver: options.dnsResolver } : {}),
   });
   const newAccount = async (plan: Plan = 'BASE_PRO', name = 'test') => {
     const created = await offload.services.accounts.createAccount(name, plan);

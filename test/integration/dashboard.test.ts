@@ -117,6 +117,12 @@ const fitsWidth = (target: Page = page) =>
 
 describe('signing in', () => {
   it('asks for a key, then shows the account signed in, live, with the form gone', async () => {
+    // The Content-Security-Policy must not block anything the page does on the way.
+    const violations: string[] = [];
+    const onConsole = (message: { text(): string }) => {
+      if (/Content Security Policy|Refused to/i.test(message.text())) violations.push(message.text());
+    };
+    page.on('console', onConsole);
     await page.goto(`${app.url}/`);
     expect(await page.isVisible('#signin')).toBe(true);
     expect(await page.isVisible('#account')).toBe(false);
@@ -134,6 +140,8 @@ describe('signing in', () => {
     expect(await page.textContent('#empty-hint')).not.toContain('npm run demo');
     await page.waitForSelector('#usage [data-usage="0/500"]');
     expect(await axeViolations()).toEqual([]);
+    page.off('console', onConsole);
+    expect(violations).toEqual([]);
   });
 
   it('serves the page with a strict Content-Security-Policy', async () => {

@@ -52,6 +52,7 @@ describe('agentmail transport', () => {
       subject: 'Invoice 42',
       text: 'Please send invoice 42.',
       labels: [`case:${mail.caseId}`],
+      headers: { 'X-Auto-Response-Suppress': 'OOF, AutoReply' },
     });
   });
 
@@ -234,6 +235,18 @@ describe('agentmail webhook router', () => {
       ok: false,
       error: { code: 'WEBHOOK_SIGNATURE_INVALID', message: expect.any(String) },
     });
+    expect(events).toHaveLength(0);
+  });
+
+  it('refuses a delivery without fresh Svix headers before reading its body', async () => {
+    const big = 'x'.repeat(20 * 1024 * 1024);
+    const missing = await post(big, { 'content-type': 'application/json' });
+    expect(missing.status).toBe(401);
+    const { body, headers } = signAgentmailWebhook(secret, delivered);
+    const stale = { ...headers, 'svix-timestamp': String(Math.floor(Date.now() / 1000) - 3600) };
+    const response = await post(body, stale);
+    expect(response.status).toBe(401);
+    expect(await response.json()).toMatchObject({ error: { code: 'WEBHOOK_SIGNATURE_INVALID' } });
     expect(events).toHaveLength(0);
   });
 

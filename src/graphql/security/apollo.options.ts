@@ -5,7 +5,7 @@ import type { ErrorFormatter } from './client.errors';
 import { clientErrorFormatter } from './client.errors';
 import { costLimitPlugin } from './cost.guard';
 import { QUERY_LIMITS } from './operation.limits';
-import { shapeRules } from './validation.rules';
+import { introspectionDisabledRule, shapeRules } from './validation.rules';
 
 type SecurityOptions<T extends BaseContext> = Pick<
   ApolloServerOptions<T>,
@@ -26,7 +26,8 @@ export function apolloSecurityOptions<T extends BaseContext>(
   format: ErrorFormatter,
 ): SecurityOptions<T> {
   return {
-    introspection: !isProduction(config),
+    // Apollo's own refusal is worded for operators; ours (in validationRules) for the API's users.
+    introspection: true,
     includeStacktraceInErrorResponses: false,
     // Refuses simple (CORS-less) requests: a browser on another site cannot make them with the user's cookies.
     csrfPrevention: true,
@@ -35,10 +36,13 @@ export function apolloSecurityOptions<T extends BaseContext>(
     // Automatic persisted queries would let a client store documents in our cache; nothing here uses them.
     persistedQueries: false,
     parseOptions: { maxTokens: QUERY_LIMITS.maxTokens },
-    validationRules: shapeRules(),
+    validationRules: [...shapeRules(), ...(isProduction(config) ? [introspectionDisabledRule()] : [])],
     formatError: clientErrorFormatter(format, isProduction(config)),
   };
 }
 
-/** The cost limit, which needs the variables and so runs as a plugin after validation. */
+/**
+ * The cost limit, which needs the variables and so runs after validation. (The validation budget runs before
+ * Apollo: validation-budget.guard.ts.)
+ */
 export const apolloSecurityPlugins = <T extends BaseContext>() => [costLimitPlugin<T>()];

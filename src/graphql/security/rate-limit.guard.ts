@@ -1,20 +1,18 @@
-// Per-API-key request rate limit: an in-process token bucket per key. Each API process limits on its own, so with N
-// API processes a key gets up to N times the rate; that bounds abuse of one process, which is what it is for.
+// Per-API-key request rate limit in one process: a token bucket per key. The server uses the shared limit
+// (services/accounts/key-rate.service.ts), which holds across API processes; this one serves tools and tests that
+// run without a database.
 import { HeaderMap } from '@apollo/server';
 import { GraphQLError } from 'graphql';
+import type { KeyRateLimit, RateLimitDecision } from '../../services/accounts/key-rate.types';
 
-export interface RateLimitDecision {
-  allowed: boolean;
-  /** Seconds until one more request would be allowed (0 when allowed). */
-  retryAfterSeconds: number;
-}
+export type { RateLimitDecision };
 
 interface Bucket {
   tokens: number;
   updatedAt: number;
 }
 
-export class RateLimiter {
+export class RateLimiter implements KeyRateLimit {
   private readonly buckets = new Map<string, Bucket>();
   private readonly perMs: number;
   private lastPrune: number;

@@ -81,3 +81,22 @@ export function aliasLimitRule(maxAliases: number = QUERY_LIMITS.maxAliases): Va
 }
 
 export const shapeRules = (): ValidationRule[] => [depthLimitRule(), aliasLimitRule()];
+
+/**
+ * Refuses __schema and __type in production, in words for the API's users: graphql-js's and Apollo's own refusals
+ * speak to whoever configures the server ("pass introspection: true to ApolloServer").
+ */
+export function introspectionDisabledRule(): ValidationRule {
+  return (context): ASTVisitor => ({
+    Field(node) {
+      const name = node.name.value;
+      if (name !== '__schema' && name !== '__type') return;
+      context.reportError(
+        new GraphQLError(
+          `Introspection (${name}) is disabled on this server; the schema is published as schema/schema.graphql with Offload`,
+          { nodes: node, extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } },
+        ),
+      );
+    },
+  });
+}

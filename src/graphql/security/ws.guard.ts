@@ -3,7 +3,6 @@
 // The caps answer RATE_LIMITED (with extensions.limit saying which), the contract's code for "too much at once".
 import {
   GraphQLError,
-  NoSchemaIntrospectionCustomRule,
   parse,
   specifiedRules,
   validate,
@@ -13,11 +12,13 @@ import {
 } from 'graphql';
 import type { Context, ServerOptions } from 'graphql-ws';
 import type { AuthenticatedAccount } from '../../services/accounts/account.service';
-import { rateLimitedError, type RateLimiter } from './rate-limit.guard';
+import type { KeyRateLimit } from '../../services/accounts/key-rate.types';
+import { rateLimitedError } from './rate-limit.guard';
 import type { ErrorFormatter } from './client.errors';
 import { checkCost } from './cost.guard';
 import { QUERY_LIMITS } from './operation.limits';
-import { shapeRules } from './validation.rules';
+import { introspectionDisabledRule, shapeRules } from './validation.rules';
+import { checkValidationBudget } from './validation-budget.guard';
 
 // A type alias, not an interface: graphql-ws wants extra to be a Record.
 export type WsExtra = { account?: AuthenticatedAccount };
@@ -26,7 +27,7 @@ type Hooks = Pick<ServerOptions<Record<string, unknown>, WsExtra>, 'onSubscribe'
 
 export interface WsGuardOptions {
   schema: GraphQLSchema;
-  limiter: RateLimiter;
+  limiter: KeyRateLimit;
   format: ErrorFormatter;
   introspection: boolean;
   maxSubscriptionsPerConnection: number;
@@ -50,7 +51,7 @@ export function wsGuard(options: WsGuardOptions): Hooks {
   const rules: ValidationRule[] = [
     ...specifiedRules,
     ...shapeRules(),
-    ...(options.introspection ? [] : [NoSchemaIntrospectionCustomRule]),
+    ...(options.introspection ? [] : [introspectionDisabledRule()]),
   ];
   const open = (ctx: WsContext) => Object.keys(ctx.subscriptions).length;
 
@@ -100,6 +101,8 @@ export function wsGuard(options: WsGuardOptions): Hooks {
     if (known) return known;
     const document = parseDocument(query);
     if (document instanceof GraphQLError) return [document];
+    const overBudget = checkValidationBudget(document);
+    if (overBudget) return [overBudget];
     const invalid = validate(schema, document, rules);
     if (invalid.length) return invalid.map((e) => withCode(e, 'GRAPHQL_VALIDATION_FAILED'));
     if (validDocuments.size >= 1000) validDocuments.delete(validDocuments.keys().next().value!);

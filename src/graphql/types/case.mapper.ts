@@ -48,6 +48,9 @@ export const toMessage = (m: MessageEntity): Message =>
     sentAt: m.sentAt,
     receivedAt: m.receivedAt,
     deliveryStatus: m.deliveryStatus,
+    verified: m.direction === 'inbound' ? m.senderVerified : null,
+    authResults: m.authResults,
+    autoReply: m.autoReply,
   });
 
 export const toCaseEvent = (e: CaseEventEntity): CaseEvent =>

@@ -75,6 +75,20 @@ export class Message {
   @Field(() => DateTimeScalar, { nullable: true }) sentAt!: Date | null;
   @Field(() => DateTimeScalar, { nullable: true }) receivedAt!: Date | null;
   @Field(() => String, { nullable: true }) deliveryStatus!: string | null;
+  @Field(() => Boolean, {
+    nullable: true,
+    description:
+      "Inbound only: true when it came from the counterparty's address (and may drive the case); false when it did not (shown, never evaluated). Null for outbound mail.",
+  })
+  verified!: boolean | null;
+  @Field(() => JSONScalar, {
+    nullable: true,
+    description:
+      'Inbound only: SPF, DKIM and DMARC results (SMTP), the envelope sender, and why the sender was not trusted.',
+  })
+  authResults!: unknown;
+  @Field(() => Boolean, { description: 'Inbound only: an auto-reply (out of office, autoresponder), never answered.' })
+  autoReply!: boolean;
 }
 
 @ObjectType()

@@ -1,5 +1,17 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
 
+/** Why an inbound message was (not) trusted to come from the counterparty, as stored in `auth_results`. */
+export interface SenderCheck {
+  /** SPF, DKIM and DMARC results as the SMTP listener verified them (absent for other transports). */
+  spf?: string;
+  dkim?: string;
+  dmarc?: string;
+  dmarcPolicy?: string;
+  envelopeFrom?: string | null;
+  /** Why it was not trusted; absent when it was. */
+  refused?: string;
+}
+
 export type MessageDirection = 'outbound' | 'inbound';
 /** Outbound mail is recorded before sending (pending) and after (sent), so a crash neither loses nor hides a send. */
 export type MessageStatus = 'pending' | 'sent' | 'failed' | 'received';
@@ -36,4 +48,9 @@ export class MessageEntity {
   @Column('timestamptz', { name: 'created_at' }) createdAt!: Date;
   /** Inbound only: the provider held it back (spam, blocked, unauthenticated); see src/mail/quarantine.policy.ts. */
   @Column('text', { name: 'provider_label', nullable: true }) providerLabel!: string | null;
+  /** Inbound only: true when it came from the counterparty (and may drive the case), false when it did not. */
+  @Column('boolean', { name: 'sender_verified', nullable: true }) senderVerified!: boolean | null;
+  /** Inbound only: the SPF/DKIM/DMARC verdict the SMTP listener recorded, and why the sender was (not) trusted. */
+  @Column('jsonb', { name: 'auth_results', nullable: true }) authResults!: SenderCheck | null;
+  /** Inbound only: an auto-reply (RFC 3834 and kin), recorded and never answered. */
 }

@@ -4,6 +4,7 @@ import { PLANS, type Plan } from '../../domain/case.model';
 import { AppError, badField } from '../../domain/app.errors';
 import { countAccounts, findAccount, insertAccount, setWebhookSecret } from '../../persistence/accounts.repository';
 import { insertApiKey, keyWithAccount, revokeApiKey, type NewApiKey } from '../../persistence/api-keys.repository';
+import { notifyKeysRevoked } from '../../persistence/key-revocation.repository';
 import type { Database } from '../../persistence/transaction.types';
 import { generateWebhookSecret } from '../../webhooks/webhook.signer';
 
@@ -61,13 +62,23 @@ export class AccountsService {
     return { keyId: row.id, apiKey };
   }
 
-  /** Revokes by key id or by the key itself; returns whether a live key was revoked. */
+  /**
+   * Revokes by key id or by the key itself; returns whether a live key was revoked. Every API process is told
+   * (key-revocation.repository.ts): it forgets the key and closes the graphql-ws sockets the key opened.
+   */
   async revokeKey(keyOrId: string): Promise<boolean> {
     const where = keyOrId.startsWith(KEY_PREFIX) ? { keyHash: hashApiKey(keyOrId) } : { id: keyOrId };
     const revoked = await revokeApiKey(this.db.manager, where);
     // After the update, so a lookup racing it cannot put the key back.
-    this.recent.clear();
-    return revoked;
+    this.forgetKeys(revoked);
+    await notifyKeysRevoked(this.db.manager, revoked);
+    return revoked.length > 0;
+  }
+
+  /** Drops revoked keys from the authentication cache (told by another process, or by revokeKey). */
+  forgetKeys(keyIds: Iterable<string>): void {
+    const ids = new Set(keyIds);
+    for (const [hash, entry] of this.recent) if (ids.has(entry.account.keyId)) this.recent.delete(hash);
   }
 
   async rotateWebhookSecret(accountId: string): Promise<string> {

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { badInput, type FieldIssue } from '../../domain/app.errors';
 import { sendWindowProblems, WEEKDAYS } from '../../domain/send-window.policy';
 import { checkWebhookUrlSyntax } from '../../webhooks/ssrf.guard';
+import { jsonShapeProblem } from './json-shape.policy';
 
 export const LIMITS = {
   shortText: 200,
@@ -31,33 +32,17 @@ const jsonBytes = (value: unknown): number => Buffer.byteLength(JSON.stringify(v
 const cappedJson = <T extends z.ZodType>(schema: T, max: number) =>
   schema.refine((v) => jsonBytes(v) <= max, { message: `must be at most ${max} bytes as JSON` });
 
-/** Where a raw JSON value has an own "__proto__" key, as a path; null when it has none. */
-function protoKeyPath(value: unknown, path: (string | number)[] = []): (string | number)[] | null {
-  if (Array.isArray(value)) {
-    for (const [i, item] of value.entries()) {
-      const found = protoKeyPath(item, [...path, i]);
-      if (found) return found;
-    }
-  } else if (value && typeof value === 'object') {
-    for (const key of Object.keys(value)) {
-      if (key === '__proto__') return [...path, key];
-      const found = protoKeyPath((value as Record<string, unknown>)[key], [...path, key]);
-      if (found) return found;
-    }
-  }
-  return null;
-}
-
 /**
  * JSON.parse makes an own "__proto__" key, which zod's records drop without a word and plain assignment would turn
- * into a prototype: refused, so that what is stored is what was sent.
+ * into a prototype: refused, so that what is stored is what was sent. JSON nested past MAX_JSON_DEPTH is refused in
+ * the same iterative pass, before the recursive schemas below could overflow the stack on it.
  */
 const noProtoKeys = <T extends z.ZodType>(schema: T) =>
   z
     .unknown()
     .superRefine((raw, ctx) => {
-      const path = protoKeyPath(raw);
-      if (path) ctx.addIssue({ code: 'custom', path, message: 'the key "__proto__" is not allowed in JSON objects' });
+      const problem = jsonShapeProblem(raw);
+      if (problem) ctx.addIssue({ code: 'custom', path: problem.path, message: problem.message });
     })
     .pipe(schema);
 
@@ -94,6 +79,16 @@ const jsonSchemaObject = cappedJson(jsonObject, LIMITS.resultSchemaBytes).superR
   }
 });
 
+export interface CaseSchemaOptions {
+  allowPrivateWebhooks: boolean;
+  /**
+   * Domains whose every address is ours (MAIL_DOMAIN: each case mails from one) and single addresses of ours (the
+   * AgentMail inbox): a counterparty there would have Offload write to, and answer, itself.
+   */
+  ownDomains?: string[];
+  ownAddresses?: string[];
+}
+
 /** A URL Offload will POST webhooks to: http(s), capped, and not a private address unless allowed (SSRF). */
 export function webhookUrlSchema(options: { allowPrivateWebhooks: boolean }) {
   return z
@@ -106,7 +101,7 @@ export function webhookUrlSchema(options: { allowPrivateWebhooks: boolean }) {
     });
 }
 
-export function createCaseSchema(options: { allowPrivateWebhooks: boolean }) {
+export function createCaseSchema(options: CaseSchemaOptions) {
   return noProtoKeys(caseObject(options).superRefine(checkSendWindow));
 }
 
@@ -153,7 +148,16 @@ function checkSendWindow(
     ctx.addIssue({ code: 'custom', path: ['sendWindow', ...problem.path.split('.')], message: problem.message });
 }
 
-function caseObject(options: { allowPrivateWebhooks: boolean }) {
+function isOwnAddress(address: string, options: CaseSchemaOptions): boolean {
+  const lower = address.trim().toLowerCase();
+  const domain = lower.slice(lower.lastIndexOf('@') + 1);
+  return (
+    (options.ownDomains ?? []).some((d) => domain === d.toLowerCase()) ||
+    (options.ownAddresses ?? []).some((a) => lower === a.toLowerCase())
+  );
+}
+
+function caseObject(options: CaseSchemaOptions) {
   return z.object({
     channel: z.enum(['EMAIL', 'SMS']).refine((c) => c === 'EMAIL', {
       message: 'SMS is not supported yet: no SMS transport exists; use EMAIL',
@@ -166,7 +170,10 @@ function caseObject(options: { allowPrivateWebhooks: boolean }) {
         .refine((v) => v == null || jsonBytes(v) <= LIMITS.jsonBytes, `must be at most ${LIMITS.jsonBytes} bytes`),
     }),
     counterparty: z.object({
-      address: z.email('must be a valid email address').max(320),
+      address: z
+        .email('must be a valid email address')
+        .max(320)
+        .refine((a) => !isOwnAddress(a, options), 'must not be an address of this Offload server'),
       name: text(LIMITS.shortText),
       company: optionalText(LIMITS.shortText),
       timezone: z.string().max(64).refine(isTimeZone, 'must be an IANA time zone such as Europe/Paris').nullish(),

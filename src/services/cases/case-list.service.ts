@@ -1,10 +1,10 @@
 // Keyset pagination of an account's cases, newest first (Relay connection semantics).
-import type { CaseStatus } from '../../domain/case.model';
+import { CASE_STATUSES, type CaseStatus } from '../../domain/case.model';
 import { badField } from '../../domain/app.errors';
 import { listCases as listCaseRows } from '../../persistence/cases.repository';
 import type { CaseEntity } from '../../persistence/entities';
 import type { Tx } from '../../persistence/transaction.types';
-import { clientReferenceFilterSchema, parseInput } from './case-input.schema';
+import { clientReferenceFilterSchema, isUuid, parseInput } from './case-input.schema';
 import { parseSearch } from './case-search.schema';
 
 export interface CaseFilter {
@@ -29,12 +29,26 @@ const encodeCursor = (row: CaseEntity): string =>
 function decodeCursor(cursor: string): { createdAt: Date; id: string } {
   try {
     const [at, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [string, string];
-    const date = new Date(at);
-    if (Number.isNaN(date.getTime()) || typeof id !== 'string' || !/^[0-9a-f-]{36}$/i.test(id)) throw new Error();
+    const date = typeof at === 'string' ? new Date(at) : new Date(NaN);
+    // A forged cursor must fail here, not as a cast error in the database (a uuid made of dashes, year 200000).
+    if (!isStorableDate(date) || typeof id !== 'string' || !isUuid(id)) throw new Error();
     return { createdAt: date, id };
   } catch {
     throw badField('after', 'not a cursor returned by this API');
   }
+}
+
+/** Within what PostgreSQL's timestamptz holds and JavaScript prints as ISO 8601. */
+const isStorableDate = (date: Date): boolean => {
+  const year = date.getUTCFullYear();
+  return !Number.isNaN(date.getTime()) && year >= 1 && year <= 9999;
+};
+
+/** Each status at most once: a list of 70,000 would otherwise become 70,000 bind parameters. */
+function statusFilter(status: CaseStatus[] | null | undefined): CaseStatus[] {
+  const max = CASE_STATUSES.length;
+  if ((status?.length ?? 0) > max) throw badField('filter.status', `at most ${max} entries, one per status`);
+  return [...new Set(status ?? [])];
 }
 
 export async function listCases(
@@ -49,7 +63,7 @@ export async function listCases(
   const ref = parseInput(clientReferenceFilterSchema, filter.clientReferenceId, 'filter.clientReferenceId');
   const rows = await listCaseRows(db, {
     accountId,
-    status: filter.status,
+    status: statusFilter(filter.status),
     clientReferenceId: ref,
     createdAfter: filter.createdAfter,
     createdBefore: filter.createdBefore,

@@ -61,7 +61,11 @@ export class CasesService {
     /** A pipeline-mode pool: a create is one round trip (case-insert.repository.ts). */
     private readonly writes: PipelinePool,
   ) {
-    this.createSchema = createCaseSchema({ allowPrivateWebhooks: ctx.config.WEBHOOK_ALLOW_PRIVATE });
+    this.createSchema = createCaseSchema({
+      allowPrivateWebhooks: ctx.config.WEBHOOK_ALLOW_PRIVATE,
+      ownDomains: [ctx.config.MAIL_DOMAIN],
+      ownAddresses: ctx.config.AGENTMAIL_INBOX_ID ? [ctx.config.AGENTMAIL_INBOX_ID] : [],
+    });
   }
 
   async createCase(account: AuthenticatedAccount, raw: unknown, rawKey?: unknown): Promise<CaseEntity> {

@@ -6,7 +6,7 @@ import { caseIdFromAddress } from '../../mail/case-address.mapper';
 import type { DeliveryFailure, InboundMail } from '../../mail/mail.types';
 import { findCase } from '../../persistence/cases.repository';
 import type { CaseEntity, MessageEntity } from '../../persistence/entities';
-import { caseIdsByThreading, findOutbound, lastSentOutbound } from '../../persistence/messages.repository';
+import { caseIdsByThreading, findOutbound } from '../../persistence/messages.repository';
 import type { Tx } from '../../persistence/transaction.types';
 
 const CASE_LABEL = /^case:([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/i;
@@ -43,8 +43,8 @@ export class InboundMatcher {
 
   /**
    * Our outbound message a delivery report is about. When the report reached a case address (an SMTP bounce goes to
-   * our envelope sender), the message must belong to that case, and a report without the returned Message-ID falls
-   * back to the case's latest sent mail.
+   * our envelope sender), the message must belong to that case. A report must name the message (the returned
+   * Message-ID, or the provider's id): one that names none proves nothing about any mail we sent.
    */
   async findOutbound(failure: DeliveryFailure): Promise<MessageEntity | null> {
     const caseIds = (failure.recipients ?? [])
@@ -54,9 +54,9 @@ export class InboundMatcher {
     if (failure.messageId) found = await findOutbound(this.db, { rfcMessageId: failure.messageId });
     if (!found && failure.providerMessageId)
       found = await findOutbound(this.db, { providerMessageId: failure.providerMessageId });
-    if (found) return caseIds.length === 0 || caseIds.includes(found.caseId) ? found : null;
-    if (caseIds.length === 0) return null;
-    return lastSentOutbound(this.db, caseIds[0]!);
+    // A report that names no message of ours proves nothing about any mail we sent: no fallback to the latest one.
+    if (!found) return null;
+    return caseIds.length === 0 || caseIds.includes(found.caseId) ? found : null;
   }
 
   /** Cases the threading data points at, the one In-Reply-To names first. */

@@ -2,6 +2,7 @@
 // Nothing that arrives is dropped: a reply to a finished case is still stored on its thread.
 import { createHash, randomUUID } from 'node:crypto';
 import { caseIdFromAddress } from '../../mail/case-address.mapper';
+import { safeContentType } from '../../mail/content-type.policy';
 import { InboundMatcher } from './inbound-match.service';
 import type { DeliveryFailure, InboundMail, InboundSink } from '../../mail/mail.types';
 import { isTerminal } from '../../domain/case.model';
@@ -18,6 +19,7 @@ import { evaluatesQuarantined } from '../../mail/quarantine.policy';
 import { insertTimelineNote } from '../../persistence/case-events.repository';
 import type { ServiceContext } from '../service.context';
 import { readReturnDate } from './out-of-office.parser';
+import { recordInboundMail } from './inbound-verdict.service';
 
 /** Told once per message stored (every face stores through store(), so each mail is counted once). */
 export interface InboundObserver {
@@ -68,12 +70,17 @@ export class InboundService implements InboundSink {
           data: { label: mail.quarantine, messageId, from: mail.from.address.toLowerCase(), evaluated: evaluate },
           occurredAt: this.ctx.clock(),
         });
-      if (!isTerminal(row.status) && evaluate)
+      // Only the counterparty's own mail drives the case; its auto-replies are noted and never answered.
+      const verdict = await recordInboundMail(manager, row, messageId, mail, this.ctx.clock());
+      if (!isTerminal(row.status) && evaluate && verdict !== 'unverified')
         await enqueueCaseJob(this.ctx, manager, inboundJob(row, messageId, mail));
       return messageId;
     });
-    if (stored) this.observer.stored?.();
-    if (stored && mail.quarantine) this.ctx.changes.changed();
+    if (stored) {
+      this.observer.stored?.();
+      // The timeline rows written with it (quarantine, message.unverified, auto_reply.received) go to subscribers.
+      this.ctx.changes.changed();
+    }
     return stored;
   }
 
@@ -156,7 +163,7 @@ export class InboundService implements InboundSink {
       receivedAt: mail.receivedAt,
       createdAt: this.ctx.clock(),
       providerLabel: mail.quarantine ?? null,
-      autoReply: mail.autoReply ?? false,
+      autoReply: Boolean(mail.autoReply),
     });
     return inserted ? id : null;
   }
@@ -177,7 +184,7 @@ export class InboundService implements InboundSink {
         messageId,
         name: a.name,
         size: a.content?.length ?? a.size,
-        contentType: a.contentType,
+        contentType: safeContentType(a.contentType),
         sha256: a.content ? createHash('sha256').update(a.content).digest('hex') : null,
         content: a.content ?? null,
         providerAttachmentId: a.providerAttachmentId ?? null,

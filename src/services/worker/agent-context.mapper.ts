@@ -8,7 +8,8 @@ export function buildAgentContext(
   attachments?: ContextAttachment[],
 ): CaseContext {
   const thread: ThreadMessage[] = messages
-    .filter((m) => m.direction === 'inbound' || m.status === 'sent')
+    // Mail from anyone but the counterparty is never shown to the agent (sender.policy.ts).
+    .filter((m) => (m.direction === 'inbound' ? m.senderVerified !== false : m.status === 'sent'))
     // Quarantined mail from anyone but the counterparty is shown on the case but never read by the agent.
     .filter((m) => !m.providerLabel || m.fromAddress.toLowerCase() === row.counterparty.address.toLowerCase())
     .map((m) => ({

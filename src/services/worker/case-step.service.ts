@@ -159,7 +159,7 @@ export class CaseSteps {
     // Read side by side: the threads are only needed for the steps that turn out to ask for a mail.
     const [rows, threads] = await Promise.all([
       findCases(this.ctx.db.manager, caseIds),
-      loadThreads(this.ctx.db.manager, caseIds),
+      loadThreads(this.ctx.db.manager, caseIds).then(conversations),
     ]);
     const now = this.ctx.clock();
     const wanted = rows.flatMap((row) => {
@@ -247,3 +247,16 @@ const asSent = (message: MessageEntity, sent: SendResult, at: Date): MessageEnti
     providerMessageId: sent.providerMessageId,
     providerThreadId: sent.threadId ?? null,
   });
+
+/**
+ * The threads as conversations with the counterparty: a stranger's mail is no part of one, so it is never read by
+ * the agent, replied to or threaded under (sender.policy.ts).
+ */
+function conversations(threads: Map<string, MessageEntity[]>): Map<string, MessageEntity[]> {
+  for (const [caseId, thread] of threads)
+    threads.set(
+      caseId,
+      thread.filter((m) => m.direction !== 'inbound' || m.senderVerified !== false),
+    );
+  return threads;
+}

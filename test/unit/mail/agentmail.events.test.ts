@@ -60,6 +60,7 @@ describe('toAgentmailEvent', () => {
         inboxId: INBOX,
         receivedAt: new Date(ref.timestamp),
         quarantine: null,
+        autoReply: null,
       },
     });
   });
