@@ -63,6 +63,8 @@ async function completedCase(m: ReturnType<typeof markers>): Promise<{ id: strin
   await probe.status(id, 'RUNNING');
   const res = await postLocalReply(app.url, app.apiKey, {
     caseId: id,
+    // From the counterparty itself: anyone else's mail is kept unverified and never completes a case (issue 20).
+    from: m.address,
     text: `${m.replyText}\npermit: ${m.result}`,
     attachments: [pdf(`%PDF-1.4 ${m.attachment}`, 'permit.pdf')],
   });
