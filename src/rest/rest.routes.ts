@@ -11,12 +11,15 @@ import type { Services } from '../services/service.registry';
 import { renderTranscript } from '../services/cases/transcript.mapper';
 import { guardedAccount, keyGuard } from './key.guard';
 import { restErrorHandler, restRefusal, sendOk } from './rest.errors';
-import { toRestAttachment, toRestCase } from './rest.mapper';
+import { toRestAttachment, toRestBatchResult, toRestCase } from './rest.mapper';
 
 type AuthedHandler = (req: Request, res: Response, account: AuthenticatedAccount) => Promise<void>;
 
 /** A createCase or submitInput body is at most a few hundred kilobytes under the input schema's caps. */
 export const REST_BODY_LIMIT = '1mb';
+
+/** A batch holds up to 100 inputs, each under the same caps as one POST /cases. */
+export const REST_BATCH_BODY_LIMIT = '8mb';
 
 export function restRoutes(services: Services, config: Config, limiter: KeyRateLimit, logger?: Logger): Router {
   const router = Router();
@@ -25,6 +28,7 @@ export function restRoutes(services: Services, config: Config, limiter: KeyRateL
   // The key is checked (and the rate limit taken) before the body is read.
   const authed = (handler: AuthedHandler): RequestHandler[] => [guard, run(handler)];
   const withBody = (handler: AuthedHandler): RequestHandler[] => [guard, body, run(handler)];
+  const batchBody = json({ limit: REST_BATCH_BODY_LIMIT });
 
   router.post(
     '/cases',
@@ -34,6 +38,18 @@ export function restRoutes(services: Services, config: Config, limiter: KeyRateL
       sendOk(res, { caseId: row.id }, 201);
     }),
   );
+
+  // Ours (SPEC §14): up to 100 cases in one request, each answered on its own; one request against the key's rate
+  // limit. Registered before /cases/:id routes so that "batch" is never read as a case id.
+  router.post('/cases/batch', [
+    guard,
+    batchBody,
+    run(async (req, res, account) => {
+      const body = requireObject(req.body);
+      const results = await services.cases.createCases(account, body.inputs, body.idempotencyKey);
+      sendOk(res, { results: results.map(toRestBatchResult) });
+    }),
+  ]);
 
   router.get(
     '/cases/:id',
