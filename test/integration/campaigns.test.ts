@@ -6,6 +6,7 @@ import {
   GetCaseDocument,
   GetUsageDocument,
 } from '../../schema/generated/graphql';
+import { RESULT_SCHEMA_BOUNDS, resultSchemaFootprint } from '../../src/services/cases/result-schema.policy';
 import { caseInput, startTestApp, type TestApp } from '../helpers/offload';
 import { waitForStatus } from '../helpers/wait';
 
@@ -32,7 +33,7 @@ const inputs = (n: number, tag: string) =>
     caseInput({
       clientReferenceId: `${tag}-${i}`,
       counterparty: { address: `vendor${i}@example.com`, name: `Vendor ${i}` },
-      resultSchema: { type: 'object', properties: { [`field${i}`]: { type: 'string' } } },
+      resultSchema: { type: 'object', properties: { [`field${i}`]: { type: 'string' }, tag: { const: tag } } },
     }),
   );
 
@@ -58,7 +59,10 @@ describe('createCases', () => {
     expect(createCases[1]!.error!.fields).toEqual(['counterparty.address']);
     expect(createCases[3]!.error!.fields).toEqual(['resultSchema']);
     expect(createCases[0]!.case).toMatchObject({ status: 'CREATED', clientReferenceId: 'partial-0' });
-    expect(createCases[2]!.case!.resultSchema).toEqual(batch[2]!.resultSchema);
+    expect(createCases[2]!.case!.resultSchema).toEqual({
+      type: 'object',
+      properties: { field2: { type: 'string' }, tag: { const: 'partial' } },
+    });
     // Each created case got its first job: the worker sends the outreach.
     for (const result of [createCases[0]!, createCases[2]!]) {
       const read = async (id: string) => (await owner.client.ok(GetCaseDocument, { id })).case;
@@ -113,6 +117,17 @@ describe('createCases', () => {
     expect(createCases.filter((r) => r.case)).toHaveLength(100);
     expect(createCases.map((r) => r.index)).toEqual(Array.from({ length: 100 }, (_, i) => i));
     expect(new Set(createCases.map((r) => r.case!.id)).size).toBe(100);
+  });
+
+  it('creating many cases with distinct resultSchemas leaves the schema check bounded (no per-create ajv leak)', async () => {
+    const owner = await app.newAccount('BASE_PRO', 'schemas');
+    for (let round = 0; round < 3; round++) {
+      const { createCases } = await owner.client.ok(CreateCasesDocument, { inputs: inputs(100, `schemas${round}`) });
+      expect(createCases.every((r) => r.case)).toBe(true);
+      const footprint = resultSchemaFootprint();
+      expect(footprint.compiles).toBeLessThanOrEqual(RESULT_SCHEMA_BOUNDS.compilesPerEngine);
+      expect(footprint.ajvCache).toBeLessThanOrEqual(2);
+    }
   });
 
   it('an idempotencyKey replays the same results without creating again; another body with it is refused', async () => {
