@@ -67,7 +67,11 @@ accounts
   .description('Create an account; prints {"accountId","apiKey","plan","webhookSecret"}')
   .requiredOption('--name <name>', 'account name')
   .requiredOption('--plan <plan>', `one of ${PLANS.join(', ')}`, parsePlan)
-  .option('--monthly-limit <n|none>', "cases per month instead of the plan's cap, or none for no limit", parseMonthlyLimit)
+  .option(
+    '--monthly-limit <n|none>',
+    "cases per month instead of the plan's cap, or none for no limit",
+    parseMonthlyLimit,
+  )
   .action(async (opts: { name: string; plan: Plan; monthlyLimit?: number | 'none' }) =>
     (await admin()).createAccountCommand(opts.name, opts.plan, opts.monthlyLimit),
   );
@@ -75,8 +79,10 @@ accounts
   .command('update')
   .description('Change an account; prints {"accountId","name","plan","monthlyLimit","unlimited"}')
   .argument('<idOrName>', 'account id or name (see `offload accounts list`)')
-  .requiredOption('--monthly-limit <n|none|plan>', "cases per month, none for no limit, plan for the plan's cap", (v) =>
-    v.trim().toLowerCase() === 'plan' ? 'plan' : parseMonthlyLimit(v),
+  .requiredOption(
+    '--monthly-limit <n|none|plan>',
+    "cases per month, none for no limit, plan for the plan's cap",
+    (v) => (v.trim().toLowerCase() === 'plan' ? 'plan' : parseMonthlyLimit(v)),
   )
   .action(async (idOrName: string, opts: { monthlyLimit: number | 'none' | 'plan' }) =>
     (await admin()).updateAccountCommand(idOrName, opts.monthlyLimit),

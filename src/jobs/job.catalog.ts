@@ -119,7 +119,13 @@ export const QUEUES = {
     name: 'follow-up-sweep',
     schema: sweepJobSchema,
     // One queued at a time (singleton); a finished run says nothing the next one will not.
-    options: { policy: 'singleton', expireInSeconds: 15 * 60, retryLimit: 1, deleteAfterSeconds: DAY, retentionSeconds: DAY },
+    options: {
+      policy: 'singleton',
+      expireInSeconds: 15 * 60,
+      retryLimit: 1,
+      deleteAfterSeconds: DAY,
+      retentionSeconds: DAY,
+    },
   }),
 } as const;
 

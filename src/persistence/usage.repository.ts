@@ -57,7 +57,11 @@ export async function giveBackUnits(db: Tx, { accountId, month }: UsageReservati
  * missing, then locked, read and counted up in one statement, so concurrent batches and single creates share the
  * cap exactly.
  */
-export async function reserveUnits(db: Tx, { accountId, month, limit }: UsageReservation, wanted: number): Promise<number> {
+export async function reserveUnits(
+  db: Tx,
+  { accountId, month, limit }: UsageReservation,
+  wanted: number,
+): Promise<number> {
   if (wanted <= 0) return 0;
   await db.query(
     `INSERT INTO account_usage (account_id, month) VALUES ($1, $2) ON CONFLICT (account_id, month) DO NOTHING`,

@@ -39,8 +39,11 @@ const inputs = (n: number, tag: string) =>
 
 const countCases = async (accountId: string): Promise<number> =>
   Number(
-    ((await app.offload.db.query(`SELECT count(*) AS n FROM cases WHERE account_id = $1`, [accountId])) as [{ n: string }])[0]
-      .n,
+    (
+      (await app.offload.db.query(`SELECT count(*) AS n FROM cases WHERE account_id = $1`, [accountId])) as [
+        { n: string },
+      ]
+    )[0].n,
   );
 
 describe('createCases', () => {
@@ -149,9 +152,9 @@ describe('createCases', () => {
     });
     expect(other.errors?.[0]?.extensions?.code).toBe('IDEMPOTENCY_KEY_REUSED');
     // The key of a batch is no createCase's key either.
-    expect(
-      await owner.client.errorCode(CreateCaseDocument, { input: caseInput(), idempotencyKey: 'campaign-1' }),
-    ).toBe('IDEMPOTENCY_KEY_REUSED');
+    expect(await owner.client.errorCode(CreateCaseDocument, { input: caseInput(), idempotencyKey: 'campaign-1' })).toBe(
+      'IDEMPOTENCY_KEY_REUSED',
+    );
     // Concurrent retries with one key still create once.
     const racing = await Promise.all(
       Array.from({ length: 4 }, () =>

@@ -18,7 +18,10 @@ afterAll(async () => {
 
 it('sets, lifts and restores an account monthly limit, and Usage and createCase follow it', async () => {
   const env = { DATABASE_URL: database.url };
-  const created = await runCli(['accounts', 'create', '--name', 'campaigner', '--plan', 'BASE_PRO', '--monthly-limit', 'none'], env);
+  const created = await runCli(
+    ['accounts', 'create', '--name', 'campaigner', '--plan', 'BASE_PRO', '--monthly-limit', 'none'],
+    env,
+  );
   expect(created.code).toBe(0);
   const account = JSON.parse(created.stdout) as { accountId: string; apiKey: string };
   expect(JSON.parse(created.stdout)).toMatchObject({ plan: 'BASE_PRO', monthlyLimit: null, unlimited: true });
@@ -63,5 +66,7 @@ it('refuses a limit that is not a whole number or none, and an unknown account, 
   }
   const unknown = await runCli(['accounts', 'update', 'nobody', '--monthly-limit', '5'], env);
   expect(unknown.code).toBe(1);
-  expect(lines(unknown.stderr)).toEqual(['offload: account: no account with id or name "nobody" (see `offload accounts list`)']);
+  expect(lines(unknown.stderr)).toEqual([
+    'offload: account: no account with id or name "nobody" (see `offload accounts list`)',
+  ]);
 });

@@ -61,11 +61,7 @@ it('deletes processed keys of long-finished cases and expired idempotency keys, 
 
   const counts = await pruneSettledRows({ db: app.offload.db, clock: () => new Date() }, 2);
   expect(counts).toEqual({ processedJobs: 6, idempotencyKeys: 1 });
-  expect(await keysLeft('processed_jobs', 'key')).toEqual([
-    'keep-just-finished',
-    'keep-running',
-    'keep-young-no-case',
-  ]);
+  expect(await keysLeft('processed_jobs', 'key')).toEqual(['keep-just-finished', 'keep-running', 'keep-young-no-case']);
   expect(await keysLeft('idempotency_keys', 'key')).toEqual(['live']);
 });
 
@@ -79,7 +75,11 @@ it('runs from the sweep', async () => {
 it("sets pg-boss's retention explicitly on every queue, so its maintenance prunes finished jobs", async () => {
   for (const queue of Object.values(QUEUES)) {
     const stored = await app.offload.boss.getQueue(queue.name);
-    expect({ name: queue.name, deleteAfterSeconds: stored?.deleteAfterSeconds, retentionSeconds: stored?.retentionSeconds }).toEqual({
+    expect({
+      name: queue.name,
+      deleteAfterSeconds: stored?.deleteAfterSeconds,
+      retentionSeconds: stored?.retentionSeconds,
+    }).toEqual({
       name: queue.name,
       deleteAfterSeconds: queue.options.deleteAfterSeconds,
       retentionSeconds: queue.options.retentionSeconds,

@@ -4,7 +4,9 @@ import { Case } from './case.types';
 
 @ObjectType({ description: 'Why one input of createCases made no case' })
 export class CaseInputError {
-  @Field(() => String, { description: 'The code createCase would have failed with (BAD_USER_INPUT, USAGE_LIMIT_REACHED, ...)' })
+  @Field(() => String, {
+    description: 'The code createCase would have failed with (BAD_USER_INPUT, USAGE_LIMIT_REACHED, ...)',
+  })
   code!: string;
 
   @Field(() => String) message!: string;

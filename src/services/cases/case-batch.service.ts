@@ -162,7 +162,8 @@ export class CaseBatchService {
       if (!('caseId' in r)) return { index: r.index, case: null, error: r.error };
       const row = cases.get(r.caseId);
       // Erased since (deleteCase): it answers like a missing case, as everywhere else.
-      if (!row) return { index: r.index, case: null, error: { code: 'CASE_NOT_FOUND', message: 'Case not found', fields: [] } };
+      if (!row)
+        return { index: r.index, case: null, error: { code: 'CASE_NOT_FOUND', message: 'Case not found', fields: [] } };
       return { index: r.index, case: row, error: null };
     });
   }
@@ -190,5 +191,7 @@ function storedResult(result: CaseBatchResult): StoredResult {
  */
 function batchHash(parsed: Parsed[]): string {
   const parts = parsed.map((p) => ('input' in p ? p.hash : `invalid:${stableJson(p.error)}`));
-  return createHash('sha256').update(`batch\n${parts.join('\n')}`).digest('hex');
+  return createHash('sha256')
+    .update(`batch\n${parts.join('\n')}`)
+    .digest('hex');
 }

@@ -30,7 +30,6 @@ import {
   idempotencyKeySchema,
   isUuid,
   parseInput,
-  type CreateCaseInput,
   submitInputSchema,
 } from './case-input.schema';
 import type { ServiceContext } from '../service.context';

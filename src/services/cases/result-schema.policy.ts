@@ -57,9 +57,17 @@ function compile(schema: Record<string, unknown>): string | null {
  * instance, and the instance's own schema cache and compiled-code scope (ajv internals, read defensively).
  */
 export function resultSchemaFootprint(): { verdicts: number; compiles: number; ajvCache: number; ajvScope: number } {
-  const internals = engine as unknown as { _cache?: Map<unknown, unknown>; scope?: { _values?: Record<string, Set<unknown>> } };
+  const internals = engine as unknown as {
+    _cache?: Map<unknown, unknown>;
+    scope?: { _values?: Record<string, Set<unknown>> };
+  };
   const scope = Object.values(internals.scope?._values ?? {}).reduce((n, set) => n + set.size, 0);
-  return { verdicts: verdicts.size, compiles: compiledOnEngine, ajvCache: internals._cache?.size ?? 0, ajvScope: scope };
+  return {
+    verdicts: verdicts.size,
+    compiles: compiledOnEngine,
+    ajvCache: internals._cache?.size ?? 0,
+    ajvScope: scope,
+  };
 }
 
 export const RESULT_SCHEMA_BOUNDS = { verdicts: VERDICTS_MAX, compilesPerEngine: COMPILES_PER_ENGINE } as const;

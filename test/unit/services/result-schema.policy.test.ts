@@ -52,7 +52,9 @@ it('compiles one schema once however often it comes, whatever its key order', ()
 });
 
 it('still refuses a schema ajv cannot compile, naming resultSchema', () => {
-  expect(() => parseInput(schema, input({ type: 'no-such-type' }))).toThrow(/^resultSchema: is not a valid JSON Schema/);
+  expect(() => parseInput(schema, input({ type: 'no-such-type' }))).toThrow(
+    /^resultSchema: is not a valid JSON Schema/,
+  );
   expect(() => parseInput(schema, input({ $ref: '#/definitions/missing' }))).toThrow(/resultSchema: /);
   // The verdict is remembered: the same bad schema is refused again without compiling.
   const before = resultSchemaFootprint().compiles;
