@@ -3,7 +3,9 @@
 // user's case, we answer 404 CASE_NOT_FOUND: SPEC §2 says another account's case answers exactly like a missing one.
 import { json, Router, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import type { Config } from '../config/env.config';
-import { badField } from '../domain/app.errors';
+import { badField, type AppError } from '../domain/app.errors';
+import { chargeBatch } from '../services/accounts/batch-rate.policy';
+import { MAX_BATCH } from '../services/cases/case-batch.service';
 import { createLogger, type Logger } from '../observability/logger.factory';
 import type { AuthenticatedAccount } from '../services/accounts/account.service';
 import type { KeyRateLimit } from '../services/accounts/key-rate.types';
@@ -39,13 +41,22 @@ export function restRoutes(services: Services, config: Config, limiter: KeyRateL
     }),
   );
 
-  // Ours (SPEC §14): up to 100 cases in one request, each answered on its own; one request against the key's rate
-  // limit. Registered before /cases/:id routes so that "batch" is never read as a case id.
+  // Ours (SPEC §14): up to 100 cases in one request, each answered on its own; one request per 10 inputs against
+  // the key's rate limit (batch-rate.policy.ts).
   router.post('/cases/batch', [
     guard,
     batchBody,
     run(async (req, res, account) => {
       const body = requireObject(req.body);
+      if (Array.isArray(body.inputs) && body.inputs.length <= MAX_BATCH) {
+        try {
+          chargeBatch(limiter, account.keyId, body.inputs.length);
+        } catch (error) {
+          const retryAfter = (error as AppError).details?.retryAfterSeconds;
+          if (typeof retryAfter === 'number') res.setHeader('Retry-After', String(retryAfter));
+          throw error;
+        }
+      }
       const results = await services.cases.createCases(account, body.inputs, body.idempotencyKey);
       sendOk(res, { results: results.map(toRestBatchResult) });
     }),

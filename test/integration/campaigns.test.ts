@@ -257,3 +257,43 @@ describe('an operator-set monthly limit', () => {
     expect(await acct.client.errorCode(CreateCaseDocument, { input: caseInput() })).toBe('USAGE_LIMIT_REACHED');
   });
 });
+
+describe('the per-key rate limit', () => {
+  let limited: TestApp;
+  beforeAll(async () => {
+    limited = await startTestApp('campaigns-rate', { env: { RATE_LIMIT_PER_MINUTE: '25' } });
+  });
+  afterAll(async () => limited?.stop());
+
+  it('counts a batch as one request per 10 inputs, on GraphQL and REST, and refuses it whole when over', async () => {
+    // The budget is per clock minute: start well inside one.
+    const intoMinute = Date.now() % 60_000;
+    if (intoMinute > 50_000) await new Promise((resolve) => setTimeout(resolve, 60_500 - intoMinute));
+    const first = await limited.client.ok(CreateCasesDocument, { inputs: inputs(100, 'rate-a') });
+    expect(first.createCases.every((r) => r.case)).toBe(true);
+    const rest = await fetch(`${limited.url}/cases/batch`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-api-key': limited.apiKey },
+      body: JSON.stringify({ inputs: inputs(100, 'rate-b') }),
+    });
+    expect(rest.status).toBe(200);
+    // 20 of 25 taken: a third batch of 100 is refused as a whole, on either face.
+    const third = await limited.client.request(CreateCasesDocument, { inputs: inputs(100, 'rate-c') });
+    expect(third.errors?.[0]?.extensions?.code).toBe('RATE_LIMITED');
+    const refused = await fetch(`${limited.url}/cases/batch`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-api-key': limited.apiKey },
+      body: JSON.stringify({ inputs: inputs(100, 'rate-d') }),
+    });
+    expect(refused.status).toBe(429);
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(await countCasesIn(limited, limited.accountId)).toBe(200);
+  });
+});
+
+async function countCasesIn(target: TestApp, accountId: string): Promise<number> {
+  const rows = (await target.offload.db.query(`SELECT count(*) AS n FROM cases WHERE account_id = $1`, [
+    accountId,
+  ])) as [{ n: string }];
+  return Number(rows[0].n);
+}

@@ -4,6 +4,8 @@ import { CreateCaseInput, CaseFilter, SubmitInputInput } from '../types/case.inp
 import { Case, CaseConnection, SubmitInputPayload, Usage } from '../types/case.types';
 import { toCase } from '../types/case.mapper';
 import { CreateCaseResult } from '../types/case-batch.types';
+import { chargeBatch } from '../../services/accounts/batch-rate.policy';
+import { MAX_BATCH } from '../../services/cases/case-batch.service';
 
 @Resolver(() => Case)
 export class CaseResolver {
@@ -50,13 +52,16 @@ export class CaseResolver {
   @Mutation(() => [CreateCaseResult], {
     description:
       'Up to 100 cases at once: each input is validated and answered on its own (one result per input, in order), ' +
-      "the month's cap is shared exactly across the batch, and a batch counts as one request against the key's rate limit",
+      "the month's cap is shared exactly across the batch; a batch counts as one request per 10 inputs against the " +
+      "key's rate limit",
   })
   async createCases(
     @Arg('inputs', () => [CreateCaseInput]) inputs: CreateCaseInput[],
-    @Ctx() { account, services }: GraphQLContext,
+    @Ctx() { account, services, limiter }: GraphQLContext,
     @Arg('idempotencyKey', () => String, { nullable: true }) idempotencyKey?: string | null,
   ): Promise<CreateCaseResult[]> {
+    // An oversized batch is refused by the service, naming inputs, without being charged for.
+    if (inputs.length <= MAX_BATCH) chargeBatch(limiter, account.keyId, inputs.length);
     const results = await services.cases.createCases(
       account,
       inputs.map((input) => ({ ...input })),
