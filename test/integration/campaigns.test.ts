@@ -1,6 +1,7 @@
 // Campaigns (SPEC §14): createCases and POST /cases/batch (each input answered on its own, the month's cap exact
 // across a batch, idempotency keys), and an operator's own monthly limit (or none) as Usage reports it.
 import {
+  CancelCaseDocument,
   CreateCaseDocument,
   CreateCasesDocument,
   GetCaseDocument,
@@ -9,6 +10,7 @@ import {
 import { RESULT_SCHEMA_BOUNDS, resultSchemaFootprint } from '../../src/services/cases/result-schema.policy';
 import { caseInput, startTestApp, type TestApp } from '../helpers/offload';
 import { waitForStatus } from '../helpers/wait';
+import { WebhookReceiver } from '../fakes/webhook-receiver';
 
 let app: TestApp;
 
@@ -72,6 +74,25 @@ describe('createCases', () => {
       await waitForStatus(read, result.case!.id, 'RUNNING');
     }
     expect(await countCases(owner.accountId)).toBe(2);
+  });
+
+  it("sends each created case's webhooks to its clientWebhookUrl, as createCase does", async () => {
+    const owner = await app.newAccount('BASE_PRO', 'hooks');
+    const receiver = await WebhookReceiver.start();
+    try {
+      const batch = inputs(3, 'hooks').map((i) => ({ ...i, clientWebhookUrl: receiver.url() }));
+      const { createCases } = await owner.client.ok(CreateCasesDocument, { inputs: batch });
+      const ids = createCases.map((r) => r.case!.id);
+      // A case's own URL gets the seed's events (completed, failed, input_needed): cancelling fails each one.
+      for (const id of ids) await owner.client.ok(CancelCaseDocument, { id, reason: 'campaign stopped' });
+      const received = await receiver.waitForRequests(3, 20_000);
+      const events = received.map((r) => JSON.parse(r.rawBody) as { event_type: string; data: { caseId: string } });
+      expect(events.map((e) => [e.event_type, e.data.caseId]).sort()).toEqual(
+        ids.map((id) => ['case.failed', id]).sort(),
+      );
+    } finally {
+      await receiver.close();
+    }
   });
 
   it('creates exactly what is left of the month: 3 of 5 at 97 of 100, the rest refused as createCase would be', async () => {
