@@ -21,6 +21,8 @@ const input = (i: number) => ({
   counterparty: { address: `vendor${i}@example.com`, name: 'Vera Vendor' },
   senderPersona: { name: 'Sam Sender' },
   clientReferenceId: `bench-${i}`,
+  // Distinct per case, so a per-create cost of checking it (compiling, retaining) shows here (issue 19).
+  resultSchema: { type: 'object', properties: { received: { type: 'boolean' }, ref: { const: `bench-${i}` } } },
 });
 
 export interface CreateCaseResult {

@@ -24,6 +24,31 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/cases/batch": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Create up to 100 cases (ours; GraphQL createCases)
+         * @description Each input is validated and answered on its own, in input order: one bad input does not stop the others.
+         *     The month's cap is shared exactly across the batch: with 3 cases left and 5 valid inputs, the first 3 are
+         *     created and the other 2 get USAGE_LIMIT_REACHED in their own result. More than 100 inputs is refused as a
+         *     whole (400 INVALID_REQUEST naming `inputs`). An `idempotencyKey` works as GraphQL's: the same key with the
+         *     same body answers the same results without creating anything again; with another body, 409. A batch counts
+         *     as one request against the key's rate limit.
+         */
+        post: operations["createCases"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/cases/{id}": {
         parameters: {
             query?: never;
@@ -199,6 +224,26 @@ export interface components {
             startAt?: number | string;
             sendWindow?: components["schemas"]["SendWindow"];
         };
+        CreateCasesRequest: {
+            /** @description Each item as the body of POST /cases. */
+            inputs: components["schemas"]["CreateCaseRequest"][];
+            /** @description Kept IDEMPOTENCY_TTL_HOURS (at least 24 h). */
+            idempotencyKey?: string;
+        };
+        /** @description Exactly one of case and error. */
+        CreateCasesResult: {
+            /** @description The input's position in inputs */
+            index: number;
+            case?: components["schemas"]["Case"];
+            error?: components["schemas"]["CaseInputError"];
+        };
+        CaseInputError: {
+            /** @description What POST /cases would have answered for this input alone. */
+            code: components["schemas"]["ErrorCode"];
+            message: string;
+            /** @description The failing field paths within the input (e.g. counterparty.address). */
+            fields: string[];
+        };
         /** @description Every outbound message (outreach, follow-ups, replies) leaves inside this weekly window; one due outside it waits for the next opening (shown in nextActionAt). A window that never opens (no days, start equal to end) is refused. */
         SendWindow: {
             days: ("MON" | "TUE" | "WED" | "THU" | "FRI" | "SAT" | "SUN")[];
@@ -314,7 +359,16 @@ export interface components {
                 "application/json": components["schemas"]["ErrorEnvelope"];
             };
         };
-        /** @description USAGE_LIMIT_REACHED (the plan's monthly cap) or RATE_LIMITED */
+        /** @description INVALID_REQUEST (the idempotencyKey was used with a different body) */
+        KeyReused: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorEnvelope"];
+            };
+        };
+        /** @description USAGE_LIMIT_REACHED (the account's monthly cap) or RATE_LIMITED */
         TooMany: {
             headers: {
                 [name: string]: unknown;
@@ -373,6 +427,41 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             409: components["responses"]["Suppressed"];
+            429: components["responses"]["TooMany"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    createCases: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateCasesRequest"];
+            };
+        };
+        responses: {
+            /** @description One result per input, in input order. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OkEnvelope"] & {
+                        data: {
+                            results: components["schemas"]["CreateCasesResult"][];
+                        };
+                    };
+                };
+            };
+            400: components["responses"]["InvalidRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["KeyReused"];
+            413: components["responses"]["InvalidRequest"];
             429: components["responses"]["TooMany"];
             500: components["responses"]["InternalError"];
         };

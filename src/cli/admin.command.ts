@@ -8,7 +8,7 @@ import { startBoss } from '../jobs/boss.client';
 import { findAccounts, listAccounts } from '../persistence/accounts.repository';
 import { listKeys } from '../persistence/api-keys.repository';
 import { locateDatabase } from '../persistence/database-location.service';
-import { AccountsService } from '../services/accounts/account.service';
+import { AccountsService, type MonthlyLimitSetting } from '../services/accounts/account.service';
 import { sweepDueCases } from '../services/sweep/sweep.service';
 import { CaseErasureService } from '../services/cases/case-erasure.service';
 import { createLogger } from '../observability/logger.factory';
@@ -84,10 +84,33 @@ export const sweepCommand = (): Promise<void> =>
     }
   });
 
-export const createAccountCommand = (name: string, plan: Plan): Promise<void> =>
-  withDatabase('accounts create', async ({ accounts }) =>
-    print(JSON.stringify(await accounts.createAccount(name, plan))),
-  );
+export const createAccountCommand = (name: string, plan: Plan, monthlyLimit?: number | 'none'): Promise<void> =>
+  withDatabase('accounts create', async ({ accounts }) => {
+    const created = await accounts.createAccount(name, plan, monthlyLimit ?? 'plan');
+    print(JSON.stringify({ ...created, ...limitReport(monthlyLimit ?? 'plan') }));
+  });
+
+export const updateAccountCommand = (idOrName: string, monthlyLimit: MonthlyLimitSetting): Promise<void> =>
+  withDatabase('accounts update', async ({ db, accounts }) => {
+    const account = await resolveAccount(db, idOrName);
+    await accounts.setMonthlyLimit(account.id, monthlyLimit);
+    const row = (await listAccounts(db.manager)).find((a) => a.id === account.id)!;
+    print(
+      JSON.stringify({
+        accountId: row.id,
+        name: row.name,
+        plan: row.plan,
+        monthlyLimit: row.monthlyLimit,
+        unlimited: row.unlimited,
+      }),
+    );
+  });
+
+/** How a limit setting reads in the CLI's JSON: monthlyLimit null means the plan's cap, unlimited true none. */
+const limitReport = (setting: MonthlyLimitSetting) => ({
+  monthlyLimit: typeof setting === 'number' ? setting : null,
+  unlimited: setting === 'none',
+});
 
 export const listAccountsCommand = (): Promise<void> =>
   withDatabase('accounts list', async ({ db }) => {

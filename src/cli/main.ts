@@ -31,6 +31,15 @@ const parsePlan = (value: string): Plan => {
   return plan as Plan;
 };
 
+/** `--monthly-limit N|none`: a number of cases a month, or no limit at all. */
+const parseMonthlyLimit = (value: string): number | 'none' => {
+  const text = value.trim().toLowerCase();
+  if (text === 'none') return 'none';
+  if (!/^\d{1,10}$/.test(text) || Number(text) >= 2_147_483_647)
+    throw new InvalidArgumentError('must be a whole number of cases per month (0 to 2147483646), or none');
+  return Number(text);
+};
+
 const admin = () => import('./admin.command.js');
 const role = (name: 'serve' | 'api' | 'worker') => async () => (await import('./role.command.js')).runRole(name);
 
@@ -58,10 +67,29 @@ accounts
   .description('Create an account; prints {"accountId","apiKey","plan","webhookSecret"}')
   .requiredOption('--name <name>', 'account name')
   .requiredOption('--plan <plan>', `one of ${PLANS.join(', ')}`, parsePlan)
-  .action(async (opts: { name: string; plan: Plan }) => (await admin()).createAccountCommand(opts.name, opts.plan));
+  .option(
+    '--monthly-limit <n|none>',
+    "cases per month instead of the plan's cap, or none for no limit",
+    parseMonthlyLimit,
+  )
+  .action(async (opts: { name: string; plan: Plan; monthlyLimit?: number | 'none' }) =>
+    (await admin()).createAccountCommand(opts.name, opts.plan, opts.monthlyLimit),
+  );
+accounts
+  .command('update')
+  .description('Change an account; prints {"accountId","name","plan","monthlyLimit","unlimited"}')
+  .argument('<idOrName>', 'account id or name (see `offload accounts list`)')
+  .requiredOption(
+    '--monthly-limit <n|none|plan>',
+    "cases per month, none for no limit, plan for the plan's cap",
+    (v) => (v.trim().toLowerCase() === 'plan' ? 'plan' : parseMonthlyLimit(v)),
+  )
+  .action(async (idOrName: string, opts: { monthlyLimit: number | 'none' | 'plan' }) =>
+    (await admin()).updateAccountCommand(idOrName, opts.monthlyLimit),
+  );
 accounts
   .command('list')
-  .description('One JSON line per account: id, name, plan, createdAt, activeKeys')
+  .description('One JSON line per account: id, name, plan, monthlyLimit, unlimited, createdAt, activeKeys')
   .action(async () => (await admin()).listAccountsCommand());
 
 const keys = program.command('keys').description('Manage API keys');

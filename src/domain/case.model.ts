@@ -20,6 +20,18 @@ export type Plan = (typeof PLANS)[number];
 /** Monthly case cap per plan (seed "Usage Limits"). */
 export const PLAN_LIMITS: Readonly<Record<Plan, number>> = { SANDBOX: 100, PAYG: 100, BASE_PRO: 500 };
 
+/** What `Usage.limit` (an Int) reports for an account with no monthly limit: the largest 32-bit integer. */
+export const UNLIMITED_REPORTED = 2_147_483_647;
+
+/**
+ * An account's monthly cap: the operator's own number when set (`accounts update --monthly-limit`), none at all
+ * (null) when the operator lifted it, else its plan's.
+ */
+export function monthlyCap(plan: Plan, custom: { monthlyLimit: number | null; unlimited: boolean }): number | null {
+  if (custom.unlimited) return null;
+  return custom.monthlyLimit ?? PLAN_LIMITS[plan];
+}
+
 /**
  * resultStatus values this implementation produces. The reference treats resultStatus as an open set and mixes
  * lowercase workflow outcomes with uppercase provider-delivery outcomes; we keep its spelling exactly.

@@ -62,11 +62,21 @@ export interface QueueDefinition<T extends z.ZodType> {
 
 const define = <T extends z.ZodType>(d: QueueDefinition<T>): QueueDefinition<T> => d;
 
+const DAY = 86_400;
+
+/*
+ * Retention, set on every queue rather than left to pg-boss's defaults (its maintenance deletes by these):
+ * deleteAfterSeconds is how long a finished job stays (our own tables keep what matters: the timeline, webhook
+ * deliveries and their attempts); retentionSeconds is how long a job may wait unstarted past its start time before
+ * it is dropped (the sweep re-queues any case still due, so a dropped job is never a lost case).
+ */
+
 export const QUEUES = {
   caseEventsDead: define({
     name: 'case-events-dead',
     schema: caseJobSchema,
-    options: { retentionSeconds: 30 * 86400 },
+    // The sweep moves dead letters back every run; what is still here after 30 days is for an operator to read.
+    options: { retentionSeconds: 30 * DAY, deleteAfterSeconds: 7 * DAY },
   }),
   caseEvents: define({
     name: 'case-events',
@@ -81,20 +91,41 @@ export const QUEUES = {
       retryBackoff: true,
       retryDelayMax: 600,
       deadLetter: 'case-events-dead',
-      deleteAfterSeconds: 7 * 86400,
+      deleteAfterSeconds: 7 * DAY,
+      retentionSeconds: 14 * DAY,
     },
   }),
-  webhooksDead: define({ name: 'webhooks-dead', schema: webhookJobSchema, options: { retentionSeconds: 30 * 86400 } }),
+  webhooksDead: define({
+    name: 'webhooks-dead',
+    schema: webhookJobSchema,
+    options: { retentionSeconds: 30 * DAY, deleteAfterSeconds: 7 * DAY },
+  }),
   webhooks: define({
     name: 'webhooks',
     schema: webhookJobSchema,
     // Each attempt is its own job scheduled by the webhook retry policy, so pg-boss retries only crashes.
-    options: { expireInSeconds: 120, retryLimit: 3, retryDelay: 5, retryBackoff: true, deadLetter: 'webhooks-dead' },
+    options: {
+      expireInSeconds: 120,
+      retryLimit: 3,
+      retryDelay: 5,
+      retryBackoff: true,
+      deadLetter: 'webhooks-dead',
+      // Every attempt is recorded in webhook_delivery_attempts; the finished job itself tells nothing more.
+      deleteAfterSeconds: 1 * DAY,
+      retentionSeconds: 14 * DAY,
+    },
   }),
   sweep: define({
     name: 'follow-up-sweep',
     schema: sweepJobSchema,
-    options: { policy: 'singleton', expireInSeconds: 15 * 60, retryLimit: 1 },
+    // One queued at a time (singleton); a finished run says nothing the next one will not.
+    options: {
+      policy: 'singleton',
+      expireInSeconds: 15 * 60,
+      retryLimit: 1,
+      deleteAfterSeconds: DAY,
+      retentionSeconds: DAY,
+    },
   }),
 } as const;
 

@@ -16,6 +16,16 @@ export async function setWebhookSecret(db: Tx, id: string, webhookSecret: string
   await db.getRepository(AccountEntity).update({ id }, { webhookSecret });
 }
 
+/** Sets an account's own monthly cap; false when there is no such account. */
+export async function setMonthlyLimit(
+  db: Tx,
+  id: string,
+  limit: { monthlyLimit: number | null; unlimitedCases: boolean },
+): Promise<boolean> {
+  const result = await db.getRepository(AccountEntity).update({ id }, limit);
+  return (result.affected ?? 0) > 0;
+}
+
 export async function countAccounts(db: Tx): Promise<number> {
   return db.getRepository(AccountEntity).count();
 }
@@ -26,6 +36,9 @@ export interface AccountRow {
   id: string;
   name: string;
   plan: string;
+  /** The operator's own cap; null: the plan's. */
+  monthlyLimit: number | null;
+  unlimited: boolean;
   createdAt: string;
   activeKeys: number;
 }
@@ -35,8 +48,16 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const iso = (value: Date | string | null): string | null => (value === null ? null : new Date(value).toISOString());
 
 export async function listAccounts(db: Tx): Promise<AccountRow[]> {
-  const rows: Array<{ id: string; name: string; plan: string; created_at: Date; active_keys: string }> = await db.query(
-    `SELECT a.id, a.name, a.plan, a.created_at,
+  const rows: Array<{
+    id: string;
+    name: string;
+    plan: string;
+    monthly_limit: number | null;
+    unlimited_cases: boolean;
+    created_at: Date;
+    active_keys: string;
+  }> = await db.query(
+    `SELECT a.id, a.name, a.plan, a.monthly_limit, a.unlimited_cases, a.created_at,
               (SELECT count(*) FROM api_keys k WHERE k.account_id = a.id AND k.revoked_at IS NULL) AS active_keys
          FROM accounts a
         ORDER BY a.created_at, a.id`,
@@ -45,6 +66,8 @@ export async function listAccounts(db: Tx): Promise<AccountRow[]> {
     id: r.id,
     name: r.name,
     plan: r.plan,
+    monthlyLimit: r.monthly_limit,
+    unlimited: r.unlimited_cases,
     createdAt: iso(r.created_at)!,
     activeKeys: Number(r.active_keys),
   }));

@@ -30,12 +30,14 @@ export interface KeyWithAccount {
   id: string;
   name: string;
   plan: Plan;
+  monthly_limit: number | null;
+  unlimited_cases: boolean;
 }
 
 /** The key with this hash and its account, in one round trip: it runs on every request the auth cache misses. */
 export async function keyWithAccount(db: Tx, keyHash: string): Promise<KeyWithAccount | null> {
   const rows: KeyWithAccount[] = await db.query(
-    `SELECT k.id AS key_id, k.revoked_at, a.id, a.name, a.plan
+    `SELECT k.id AS key_id, k.revoked_at, a.id, a.name, a.plan, a.monthly_limit, a.unlimited_cases
        FROM api_keys k JOIN accounts a ON a.id = k.account_id
       WHERE k.key_hash = $1`,
     [keyHash],

@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type { Pool, QueryResult } from 'pg';
 import type { Db } from 'pg-boss';
 import type { CaseEntity } from './entities';
+import type { Tx } from './transaction.types';
 import { claimIdempotencyKey, isIdempotencyConflict } from './idempotency-keys.repository';
 import { giveBack, isReservationRefused, reserveThenBegin, type UsageReservation } from './usage.repository';
 
@@ -137,6 +138,28 @@ export async function writeNewCase(pool: PipelinePool, write: NewCaseWrite): Pro
     // The connection died after the reservation: try once more on another; if the database is gone, so is this.
     if (refund) await giveBack(pool, write.usage).catch(() => undefined);
   }
+}
+
+/**
+ * Writes a createCases batch's cases and their first timeline rows in one statement, in the caller's transaction
+ * (which also claims the batch's key and inserts the jobs). At most 100 rows of 23 values: far below PostgreSQL's
+ * 65,535 parameters.
+ */
+export async function insertCases(manager: Tx, rows: CaseEntity[]): Promise<void> {
+  if (!rows.length) return;
+  const width = COLUMNS.length + 1;
+  const tuples = rows.map((_, r) => `(${COLUMNS.map((__, c) => `$${r * width + c + 1}`).join(', ')})`);
+  const eventIds = rows.map((_, r) => `$${r * width + width}::uuid`);
+  await manager.query(
+    `WITH c AS (INSERT INTO cases (${COLUMNS.join(', ')}) VALUES ${tuples.join(', ')}
+                RETURNING id, account_id, created_at),
+          e AS (SELECT * FROM unnest(ARRAY[${rows.map((_, r) => `$${r * width + 1}::uuid`).join(', ')}],
+                                     ARRAY[${eventIds.join(', ')}]) AS e(case_id, event_id))
+     INSERT INTO case_events (id, case_id, account_id, seq, type, from_status, to_status, occurred_at)
+     SELECT e.event_id, c.id, c.account_id, 1, 'case.created', NULL, 'CREATED', c.created_at
+       FROM c JOIN e ON e.case_id = c.id`,
+    rows.flatMap((row) => insertValues(row)),
+  );
 }
 
 /** Marks a promise as handled (its rejection is read later through allSettled) and returns it. */

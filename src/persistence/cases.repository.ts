@@ -1,4 +1,4 @@
-// Every read and write of `cases` except the pipelined create (case-insert.repository.ts).
+// Every read and write of `cases` except the creates (case-insert.repository.ts).
 import { In } from 'typeorm';
 import type { CaseStatus } from '../domain/case.model';
 import { CaseEntity } from './entities';
@@ -40,6 +40,12 @@ export async function getCase(db: Tx, caseId: string, accountId: string): Promis
 /** Several cases without locking them, in no particular order. */
 export async function findCases(db: Tx, caseIds: string[]): Promise<CaseEntity[]> {
   return db.getRepository(CaseEntity).findBy({ id: In(caseIds) });
+}
+
+/** Several cases of one account, in no particular order; ids of other accounts' cases find nothing. */
+export async function findCasesByIds(db: Tx, caseIds: string[], accountId: string): Promise<CaseEntity[]> {
+  if (!caseIds.length) return [];
+  return db.getRepository(CaseEntity).findBy({ id: In(caseIds), accountId });
 }
 
 /** Writes a locked case's mutable fields back in one UPDATE (TypeORM's save would SELECT first). */

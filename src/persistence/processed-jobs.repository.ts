@@ -48,3 +48,19 @@ export async function casesWithUnappliedReplies(
   );
   return new Set(rows.map((r) => r.case_id));
 }
+
+/**
+ * Deletes up to `limit` claimed keys that can no longer dedupe anything: those of cases finished before `before`,
+ * and those claimed without a case (it was missing or erased) before then. A key of a live case stays, however
+ * old: the sweep reads them to find replies not yet applied. Returns how many it deleted.
+ */
+export async function deleteSettledJobKeys(db: Tx, before: Date, limit: number): Promise<number> {
+  const [, count]: [unknown, number] = await db.query(
+    `DELETE FROM processed_jobs WHERE ctid IN (
+       SELECT p.ctid FROM processed_jobs p LEFT JOIN cases c ON c.id = p.case_id
+        WHERE p.processed_at < $1 AND (p.case_id IS NULL OR c.finished_at < $1)
+        LIMIT $2)`,
+    [before, limit],
+  );
+  return count;
+}

@@ -2,6 +2,9 @@
 // fields the reference leaves out of GET /cases/{id} (metadata, failureReason, clientWebhookUrl) left out.
 import type { AttachmentEntity, CaseEntity } from '../persistence/entities';
 import type { AttachmentLink } from '../services/attachments/attachment-link.signer';
+import type { CaseBatchResult } from '../services/cases/case-batch.service';
+import { ERROR_CODES, type ErrorCode } from '../domain/app.errors';
+import { REST_ERRORS } from './rest.errors';
 import { toState } from '../services/transitions/case-state.mapper';
 import { toAttachmentMeta } from '../services/webhooks/webhook-snapshot.mapper';
 import { nextOpenSlot } from '../domain/send-window.policy';
@@ -59,4 +62,14 @@ export function toRestAttachment(a: AttachmentEntity, link: AttachmentLink): Rec
 // The reference stores items without absent attributes, so "present when provided" fields are left out, not null.
 function present(key: string, value: unknown): Record<string, unknown> {
   return value === null || value === undefined ? {} : { [key]: value };
+}
+
+/** One input's outcome of POST /cases/batch: the case in the GET /cases/{id} shape, or the error in REST's words. */
+export function toRestBatchResult(result: CaseBatchResult): Record<string, unknown> {
+  if (result.case) return { index: result.index, case: toRestCase(result.case, { attachments: [] }) };
+  const error = result.error!;
+  const code = (ERROR_CODES as readonly string[]).includes(error.code)
+    ? REST_ERRORS[error.code as ErrorCode].code
+    : error.code;
+  return { index: result.index, error: { code, message: error.message, fields: error.fields } };
 }

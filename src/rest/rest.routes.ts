@@ -3,7 +3,9 @@
 // user's case, we answer 404 CASE_NOT_FOUND: SPEC §2 says another account's case answers exactly like a missing one.
 import { json, Router, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import type { Config } from '../config/env.config';
-import { badField } from '../domain/app.errors';
+import { badField, type AppError } from '../domain/app.errors';
+import { chargeBatch } from '../services/accounts/batch-rate.policy';
+import { MAX_BATCH } from '../services/cases/case-batch.service';
 import { createLogger, type Logger } from '../observability/logger.factory';
 import type { AuthenticatedAccount } from '../services/accounts/account.service';
 import type { KeyRateLimit } from '../services/accounts/key-rate.types';
@@ -11,12 +13,15 @@ import type { Services } from '../services/service.registry';
 import { renderTranscript } from '../services/cases/transcript.mapper';
 import { guardedAccount, keyGuard } from './key.guard';
 import { restErrorHandler, restRefusal, sendOk } from './rest.errors';
-import { toRestAttachment, toRestCase } from './rest.mapper';
+import { toRestAttachment, toRestBatchResult, toRestCase } from './rest.mapper';
 
 type AuthedHandler = (req: Request, res: Response, account: AuthenticatedAccount) => Promise<void>;
 
 /** A createCase or submitInput body is at most a few hundred kilobytes under the input schema's caps. */
 export const REST_BODY_LIMIT = '1mb';
+
+/** A batch holds up to 100 inputs, each under the same caps as one POST /cases. */
+export const REST_BATCH_BODY_LIMIT = '8mb';
 
 export function restRoutes(services: Services, config: Config, limiter: KeyRateLimit, logger?: Logger): Router {
   const router = Router();
@@ -25,6 +30,7 @@ export function restRoutes(services: Services, config: Config, limiter: KeyRateL
   // The key is checked (and the rate limit taken) before the body is read.
   const authed = (handler: AuthedHandler): RequestHandler[] => [guard, run(handler)];
   const withBody = (handler: AuthedHandler): RequestHandler[] => [guard, body, run(handler)];
+  const batchBody = json({ limit: REST_BATCH_BODY_LIMIT });
 
   router.post(
     '/cases',
@@ -34,6 +40,27 @@ export function restRoutes(services: Services, config: Config, limiter: KeyRateL
       sendOk(res, { caseId: row.id }, 201);
     }),
   );
+
+  // Ours (SPEC §14): up to 100 cases in one request, each answered on its own; one request per 10 inputs against
+  // the key's rate limit (batch-rate.policy.ts).
+  router.post('/cases/batch', [
+    guard,
+    batchBody,
+    run(async (req, res, account) => {
+      const body = requireObject(req.body);
+      if (Array.isArray(body.inputs) && body.inputs.length <= MAX_BATCH) {
+        try {
+          chargeBatch(limiter, account.keyId, body.inputs.length);
+        } catch (error) {
+          const retryAfter = (error as AppError).details?.retryAfterSeconds;
+          if (typeof retryAfter === 'number') res.setHeader('Retry-After', String(retryAfter));
+          throw error;
+        }
+      }
+      const results = await services.cases.createCases(account, body.inputs, body.idempotencyKey);
+      sendOk(res, { results: results.map(toRestBatchResult) });
+    }),
+  ]);
 
   router.get(
     '/cases/:id',

@@ -90,7 +90,7 @@ export async function startHttp(options: HttpOptions): Promise<HttpServer> {
           return false; // graphql-ws closes with 4403 Forbidden
         }
       },
-      context: (ctx): GraphQLContext => ({ account: ctx.extra.account!, services }),
+      context: (ctx): GraphQLContext => ({ account: ctx.extra.account!, services, limiter }),
     },
     wsServer,
   );
@@ -133,7 +133,7 @@ export async function startHttp(options: HttpOptions): Promise<HttpServer> {
     express.json({ limit: GRAPHQL_BODY_LIMIT }),
     validationBudgetGuard(),
     expressMiddleware(apollo, {
-      context: async ({ res }) => ({ account: guardedAccount(res), services }),
+      context: async ({ res }) => ({ account: guardedAccount(res), services, limiter }),
     }),
     bodyErrorHandler(logger),
   );

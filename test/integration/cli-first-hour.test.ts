@@ -169,6 +169,7 @@ describe('help and version', () => {
       ['sweep'],
       ['accounts'],
       ['accounts', 'create'],
+      ['accounts', 'update'],
       ['accounts', 'list'],
       ['keys'],
       ['keys', 'create'],

@@ -167,7 +167,13 @@ describe('usage', () => {
     expect(ok).toHaveLength(5);
     expect(refused).toHaveLength(15);
     const { usage } = await sandbox.client.ok(GetUsageDocument, {});
-    expect(usage).toEqual({ plan: 'SANDBOX', limit: 100, createdThisMonth: 100, billableThisMonth: 0 });
+    expect(usage).toEqual({
+      plan: 'SANDBOX',
+      limit: 100,
+      unlimited: false,
+      createdThisMonth: 100,
+      billableThisMonth: 0,
+    });
   });
 
   it('refuses creation when billable finished cases reach the cap', async () => {

@@ -3,6 +3,9 @@ import type { GraphQLContext } from '../graphql.context';
 import { CreateCaseInput, CaseFilter, SubmitInputInput } from '../types/case.inputs';
 import { Case, CaseConnection, SubmitInputPayload, Usage } from '../types/case.types';
 import { toCase } from '../types/case.mapper';
+import { CreateCaseResult } from '../types/case-batch.types';
+import { chargeBatch } from '../../services/accounts/batch-rate.policy';
+import { MAX_BATCH } from '../../services/cases/case-batch.service';
 
 @Resolver(() => Case)
 export class CaseResolver {
@@ -44,6 +47,27 @@ export class CaseResolver {
     @Arg('idempotencyKey', () => String, { nullable: true }) idempotencyKey?: string | null,
   ): Promise<Case> {
     return toCase(await services.cases.createCase(account, { ...input }, idempotencyKey));
+  }
+
+  @Mutation(() => [CreateCaseResult], {
+    description:
+      'Up to 100 cases at once: each input is validated and answered on its own (one result per input, in order), ' +
+      "the month's cap is shared exactly across the batch; a batch counts as one request per 10 inputs against the " +
+      "key's rate limit",
+  })
+  async createCases(
+    @Arg('inputs', () => [CreateCaseInput]) inputs: CreateCaseInput[],
+    @Ctx() { account, services, limiter }: GraphQLContext,
+    @Arg('idempotencyKey', () => String, { nullable: true }) idempotencyKey?: string | null,
+  ): Promise<CreateCaseResult[]> {
+    // An oversized batch is refused by the service, naming inputs, without being charged for.
+    if (inputs.length <= MAX_BATCH) chargeBatch(limiter, account.keyId, inputs.length);
+    const results = await services.cases.createCases(
+      account,
+      inputs.map((input) => ({ ...input })),
+      idempotencyKey,
+    );
+    return results.map((r) => ({ index: r.index, case: r.case ? toCase(r.case) : null, error: r.error }));
   }
 
   @Mutation(() => SubmitInputPayload)

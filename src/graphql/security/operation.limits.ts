@@ -27,6 +27,7 @@ export const LOADED_LISTS: Record<string, { load: number; items: number }> = {
   'CaseStats.perDay': { load: 0, items: 30 }, // the last 30 days, loaded with the stats
   'Query.webhookEndpoints': { load: 5, items: 20 }, // an account has at most 20
   'SuppressionConnection.edges': { load: 0, items: 100 }, // one page (first <= 100), loaded with Query.suppressions
+  'Mutation.createCases': { load: 100, items: 100 }, // at most 100 inputs, written in a few statements
 };
 
 const LOADED_FIELDS: Record<string, number> = {

@@ -26,19 +26,21 @@ export class RateLimiter implements KeyRateLimit {
     this.lastPrune = now();
   }
 
-  take(key: string): RateLimitDecision {
+  take(key: string, units = 1): RateLimitDecision {
     if (this.perMinute <= 0) return { allowed: true, retryAfterSeconds: 0 };
+    // The bucket holds one minute's worth: a larger charge takes all of it.
+    const cost = Math.min(Math.max(1, Math.trunc(units)), this.perMinute);
     const now = this.now();
     this.prune(now);
     const bucket = this.buckets.get(key) ?? { tokens: this.perMinute, updatedAt: now };
     bucket.tokens = Math.min(this.perMinute, bucket.tokens + (now - bucket.updatedAt) * this.perMs);
     bucket.updatedAt = now;
     this.buckets.set(key, bucket);
-    if (bucket.tokens >= 1) {
-      bucket.tokens -= 1;
+    if (bucket.tokens >= cost) {
+      bucket.tokens -= cost;
       return { allowed: true, retryAfterSeconds: 0 };
     }
-    return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil((1 - bucket.tokens) / this.perMs / 1000)) };
+    return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil((cost - bucket.tokens) / this.perMs / 1000)) };
   }
 
   /** Throws RATE_LIMITED (HTTP 429 with Retry-After) when `key` has used up its budget. */

@@ -160,7 +160,10 @@ export class CaseConnection {
 @ObjectType()
 export class Usage {
   @Field(() => PlanEnum) plan!: Plan;
-  @Field(() => Int) limit!: number;
+  @Field(() => Int, { description: 'The monthly cap; 2147483647 when the account has none (see unlimited)' })
+  limit!: number;
+  @Field(() => Boolean, { description: 'True when an operator lifted the monthly cap for this account' })
+  unlimited!: boolean;
   @Field(() => Int) createdThisMonth!: number;
   @Field(() => Int) billableThisMonth!: number;
 }

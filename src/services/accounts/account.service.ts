@@ -1,8 +1,14 @@
 // Accounts and their API keys. Keys are shown once at creation and stored only as a hash.
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { PLANS, type Plan } from '../../domain/case.model';
+import { monthlyCap, PLANS, UNLIMITED_REPORTED, type Plan } from '../../domain/case.model';
 import { AppError, badField } from '../../domain/app.errors';
-import { countAccounts, findAccount, insertAccount, setWebhookSecret } from '../../persistence/accounts.repository';
+import {
+  countAccounts,
+  findAccount,
+  insertAccount,
+  setMonthlyLimit,
+  setWebhookSecret,
+} from '../../persistence/accounts.repository';
 import { insertApiKey, keyWithAccount, revokeApiKey, type NewApiKey } from '../../persistence/api-keys.repository';
 import { notifyKeysRevoked } from '../../persistence/key-revocation.repository';
 import type { Database } from '../../persistence/transaction.types';
@@ -13,7 +19,21 @@ export interface AuthenticatedAccount {
   name: string;
   plan: Plan;
   keyId: string;
+  /** The month's cap on created (and billable) cases; null: none (see monthlyCap). */
+  monthlyLimit: number | null;
 }
+
+/** An operator's monthly limit: a number of cases, 'none' for no limit, 'plan' for the plan's cap. */
+export type MonthlyLimitSetting = number | 'none' | 'plan';
+
+const limitColumns = (setting: MonthlyLimitSetting): { monthlyLimit: number | null; unlimitedCases: boolean } => {
+  if (setting === 'none') return { monthlyLimit: null, unlimitedCases: true };
+  if (setting === 'plan') return { monthlyLimit: null, unlimitedCases: false };
+  // Usage.limit is a GraphQL Int: a larger cap could not be reported (and 'none' says it better).
+  if (!Number.isInteger(setting) || setting < 0 || setting >= UNLIMITED_REPORTED)
+    throw badField('monthlyLimit', `must be an integer from 0 to ${UNLIMITED_REPORTED - 1}, or none`);
+  return { monthlyLimit: setting, unlimitedCases: false };
+};
 
 export interface CreatedAccount {
   accountId: string;
@@ -41,11 +61,18 @@ export class AccountsService {
     private readonly cacheSeconds = 0,
   ) {}
 
-  async createAccount(name: string, plan: Plan): Promise<CreatedAccount> {
+  async createAccount(name: string, plan: Plan, limit: MonthlyLimitSetting = 'plan'): Promise<CreatedAccount> {
     if (!PLANS.includes(plan)) throw badField('plan', `must be one of ${PLANS.join(', ')}`);
     if (!name.trim()) throw badField('name', 'must not be empty');
+    const columns = limitColumns(limit);
     return this.db.transaction(async (manager) => {
-      const account = { id: randomUUID(), name: name.trim(), plan, webhookSecret: generateWebhookSecret() };
+      const account = {
+        id: randomUUID(),
+        name: name.trim(),
+        plan,
+        webhookSecret: generateWebhookSecret(),
+        ...columns,
+      };
       await insertAccount(manager, account);
       const apiKey = newApiKey();
       await insertApiKey(manager, this.keyRow(account.id, apiKey));
@@ -81,6 +108,15 @@ export class AccountsService {
     for (const [hash, entry] of this.recent) if (ids.has(entry.account.keyId)) this.recent.delete(hash);
   }
 
+  /**
+   * Sets an account's monthly limit. Processes that authenticated one of its keys in the last AUTH_CACHE_SECONDS
+   * keep the old cap until their cache entry expires.
+   */
+  async setMonthlyLimit(accountId: string, limit: MonthlyLimitSetting): Promise<void> {
+    if (!(await setMonthlyLimit(this.db.manager, accountId, limitColumns(limit))))
+      throw badField('account', `no account ${accountId}`);
+  }
+
   async rotateWebhookSecret(accountId: string): Promise<string> {
     const secret = generateWebhookSecret();
     await setWebhookSecret(this.db.manager, accountId, secret);
@@ -111,7 +147,8 @@ export class AccountsService {
     const row = await keyWithAccount(this.db.manager, hash);
     if (!row) throw new AppError('UNAUTHENTICATED', 'Unknown API key');
     if (row.revoked_at) throw new AppError('FORBIDDEN', 'This API key has been revoked');
-    return { id: row.id, name: row.name, plan: row.plan, keyId: row.key_id };
+    const monthlyLimit = monthlyCap(row.plan, { monthlyLimit: row.monthly_limit, unlimited: row.unlimited_cases });
+    return { id: row.id, name: row.name, plan: row.plan, keyId: row.key_id, monthlyLimit };
   }
 
   private keyRow(accountId: string, apiKey: string): NewApiKey {

@@ -56,17 +56,19 @@ export class SharedKeyRateLimit implements KeyRateLimit {
     await this.flush();
   }
 
-  take(keyId: string): RateLimitDecision {
+  take(keyId: string, units = 1): RateLimitDecision {
     if (this.perMinute <= 0) return { allowed: true, retryAfterSeconds: 0 };
+    // More than a minute's budget at once could never pass: it takes the whole minute instead.
+    const cost = Math.min(Math.max(1, Math.trunc(units)), this.perMinute);
     const now = this.now();
     this.roll(now);
     const count = this.counts.get(keyId) ?? { known: 0, pending: 0 };
     this.counts.set(keyId, count);
-    if (count.known + count.pending >= this.perMinute) {
+    if (count.known + count.pending + cost > this.perMinute) {
       const retryAfterSeconds = Math.max(1, Math.ceil((this.window + WINDOW_MS - now) / 1000));
       return { allowed: false, retryAfterSeconds };
     }
-    count.pending += 1;
+    count.pending += cost;
     return { allowed: true, retryAfterSeconds: 0 };
   }
 

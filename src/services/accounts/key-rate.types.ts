@@ -11,5 +11,6 @@ export interface RateLimitDecision {
 export interface KeyRateLimit {
   /** Requests per minute per key; 0 means unlimited. */
   readonly perMinute: number;
-  take(keyId: string): RateLimitDecision;
+  /** Takes `units` requests' worth (default 1; a createCases batch takes more, see batch-rate.policy.ts). */
+  take(keyId: string, units?: number): RateLimitDecision;
 }

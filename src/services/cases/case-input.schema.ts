@@ -1,10 +1,10 @@
 // One zod schema per input, shared by GraphQL and REST. Every free-text and JSON field has a size cap.
-import Ajv from 'ajv';
 import { z } from 'zod';
 import { badInput, type FieldIssue } from '../../domain/app.errors';
 import { sendWindowProblems, WEEKDAYS } from '../../domain/send-window.policy';
 import { checkWebhookUrlSyntax } from '../../webhooks/ssrf.guard';
 import { jsonShapeProblem } from './json-shape.policy';
+import { resultSchemaProblem } from './result-schema.policy';
 
 export const LIMITS = {
   shortText: 200,
@@ -69,14 +69,9 @@ const isTimeZone = (tz: string): boolean => {
   }
 };
 
-const ajv = new Ajv({ strict: false, allErrors: false, validateSchema: true });
-
 const jsonSchemaObject = cappedJson(jsonObject, LIMITS.resultSchemaBytes).superRefine((schema, ctx) => {
-  try {
-    ajv.compile(schema);
-  } catch (error) {
-    ctx.addIssue({ code: 'custom', message: `is not a valid JSON Schema: ${(error as Error).message}` });
-  }
+  const problem = resultSchemaProblem(schema);
+  if (problem) ctx.addIssue({ code: 'custom', message: `is not a valid JSON Schema: ${problem}` });
 });
 
 export interface CaseSchemaOptions {

@@ -1,7 +1,7 @@
 // The case operations the faces (GraphQL, REST) call. Every read and write is scoped to the caller's account:
 // another account's case answers exactly like a missing one.
-import { createHash, randomUUID } from 'node:crypto';
-import { PLAN_LIMITS, TERMINAL_STATUSES } from '../../domain/case.model';
+import { createHash } from 'node:crypto';
+import { TERMINAL_STATUSES, UNLIMITED_REPORTED } from '../../domain/case.model';
 import { AppError, caseNotFound } from '../../domain/app.errors';
 import { cancelKey, caseJobs, enqueueCaseJob, sendCaseJob } from '../../jobs/job.catalog';
 import { attachmentsOfCase } from '../../persistence/attachments.repository';
@@ -13,20 +13,16 @@ import {
   type PipelinePool,
 } from '../../persistence/case-insert.repository';
 import { findCase, getCase, lockCase, saveCase } from '../../persistence/cases.repository';
-import {
-  CaseEntity,
-  type AttachmentEntity,
-  type CaseEventEntity,
-  type MessageEntity,
-} from '../../persistence/entities';
+import type { AttachmentEntity, CaseEntity, CaseEventEntity, MessageEntity } from '../../persistence/entities';
 import { findIdempotencyKey } from '../../persistence/idempotency-keys.repository';
 import { loadThread } from '../../persistence/messages.repository';
 import { isSuppressed } from '../../persistence/suppressions.repository';
 import { findUsage, usageMonth } from '../../persistence/usage.repository';
 import { counterpartySuppressed, normalizeAddress } from '../suppression/suppression.service';
 import type { AuthenticatedAccount } from '../accounts/account.service';
-import { stableJson, stripNullish, withHumanContext } from './case-values.mapper';
-import { newCaseSchedule } from './case-schedule.mapper';
+import { stableJson, withHumanContext } from './case-values.mapper';
+import { newCaseRow } from './case-row.mapper';
+import { CaseBatchService, usageLimitMessage, type CaseBatchResult } from './case-batch.service';
 import { applyTransition, DuplicateStep, type TransitionContext } from '../transitions/transition.service';
 import {
   cancelReasonSchema,
@@ -34,7 +30,6 @@ import {
   idempotencyKeySchema,
   isUuid,
   parseInput,
-  type CreateCaseInput,
   submitInputSchema,
 } from './case-input.schema';
 import type { ServiceContext } from '../service.context';
@@ -42,7 +37,9 @@ import { listCases, type CaseFilter, type CasePage } from './case-list.service';
 
 export interface Usage {
   plan: AuthenticatedAccount['plan'];
+  /** The month's cap; UNLIMITED_REPORTED when there is none. */
   limit: number;
+  unlimited: boolean;
   createdThisMonth: number;
   billableThisMonth: number;
 }
@@ -55,6 +52,7 @@ export interface SubmitInputResult {
 
 export class CasesService {
   private readonly createSchema;
+  private readonly batches: CaseBatchService;
 
   constructor(
     private readonly ctx: ServiceContext & TransitionContext,
@@ -66,6 +64,12 @@ export class CasesService {
       ownDomains: [ctx.config.MAIL_DOMAIN],
       ownAddresses: ctx.config.AGENTMAIL_INBOX_ID ? [ctx.config.AGENTMAIL_INBOX_ID] : [],
     });
+    this.batches = new CaseBatchService(ctx, this.createSchema);
+  }
+
+  /** Up to 100 cases at once, each input answered on its own (case-batch.service.ts). */
+  async createCases(account: AuthenticatedAccount, rawInputs: unknown, rawKey?: unknown): Promise<CaseBatchResult[]> {
+    return this.batches.createCases(account, rawInputs, rawKey);
   }
 
   async createCase(account: AuthenticatedAccount, raw: unknown, rawKey?: unknown): Promise<CaseEntity> {
@@ -73,7 +77,7 @@ export class CasesService {
     const idempotencyKey = parseInput(idempotencyKeySchema, rawKey, 'idempotencyKey') ?? null;
     // Only a keyed request is ever compared with another one.
     const requestHash = idempotencyKey ? createHash('sha256').update(stableJson(input)).digest('hex') : null;
-    const limit = PLAN_LIMITS[account.plan];
+    const limit = account.monthlyLimit;
     for (let attempt = 0; ; attempt++) {
       if (idempotencyKey) {
         const previous = await this.findByIdempotencyKey(account.id, idempotencyKey, requestHash!);
@@ -97,9 +101,7 @@ export class CasesService {
         return row;
       } catch (error) {
         if (error instanceof UsageLimitReached)
-          throw new AppError('USAGE_LIMIT_REACHED', `The ${account.plan} plan allows ${limit} cases per month`, {
-            limit,
-          });
+          throw new AppError('USAGE_LIMIT_REACHED', usageLimitMessage(account), { limit });
         // Two requests with one key raced; the loser reads the winner's case on the next pass.
         if (error instanceof IdempotencyRace && attempt < 2) continue;
         throw error;
@@ -110,7 +112,8 @@ export class CasesService {
   private async findByIdempotencyKey(accountId: string, key: string, requestHash: string): Promise<CaseEntity | null> {
     const found = await findIdempotencyKey(this.ctx.db.manager, accountId, key, this.ctx.clock());
     if (!found) return null;
-    if (found.requestHash !== requestHash)
+    // A key a createCases batch claimed has no single case: this request cannot be the same as that one.
+    if (found.requestHash !== requestHash || !found.caseId)
       throw new AppError('IDEMPOTENCY_KEY_REUSED', 'This idempotencyKey was used with a different input');
     return getCase(this.ctx.db.manager, found.caseId, accountId);
   }
@@ -134,7 +137,8 @@ export class CasesService {
     const used = await findUsage(this.ctx.db.manager, account.id, usageMonth(this.ctx.clock()));
     return {
       plan: account.plan,
-      limit: PLAN_LIMITS[account.plan],
+      limit: account.monthlyLimit ?? UNLIMITED_REPORTED,
+      unlimited: account.monthlyLimit === null,
       createdThisMonth: used.createdCount,
       billableThisMonth: used.billableCount,
     };
@@ -206,43 +210,3 @@ export class CasesService {
 }
 
 export type { CaseFilter, CasePage };
-
-/** A new case as createCase writes it. */
-function newCaseRow(account: AuthenticatedAccount, input: CreateCaseInput, now: Date): CaseEntity {
-  return Object.assign(new CaseEntity(), {
-    id: randomUUID(),
-    accountId: account.id,
-    clientReferenceId: input.clientReferenceId ?? null,
-    channel: input.channel,
-    status: 'CREATED',
-    goal: {
-      objective: input.goal.objective,
-      ...(input.goal.knowledge != null ? { knowledge: input.goal.knowledge } : {}),
-    },
-    counterparty: stripNullish(input.counterparty),
-    senderPersona: stripNullish(input.senderPersona),
-    constraints: input.constraints ?? null,
-    resultSchema: input.resultSchema ?? null,
-    metadata: input.metadata ?? null,
-    clientWebhookUrl: input.clientWebhookUrl ?? null,
-    attemptCount: 0,
-    maxAttempts: input.maxAttempts ?? 3,
-    followUpDelayHours: input.followUpDelayHours ?? 72,
-    followUpCount: 0,
-    replyCount: 0,
-    heldSend: null,
-    ...newCaseSchedule(input, now),
-    resultStatus: null,
-    result: null,
-    failureReason: null,
-    inputRequestId: null,
-    inputRequestQuestion: null,
-    inputRequestStatus: 'NONE',
-    inputRequestedAt: null,
-    awaitingEvaluation: false,
-    threadRef: null,
-    finishedAt: null,
-    createdAt: now,
-    updatedAt: now,
-  });
-}

@@ -1,17 +1,22 @@
 // The safety net, run by SWEEP_CRON and `offload sweep`: re-queues every case whose next action is due (a
 // RUNNING case's follow-up or held reply, a CREATED case's outreach held for startAt or its send window)
 // (delayed jobs normally get there first; the job keys make the sweep's copies no-ops when they do), and gives
-// every dead-lettered case job another round, so no case waits forever on a job that gave up.
+// every dead-lettered case job another round, so no case waits forever on a job that gave up; then prunes what no
+// longer serves (prune.service.ts).
 import { caseJobs, insertCaseJobs, redriveCaseJobs } from '../../jobs/job.catalog';
 import { findDueCases } from '../../persistence/cases.repository';
 import type { ServiceContext } from '../service.context';
+import { pruneSettledRows } from './prune.service';
 
 /** Returns how many jobs it queued: due follow-ups plus dead-lettered case jobs moved back. */
 export async function sweepDueCases(
   ctx: Pick<ServiceContext, 'db' | 'boss' | 'clock'>,
   batchSize = 1000,
 ): Promise<number> {
-  return (await queueDueFollowUps(ctx, batchSize)) + (await redriveDeadCaseJobs(ctx));
+  const queued = (await queueDueFollowUps(ctx, batchSize)) + (await redriveDeadCaseJobs(ctx));
+  // Last: a failure here must not keep a due case from being queued.
+  await pruneSettledRows(ctx);
+  return queued;
 }
 
 /**
