@@ -1,0 +1,162 @@
+// Every model call passes through here (an Agent around the real one): it takes a slot from the limiter shared by
+// all workers, and turns the provider's refusals into waiting instead of failed jobs. A 429/503 blocks every worker
+// until the provider's reset and lowers the shared rate; timeouts and 5xx are retried after a pause; errors no retry
+// fixes (401/403, insufficient_quota, unknown model) open a shared circuit: calls wait (each waiting case gets one
+// `agent.unavailable` timeline row), one probe goes every probe interval, and the first success closes it.
+// The job only awaits: waiting here never fails or dead-letters a case; stop() ends every wait on shutdown.
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { AgentCallError } from '../../agent/agent.types';
+import type { Agent, CaseContext, ComposedMessage, ComposeRequest } from '../../agent/agent.types';
+import type { AgentCallInfo } from '../../agent/openai.agent';
+import type { Evaluation } from '../../domain/evaluation.types';
+import type { Logger } from '../../observability/logger.factory';
+import { insertTimelineNoteOnce } from '../../persistence/case-events.repository';
+import type { Database } from '../../persistence/transaction.types';
+import type { ChangeSignal, Clock } from '../service.context';
+import type { Circuit } from './limit-state.policy';
+import type { SharedLimiter } from './shared-limiter.service';
+
+export const AGENT_UNAVAILABLE_EVENT = 'agent.unavailable';
+
+export interface ModelGateOptions {
+  /** The provider key the limits are shared under, e.g. "model:api.openai.com/gpt-4o-mini". */
+  key: string;
+  /** MODEL_RPM / MODEL_TPM: caps across every worker; null: none. */
+  rpm: number | null;
+  tpm: number | null;
+  /** Our own pauses (probe interval, backoff, circuit polls) are divided by OFFLOAD_TIME_SCALE; provider hints never. */
+  timeScale: number;
+}
+
+/** Pause before retrying a call after its nth failure that came without a hint: 1 s, 2 s, 4 s ... 60 s. */
+const BACKOFF_BASE_MS = 1_000;
+const BACKOFF_MAX_MS = 60_000;
+const PROBE_EVERY_MS = 30_000;
+/** How often a waiting call looks whether the circuit has closed. */
+const CIRCUIT_POLL_MS = 5_000;
+/** What a call costs beyond its context (instructions, schema, answer), for the MODEL_TPM estimate. */
+const TOKENS_BEYOND_CONTEXT = 1_500;
+
+export class ModelGate implements Agent {
+  readonly name: string;
+  private readonly aborter = new AbortController();
+  private readonly usage = new AsyncLocalStorage<{ tokens: number }>();
+  /** Cases this process has written an agent.unavailable row for, per outage, so polls do not ask the database. */
+  private readonly noted = new Set<string>();
+
+  constructor(
+    private readonly inner: Agent,
+    private readonly limiter: SharedLimiter,
+    private readonly deps: { db: Database; changes: ChangeSignal; logger: Logger; clock: Clock },
+    private readonly options: ModelGateOptions,
+  ) {
+    this.name = inner.name;
+  }
+
+  compose(request: ComposeRequest): Promise<ComposedMessage> {
+    return this.call(request.context, () => this.inner.compose(request));
+  }
+
+  evaluate(context: CaseContext): Promise<Evaluation> {
+    return this.call(context, () => this.inner.evaluate(context));
+  }
+
+  /** The agent's onCall hook: the tokens a call really used correct the MODEL_TPM estimate. */
+  readonly onCall = (info: AgentCallInfo): void => {
+    const usage = this.usage.getStore();
+    if (usage) usage.tokens += (info.promptTokens ?? 0) + (info.completionTokens ?? 0);
+  };
+
+  /** Ends every wait (shutdown): the calls waiting throw LimiterStoppedError and their jobs go back to the queue. */
+  stop(): void {
+    this.aborter.abort();
+  }
+
+  private async call<T>(context: CaseContext, fn: () => Promise<T>): Promise<T> {
+    const { key, rpm, tpm } = this.options;
+    const signal = this.aborter.signal;
+    const tokens = tpm === null ? 0 : estimateTokens(context);
+    const request = { perMinute: rpm, tokensPerMinute: tpm, tokens, probeEveryMs: this.scaled(PROBE_EVERY_MS) };
+    let failures = 0;
+    for (;;) {
+      const grant = await this.limiter.take(key, request, signal);
+      if (grant.kind === 'circuit') {
+        await this.noteUnavailable(context.caseId, grant.circuit);
+        await this.limiter.clock.sleep(Math.min(this.scaled(CIRCUIT_POLL_MS), request.probeEveryMs), signal);
+        continue;
+      }
+      const used = { tokens: 0 };
+      try {
+        const result = await this.usage.run(used, fn);
+        if (grant.kind === 'probe') await this.closeCircuit();
+        return result;
+      } catch (error) {
+        if (!(error instanceof AgentCallError) || error.kind === 'invalid_request') throw error;
+        failures += 1;
+        await this.handle(error, grant.epoch, failures, signal);
+      } finally {
+        if (tpm !== null && used.tokens > 0) await this.limiter.correctTokens(key, used.tokens - tokens, tpm);
+      }
+    }
+  }
+
+  private async handle(error: AgentCallError, epoch: number, failures: number, signal: AbortSignal): Promise<void> {
+    const { key } = this.options;
+    const log = { key, status: error.status, code: error.code, waitMs: error.waitMs, failures };
+    switch (error.kind) {
+      case 'rate_limited':
+        this.deps.logger.info(log, 'model provider refused a call; every worker waits, the shared rate is lowered');
+        await this.limiter.refuse(key, epoch, error.waitMs ?? this.backoff(failures));
+        return;
+      case 'unavailable': {
+        const circuit = await this.limiter.openCircuit(key, error.reason, this.scaled(PROBE_EVERY_MS));
+        this.deps.logger.error(
+          { ...log, reason: circuit.reason, since: new Date(circuit.openedAt).toISOString() },
+          'model provider unavailable (no retry fixes this): case jobs wait until a probe succeeds',
+        );
+        return;
+      }
+      default:
+        this.deps.logger.warn(log, 'model call failed; retrying after a pause');
+        await this.limiter.clock.sleep(error.waitMs ?? this.backoff(failures), signal);
+    }
+  }
+
+  private async closeCircuit(): Promise<void> {
+    await this.limiter.closeCircuit(this.options.key);
+    this.noted.clear();
+    this.deps.logger.info({ key: this.options.key }, 'model provider available again: circuit closed');
+  }
+
+  private async noteUnavailable(caseId: string, circuit: Circuit): Promise<void> {
+    const since = new Date(circuit.openedAt).toISOString();
+    const memo = `${caseId} ${since}`;
+    if (this.noted.has(memo)) return;
+    const written = await insertTimelineNoteOnce(
+      this.deps.db,
+      {
+        caseId,
+        type: AGENT_UNAVAILABLE_EVENT,
+        data: { reason: circuit.reason, since, provider: this.options.key },
+        occurredAt: this.deps.clock(),
+      },
+      'since',
+    );
+    this.noted.add(memo);
+    if (written) this.deps.changes.changed();
+  }
+
+  private backoff(failures: number): number {
+    const ms = Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** (failures - 1));
+    return this.scaled(ms * (0.8 + Math.random() * 0.4));
+  }
+
+  private scaled(ms: number): number {
+    return Math.max(1, ms / this.options.timeScale);
+  }
+}
+
+/** About four characters a token: enough to keep MODEL_TPM from being overrun before usage corrects it. */
+function estimateTokens(context: CaseContext): number {
+  return Math.ceil(JSON.stringify(context).length / 4) + TOKENS_BEYOND_CONTEXT;
+}
