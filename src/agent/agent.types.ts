@@ -88,7 +88,13 @@ export class AgentCallError extends Error {
   readonly waitMs: number | null;
 
   constructor(
-    fields: { kind: AgentFailureKind; message: string; status: number | null; code: string | null; waitMs: number | null },
+    fields: {
+      kind: AgentFailureKind;
+      message: string;
+      status: number | null;
+      code: string | null;
+      waitMs: number | null;
+    },
     options?: { cause?: unknown },
   ) {
     super(fields.message, options);

@@ -33,6 +33,9 @@ export async function readProviderLimit(db: Database, key: string): Promise<unkn
 }
 
 /** Every key whose prefix matches (e.g. "model:"), with its state. */
-export async function readProviderLimits(db: Database, prefix: string): Promise<Array<{ key: string; state: unknown }>> {
+export async function readProviderLimits(
+  db: Database,
+  prefix: string,
+): Promise<Array<{ key: string; state: unknown }>> {
   return db.query(`SELECT key, state FROM provider_limits WHERE starts_with(key, $1) ORDER BY key`, [prefix]);
 }

@@ -56,7 +56,9 @@ export function applyMailRate(
   limiter: SharedLimiter,
   signal: AbortSignal,
 ): MailTransport {
-  return config.MAIL_RATE_PER_MINUTE ? withMailRate(transport, limiter, config.MAIL_RATE_PER_MINUTE, signal) : transport;
+  return config.MAIL_RATE_PER_MINUTE
+    ? withMailRate(transport, limiter, config.MAIL_RATE_PER_MINUTE, signal)
+    : transport;
 }
 
 /** Attachments AgentMail keeps are downloaded through a fresh provider link; other transports keep the bytes. */

@@ -17,6 +17,8 @@ export const MIN_RATE_PER_MINUTE = 1;
 export const DECREASE_FACTOR = 0.7;
 /** Additive increase: per minute without a refusal, the rate grows by this share of the rate it was lowered to. */
 export const INCREASE_SHARE_PER_MINUTE = 0.1;
+/** Fewer starts than this lately say nothing about the rate (a refusal then only blocks): see refuse. */
+const MIN_SAMPLE = 10;
 /** Starts are counted in buckets of this length to know the rate being sent. */
 const RECENT_BUCKET_MS = 10_000;
 
@@ -107,13 +109,16 @@ export function recentRate(state: LimitState, now: number): number {
 export function refuse(state: LimitState, now: number, refusal: { epoch: number; waitMs: number }): LimitState {
   const blockedUntil = Math.max(state.blockedUntil, now + Math.max(0, refusal.waitMs));
   if (refusal.epoch !== state.epoch) return { ...state, blockedUntil };
-  const sending = Math.min(rateAt(state, now, null) ?? Infinity, Math.max(MIN_RATE_PER_MINUTE, recentRate(state, now)));
+  const recent = recentRate(state, now);
+  // A handful of calls refused is no sign of sending too fast (another client on the key, a token budget): the
+  // block alone answers it, instead of a rate learnt from a sample too small to mean anything.
+  const lowered = recent * (RECENT_BUCKET_MS / 60_000) >= MIN_SAMPLE;
+  const sending = Math.min(rateAt(state, now, null) ?? Infinity, recent);
   return {
     ...state,
     blockedUntil,
     epoch: state.epoch + 1,
-    rate: Math.max(MIN_RATE_PER_MINUTE, sending * DECREASE_FACTOR),
-    decreasedAt: blockedUntil,
+    ...(lowered ? { rate: Math.max(MIN_RATE_PER_MINUTE, sending * DECREASE_FACTOR), decreasedAt: blockedUntil } : {}),
     // Slots handed out before the refusal are void: their holders reserve again, from blockedUntil on.
     nextAt: blockedUntil,
   };

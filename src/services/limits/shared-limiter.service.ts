@@ -57,7 +57,10 @@ export class SharedLimiter {
   }
 
   refuse(key: string, epoch: number, waitMs: number): Promise<void> {
-    return this.change(key, (state, now) => ({ state: policy.refuse(state, now, { epoch, waitMs }), result: undefined }));
+    return this.change(key, (state, now) => ({
+      state: policy.refuse(state, now, { epoch, waitMs }),
+      result: undefined,
+    }));
   }
 
   correctTokens(key: string, tokens: number, tokensPerMinute: number): Promise<void> {
@@ -104,10 +107,13 @@ function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
       clearTimeout(timer);
       reject(new LimiterStoppedError('the limiter was stopped (shutting down)'));
     };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, Math.max(0, ms));
+    const timer = setTimeout(
+      () => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
+      },
+      Math.max(0, ms),
+    );
     signal?.addEventListener('abort', onAbort, { once: true });
   });
 }

@@ -1,0 +1,123 @@
+// Shared provider limits (SPEC §12, issue 19): two gates on one database stand for two worker processes; the
+// OpenAI-compatible fake counts what reaches it.
+import 'reflect-metadata';
+import { OpenAIAgent } from '../../src/agent/openai.agent';
+import { createLogger } from '../../src/observability/logger.factory';
+import { createDataSource, migrate } from '../../src/persistence/data-source.factory';
+import type { Database } from '../../src/persistence/transaction.types';
+import { ModelGate } from '../../src/services/limits/model-gate.service';
+import { SharedLimiter, type LimitClock } from '../../src/services/limits/shared-limiter.service';
+import { makeContext } from '../unit/agent/context.fixture';
+import { answer, startOpenAIFake, type FakeAnswer, type OpenAIFake } from '../fakes/openai-fake';
+import { createTestDatabase, type TestDatabase } from '../helpers/database';
+
+let database: TestDatabase;
+let db: Database;
+let fake: OpenAIFake;
+const composed = answer.json({ subject: 'W-9', body: 'Hello, could you send the signed W-9?\n\nSam' });
+
+beforeAll(async () => {
+  database = await createTestDatabase('provider_limits');
+  db = createDataSource(database.url, 10);
+  await db.initialize();
+  await migrate(db);
+  fake = await startOpenAIFake();
+});
+afterAll(async () => {
+  await fake?.stop();
+  await db?.destroy();
+  await database?.drop();
+});
+beforeEach(() => fake.reset());
+
+/** A clock `speed` times faster than the wall clock: a minute of limits passes in 60/speed seconds. */
+function fastClock(speed: number): LimitClock {
+  const origin = Date.now();
+  return {
+    now: () => origin + (Date.now() - origin) * speed,
+    sleep: (ms, signal) =>
+      new Promise((resolve, reject) => {
+        if (signal?.aborted) return reject(new Error('stopped'));
+        setTimeout(resolve, ms / speed);
+      }),
+  };
+}
+
+/** One worker process's gate: its own limiter object and openai client, the shared database. */
+function worker(key: string, options: { rpm?: number; clock?: LimitClock } = {}) {
+  const limiter = new SharedLimiter(db, options.clock);
+  let gate: ModelGate | null = null;
+  const inner = new OpenAIAgent({ baseURL: fake.baseURL, model: 'fake-model', onCall: (info) => gate?.onCall(info) });
+  gate = new ModelGate(
+    inner,
+    limiter,
+    { db, changes: { changed: () => undefined }, logger: createLogger('silent'), clock: () => new Date() },
+    { key, rpm: options.rpm ?? null, tpm: null, timeScale: 1 },
+  );
+  return { gate, limiter };
+}
+
+const compose = (gate: ModelGate) => gate.compose({ purpose: 'outreach', context: makeContext() });
+
+test('a 429 with Retry-After holds back every worker until the reset, and the call is retried, not failed', async () => {
+  const arrivals: number[] = [];
+  let refused = false;
+  fake.setHandler((): FakeAnswer => {
+    arrivals.push(Date.now());
+    if (refused) return composed;
+    refused = true;
+    return answer.refused(429, { 'retry-after-ms': '1500' }, 'rate_limit_exceeded');
+  });
+  const a = worker('model:retry-after');
+  const b = worker('model:retry-after');
+  const first = compose(a.gate);
+  // Once worker A's refusal is recorded, worker B asks: it must not call before the reset either.
+  const blocked = await waitForBlock(a.limiter, 'model:retry-after');
+  const second = compose(b.gate);
+  await expect(first).resolves.toMatchObject({ subject: 'W-9' });
+  await expect(second).resolves.toMatchObject({ subject: 'W-9' });
+  expect(arrivals).toHaveLength(3);
+  const refusedAt = arrivals[0]!;
+  for (const later of arrivals.slice(1)) {
+    expect(later).toBeGreaterThanOrEqual(blocked);
+    expect(later - refusedAt).toBeGreaterThanOrEqual(1500);
+  }
+});
+
+test('MODEL_RPM holds across two workers: never more than N calls in any window', async () => {
+  const clock = fastClock(6);
+  const rpm = 30;
+  const arrivals: number[] = [];
+  fake.setHandler(() => {
+    arrivals.push(clock.now());
+    return composed;
+  });
+  const a = worker('model:rpm', { rpm, clock });
+  const b = worker('model:rpm', { rpm, clock });
+  const calls = [
+    ...Array.from({ length: 16 }, () => compose(a.gate)),
+    ...Array.from({ length: 16 }, () => compose(b.gate)),
+  ];
+  await Promise.all(calls);
+  expect(arrivals).toHaveLength(32);
+  arrivals.sort((x, y) => x - y);
+  // A window one slot shorter than a minute: the slack is the network between the gate and the fake.
+  const window = 60_000 - 60_000 / rpm / 2;
+  let most = 0;
+  for (let i = 0; i < arrivals.length; i += 1) {
+    const inWindow = arrivals.filter((t) => t >= arrivals[i]! && t < arrivals[i]! + window).length;
+    most = Math.max(most, inWindow);
+  }
+  expect(most).toBeLessThanOrEqual(rpm);
+  // Without the cap the 32 calls would arrive within moments; with it they span more than a minute.
+  expect(arrivals.at(-1)! - arrivals[0]!).toBeGreaterThan(60_000);
+}, 60_000);
+
+async function waitForBlock(limiter: SharedLimiter, key: string): Promise<number> {
+  for (let i = 0; i < 200; i += 1) {
+    const state = await limiter.read(key);
+    if (state.blockedUntil > Date.now()) return state.blockedUntil;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error('the refusal was never recorded');
+}
