@@ -49,7 +49,7 @@ export function createReadiness(deps: {
       const checks: Record<string, boolean> = { database, jobs, workers: registered, accepting: !stopping };
       // A worker whose model provider refuses every call cannot do its job: not ready. An API-only process still
       // takes cases (they wait), so it stays ready and only reports the outage.
-      if (deps.runsWorker) checks.agent = !open;
+      if (deps.runsWorker && deps.agent) checks.agent = !open;
       const report: ReadinessReport = { ok: Object.values(checks).every(Boolean), checks };
       if (open)
         report.agent = {
