@@ -12,11 +12,13 @@ export async function changeProviderLimit<T>(
   change: (state: unknown) => { state: unknown; result: T },
 ): Promise<T> {
   return db.transaction(async (manager) => {
-    await manager.query(`INSERT INTO provider_limits (key) VALUES ($1) ON CONFLICT (key) DO NOTHING`, [key]);
-    const rows: Array<{ state: unknown }> = await manager.query(
-      `SELECT state FROM provider_limits WHERE key = $1 FOR UPDATE`,
-      [key],
-    );
+    const lock = `SELECT state FROM provider_limits WHERE key = $1 FOR UPDATE`;
+    let rows: Array<{ state: unknown }> = await manager.query(lock, [key]);
+    if (!rows.length) {
+      // The key's first use: create the row (another worker may race us to it), then lock it like any other time.
+      await manager.query(`INSERT INTO provider_limits (key) VALUES ($1) ON CONFLICT (key) DO NOTHING`, [key]);
+      rows = await manager.query(lock, [key]);
+    }
     const { state, result } = change(rows[0]?.state ?? null);
     await manager.query(`UPDATE provider_limits SET state = $2::jsonb, updated_at = now() WHERE key = $1`, [
       key,

@@ -13,8 +13,11 @@ import { z } from 'zod';
 
 /** The rate never falls below this (requests per minute): a provider that refuses everything is the circuit's job. */
 export const MIN_RATE_PER_MINUTE = 1;
-/** Multiplicative decrease: the new rate is this share of what was being sent when the provider refused. */
-export const DECREASE_FACTOR = 0.7;
+/**
+ * Multiplicative decrease: the new rate is this share of what was being sent when the provider refused. Gentle on
+ * purpose: the rate saws between this share of the limit and the limit, so the mean stays above 90% of it.
+ */
+export const DECREASE_FACTOR = 0.85;
 /** Additive increase: per minute without a refusal, the rate grows by this share of the rate it was lowered to. */
 export const INCREASE_SHARE_PER_MINUTE = 0.1;
 /** Fewer starts than this lately say nothing about the rate (a refusal then only blocks): see refuse. */

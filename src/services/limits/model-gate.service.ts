@@ -41,8 +41,8 @@ export class ModelGate implements Agent {
   readonly name: string;
   private readonly aborter = new AbortController();
   private readonly usage = new AsyncLocalStorage<{ tokens: number }>();
-  /** Cases this process has written an agent.unavailable row for, per outage, so polls do not ask the database. */
-  private readonly noted = new Set<string>();
+  /** Cases this process has written an agent.unavailable row for in the current outage (polls skip the database). */
+  private noted = { since: '', cases: new Set<string>() };
 
   constructor(
     private readonly inner: Agent,
@@ -124,14 +124,13 @@ export class ModelGate implements Agent {
 
   private async closeCircuit(): Promise<void> {
     await this.limiter.closeCircuit(this.options.key);
-    this.noted.clear();
     this.deps.logger.info({ key: this.options.key }, 'model provider available again: circuit closed');
   }
 
   private async noteUnavailable(caseId: string, circuit: Circuit): Promise<void> {
     const since = new Date(circuit.openedAt).toISOString();
-    const memo = `${caseId} ${since}`;
-    if (this.noted.has(memo)) return;
+    if (this.noted.since !== since) this.noted = { since, cases: new Set() };
+    if (this.noted.cases.has(caseId)) return;
     const written = await insertTimelineNoteOnce(
       this.deps.db,
       {
@@ -142,7 +141,7 @@ export class ModelGate implements Agent {
       },
       'since',
     );
-    this.noted.add(memo);
+    this.noted.cases.add(caseId);
     if (written) this.deps.changes.changed();
   }
 

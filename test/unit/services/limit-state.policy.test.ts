@@ -55,3 +55,67 @@ test('an open circuit lets one probe through per interval', () => {
   expect(probe.grant.kind).toBe('probe');
   expect(reserve(probe.state, 1_001, request).grant.kind).toBe('circuit');
 });
+
+/**
+ * Callers with 1 s calls against a provider allowing 300 calls in any 60 s and counting refused calls
+ * against that limit (as OpenAI does), simulated for 20 minutes on the policy alone: the limiter must neither stall
+ * nor fill the window with retries.
+ */
+test.each([
+  ['a sliding window', 'sliding', 32],
+  ['fixed one-minute windows', 'fixed', 32],
+  ['a sliding window', 'sliding', 128],
+  ['fixed one-minute windows', 'fixed', 8],
+] as const)('against %s (%s) that counts refusals, %i callers get >= 90%% of the limit', (_name, kind, callers) => {
+  const limit = 300;
+  const latency = 1_000;
+  const minutes = 20;
+  const end = minutes * 60_000;
+  const calls: number[] = [];
+  let state = readState(null);
+  let accepted = 0;
+  let refused = 0;
+  // The provider: every call is counted; over the limit it refuses with the time until a call would be allowed.
+  const provider = (now: number): { ok: true } | { ok: false; waitMs: number } => {
+    const windowStart = kind === 'sliding' ? now - 60_000 : now - (now % 60_000);
+    while (calls.length && calls[0]! < windowStart) calls.shift();
+    const inWindow = calls.length;
+    calls.push(now);
+    if (inWindow < limit) return { ok: true };
+    // Sliding: a call is allowed again once enough of the window's calls (this one included) have aged out.
+    const waitMs = kind === 'sliding' ? calls[calls.length - limit]! + 60_000 - now : windowStart + 60_000 - now;
+    return { ok: false, waitMs: Math.max(1, waitMs) };
+  };
+  // Each caller: take a slot, call at it (or take another if the slot was voided meanwhile), wait for the answer.
+  type Caller = { at: number; epoch: number };
+  const queue: Caller[] = [];
+  const take = (now: number) => {
+    const r = reserve(state, now, request);
+    state = r.state;
+    if (r.grant.kind !== 'slot') throw new Error('no circuit here');
+    queue.push({ at: r.grant.at, epoch: r.grant.epoch });
+  };
+  for (let i = 0; i < callers; i += 1) take(0);
+  while (queue.length) {
+    queue.sort((a, b) => a.at - b.at);
+    const caller = queue.shift()!;
+    const now = caller.at;
+    if (now > end) continue;
+    if (caller.epoch !== state.epoch || state.blockedUntil > now) {
+      take(now);
+      continue;
+    }
+    const answer = provider(now);
+    if (answer.ok) {
+      if (now + latency <= end) accepted += 1;
+      take(now + latency);
+    } else {
+      refused += 1;
+      state = refuse(state, now + 20, { epoch: caller.epoch, waitMs: answer.waitMs });
+      take(now + 20);
+    }
+  }
+  if (process.env.OFFLOAD_TEST_VERBOSE) console.log(kind, callers, { accepted, refused, rate: state.rate });
+  expect(accepted).toBeGreaterThanOrEqual(0.9 * limit * minutes);
+  expect(refused).toBeLessThan(0.05 * accepted);
+});
