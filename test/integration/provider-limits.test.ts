@@ -44,7 +44,7 @@ function fastClock(speed: number): LimitClock {
 }
 
 /** One worker process's gate: its own limiter object and openai client, the shared database. */
-function worker(key: string, options: { rpm?: number; clock?: LimitClock } = {}) {
+function worker(key: string, options: { rpm?: number; tpm?: number; clock?: LimitClock } = {}) {
   const limiter = new SharedLimiter(db, options.clock);
   let gate: ModelGate | null = null;
   const inner = new OpenAIAgent({ baseURL: fake.baseURL, model: 'fake-model', onCall: (info) => gate?.onCall(info) });
@@ -52,7 +52,7 @@ function worker(key: string, options: { rpm?: number; clock?: LimitClock } = {})
     inner,
     limiter,
     { db, changes: { changed: () => undefined }, logger: createLogger('silent'), clock: () => new Date() },
-    { key, rpm: options.rpm ?? null, tpm: null, timeScale: 1 },
+    { key, rpm: options.rpm ?? null, tpm: options.tpm ?? null, timeScale: 1 },
   );
   return { gate, limiter };
 }
@@ -111,6 +111,40 @@ test('MODEL_RPM holds across two workers: never more than N calls in any window'
   expect(most).toBeLessThanOrEqual(rpm);
   // Without the cap the 32 calls would arrive within moments; with it they span more than a minute.
   expect(arrivals.at(-1)! - arrivals[0]!).toBeGreaterThan(60_000);
+}, 60_000);
+
+test('MODEL_TPM holds across two workers, counted in the tokens the provider reports', async () => {
+  const clock = fastClock(12);
+  const tpm = 5_000;
+  const arrivals: Array<{ at: number; tokens: number }> = [];
+  fake.setHandler((request) => {
+    // The fake's usage: ceil(prompt characters / 4) in, ceil(answer characters / 4) out.
+    const content = JSON.stringify({ subject: 'W-9', body: 'Hello, could you send the signed W-9?\n\nSam' });
+    arrivals.push({ at: clock.now(), tokens: Math.ceil(request.text.length / 4) + Math.ceil(content.length / 4) });
+    return composed;
+  });
+  const a = worker('model:tpm', { tpm, clock });
+  const b = worker('model:tpm', { tpm, clock });
+  await Promise.all([
+    ...Array.from({ length: 6 }, () => compose(a.gate)),
+    ...Array.from({ length: 6 }, () => compose(b.gate)),
+  ]);
+  expect(arrivals).toHaveLength(12);
+  arrivals.sort((x, y) => x.at - y.at);
+  const largest = Math.max(...arrivals.map((call) => call.tokens));
+  let most = 0;
+  for (const first of arrivals) {
+    const inWindow = arrivals.filter((call) => call.at >= first.at && call.at < first.at + 59_000);
+    most = Math.max(
+      most,
+      inWindow.reduce((sum, call) => sum + call.tokens, 0),
+    );
+  }
+  // The tokens started in any minute stay within the budget, give or take the one call that opens the next minute.
+  if (process.env.OFFLOAD_TEST_VERBOSE) console.log({ most, largest, span: arrivals.at(-1)!.at - arrivals[0]!.at });
+  expect(most).toBeLessThanOrEqual(tpm + largest);
+  const total = arrivals.reduce((sum, call) => sum + call.tokens, 0);
+  expect(arrivals.at(-1)!.at - arrivals[0]!.at).toBeGreaterThan(((total - tpm - largest) / tpm) * 60_000);
 }, 60_000);
 
 async function waitForBlock(limiter: SharedLimiter, key: string): Promise<number> {

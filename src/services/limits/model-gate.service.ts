@@ -34,13 +34,15 @@ const BACKOFF_MAX_MS = 60_000;
 const PROBE_EVERY_MS = 30_000;
 /** How often a waiting call looks whether the circuit has closed. */
 const CIRCUIT_POLL_MS = 5_000;
-/** What a call costs beyond its context (instructions, schema, answer), for the MODEL_TPM estimate. */
-const TOKENS_BEYOND_CONTEXT = 1_500;
+/** What a call costs beyond its context (instructions and schema ~500, an answer ~300), for the MODEL_TPM estimate. */
+const TOKENS_BEYOND_CONTEXT = 800;
 
 export class ModelGate implements Agent {
   readonly name: string;
   private readonly aborter = new AbortController();
   private readonly usage = new AsyncLocalStorage<{ tokens: number }>();
+  /** Reported tokens per estimated token, learnt from this process's calls (prompts differ in fixed overhead). */
+  private tokenRatio = 1;
   /** Cases this process has written an agent.unavailable row for in the current outage (polls skip the database). */
   private noted = { since: '', cases: new Set<string>() };
 
@@ -75,7 +77,8 @@ export class ModelGate implements Agent {
   private async call<T>(context: CaseContext, fn: () => Promise<T>): Promise<T> {
     const { key, rpm, tpm } = this.options;
     const signal = this.aborter.signal;
-    const tokens = tpm === null ? 0 : estimateTokens(context);
+    const size = tpm === null ? 0 : contextTokens(context);
+    const tokens = Math.ceil(size * this.tokenRatio);
     const request = { perMinute: rpm, tokensPerMinute: tpm, tokens, probeEveryMs: this.scaled(PROBE_EVERY_MS) };
     let failures = 0;
     for (;;) {
@@ -95,7 +98,10 @@ export class ModelGate implements Agent {
         failures += 1;
         await this.handle(error, grant.epoch, failures, signal);
       } finally {
-        if (tpm !== null && used.tokens > 0) await this.limiter.correctTokens(key, used.tokens - tokens, tpm);
+        if (tpm !== null && used.tokens > 0) {
+          this.tokenRatio = 0.8 * this.tokenRatio + 0.2 * (used.tokens / size);
+          await this.limiter.correctTokens(key, used.tokens - tokens, tpm);
+        }
       }
     }
   }
@@ -155,7 +161,10 @@ export class ModelGate implements Agent {
   }
 }
 
-/** About four characters a token: enough to keep MODEL_TPM from being overrun before usage corrects it. */
-function estimateTokens(context: CaseContext): number {
+/**
+ * A first guess at a call's tokens (about four characters a token), scaled by what the provider reported for earlier
+ * calls; the usage it reports after the call corrects the budget either way.
+ */
+function contextTokens(context: CaseContext): number {
   return Math.ceil(JSON.stringify(context).length / 4) + TOKENS_BEYOND_CONTEXT;
 }
