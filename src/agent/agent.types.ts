@@ -65,6 +65,11 @@ export interface Agent {
    * question for the human rather than guessing. A GOAL_ACHIEVED result has been validated against resultSchema.
    */
   evaluate(context: CaseContext): Promise<Evaluation>;
+  /**
+   * A call that costs next to nothing and succeeds only when the provider would serve real calls (key, model and
+   * quota all fine): the model gate's circuit probe while no case is waiting. Agents that call nobody omit it.
+   */
+  probe?(): Promise<void>;
 }
 
 /**

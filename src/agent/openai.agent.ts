@@ -106,6 +106,18 @@ export class OpenAIAgent implements Agent {
     return outcome.ok ? outcome.value : fallbackEvaluation(outcome.problem, this.maxAttempts);
   }
 
+  /** A one-word completion: proves the key, the model and the quota (a models lookup would not prove the quota). */
+  async probe(): Promise<void> {
+    try {
+      await this.client.chat.completions.create({
+        model: this.model,
+        messages: [{ role: 'user', content: 'Reply with the word OK.' }],
+      });
+    } catch (error) {
+      throw classifyProviderError(error);
+    }
+  }
+
   private async callWithRetries<T>(
     caseId: string,
     name: CallName,

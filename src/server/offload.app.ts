@@ -156,6 +156,7 @@ export async function startOffload(config: Config, options: OffloadOptions): Pro
             tpm: config.MODEL_TPM ?? null,
             timeScale: config.OFFLOAD_TIME_SCALE,
           });
+    gate?.start();
     stopGate = () => gate?.stop();
     const agent: Agent = gate ?? inner;
     await startWorkers(boss, ctx, {

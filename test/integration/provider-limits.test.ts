@@ -44,7 +44,7 @@ function fastClock(speed: number): LimitClock {
 }
 
 /** One worker process's gate: its own limiter object and openai client, the shared database. */
-function worker(key: string, options: { rpm?: number; tpm?: number; clock?: LimitClock } = {}) {
+function worker(key: string, options: { rpm?: number; tpm?: number; clock?: LimitClock; timeScale?: number } = {}) {
   const limiter = new SharedLimiter(db, options.clock);
   let gate: ModelGate | null = null;
   const inner = new OpenAIAgent({ baseURL: fake.baseURL, model: 'fake-model', onCall: (info) => gate?.onCall(info) });
@@ -52,7 +52,7 @@ function worker(key: string, options: { rpm?: number; tpm?: number; clock?: Limi
     inner,
     limiter,
     { db, changes: { changed: () => undefined }, logger: createLogger('silent'), clock: () => new Date() },
-    { key, rpm: options.rpm ?? null, tpm: options.tpm ?? null, timeScale: 1 },
+    { key, rpm: options.rpm ?? null, tpm: options.tpm ?? null, timeScale: options.timeScale ?? 1 },
   );
   return { gate, limiter };
 }
@@ -146,6 +146,39 @@ test('MODEL_TPM holds across two workers, counted in the tokens the provider rep
   const total = arrivals.reduce((sum, call) => sum + call.tokens, 0);
   expect(arrivals.at(-1)!.at - arrivals[0]!.at).toBeGreaterThan(((total - tpm - largest) / tpm) * 60_000);
 }, 60_000);
+
+test('with no case waiting, one worker probes the open circuit with a cheap call, and its success closes it', async () => {
+  let refusing = true;
+  fake.setHandler(() => (refusing ? answer.refused(401, {}, 'invalid_api_key') : composed));
+  const key = 'model:idle-probe';
+  // Probes every 30 s / 300 = 100 ms.
+  const a = worker(key, { timeScale: 300 });
+  const b = worker(key, { timeScale: 300 });
+  await a.limiter.openCircuit(key, 'HTTP 401 invalid_api_key', 0);
+  a.gate.start();
+  b.gate.start();
+  try {
+    await waitUntil(() => fake.requests.length >= 3);
+    expect((await a.limiter.read(key)).circuit).toMatchObject({ reason: 'HTTP 401 invalid_api_key' });
+    // Two workers, one probe per interval between them: the probes are spaced, not doubled.
+    const probes = fake.requests.length;
+    refusing = false;
+    await waitUntil(async () => (await a.limiter.read(key)).circuit === null);
+    expect(fake.requests.length).toBeLessThanOrEqual(probes + 2);
+    expect(fake.requests.every((request) => request.callName === null)).toBe(true);
+  } finally {
+    a.gate.stop();
+    b.gate.stop();
+  }
+});
+
+async function waitUntil(check: () => boolean | Promise<boolean>): Promise<void> {
+  for (let i = 0; i < 500; i += 1) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error('timed out');
+}
 
 async function waitForBlock(limiter: SharedLimiter, key: string): Promise<number> {
   for (let i = 0; i < 200; i += 1) {

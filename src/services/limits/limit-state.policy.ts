@@ -137,6 +137,16 @@ export function openCircuit(state: LimitState, now: number, reason: string, prob
   return { ...state, epoch: state.epoch + 1, circuit: { reason, openedAt: now, probeAt: now + probeEveryMs } };
 }
 
+/** The probe's turn, when the circuit is open and its probe is due (probes of waiting calls use reserve). */
+export function claimProbe(
+  state: LimitState,
+  now: number,
+  probeEveryMs: number,
+): { state: LimitState; result: boolean } {
+  if (!state.circuit || now < state.circuit.probeAt) return { state, result: false };
+  return { state: { ...state, circuit: { ...state.circuit, probeAt: now + probeEveryMs } }, result: true };
+}
+
 export function closeCircuit(state: LimitState): LimitState {
   return state.circuit ? { ...state, circuit: null } : state;
 }

@@ -40,6 +40,7 @@ const TOKENS_BEYOND_CONTEXT = 800;
 export class ModelGate implements Agent {
   readonly name: string;
   private readonly aborter = new AbortController();
+  private probeTimer: NodeJS.Timeout | null = null;
   private readonly usage = new AsyncLocalStorage<{ tokens: number }>();
   /** Reported tokens per estimated token, learnt from this process's calls (prompts differ in fixed overhead). */
   private tokenRatio = 1;
@@ -69,9 +70,46 @@ export class ModelGate implements Agent {
     if (usage) usage.tokens += (info.promptTokens ?? 0) + (info.completionTokens ?? 0);
   };
 
+  /**
+   * Probes the open circuit with the agent's cheap call when no waiting case has done so for a probe interval, so
+   * the outage ends (and /readyz recovers) even when no case is waiting.
+   */
+  start(): void {
+    const probe = this.inner.probe?.bind(this.inner);
+    if (!probe || this.probeTimer) return;
+    let running = false;
+    this.probeTimer = setInterval(() => {
+      if (running) return;
+      running = true;
+      this.probeIdle(probe)
+        .catch((error: unknown) => this.deps.logger.warn({ err: error }, 'model circuit probe failed to run'))
+        .finally(() => (running = false));
+    }, this.scaled(PROBE_EVERY_MS));
+    this.probeTimer.unref();
+  }
+
   /** Ends every wait (shutdown): the calls waiting throw LimiterStoppedError and their jobs go back to the queue. */
   stop(): void {
     this.aborter.abort();
+    if (this.probeTimer) clearInterval(this.probeTimer);
+    this.probeTimer = null;
+  }
+
+  private async probeIdle(probe: () => Promise<void>): Promise<void> {
+    const { key } = this.options;
+    const state = await this.limiter.read(key);
+    if (!state.circuit || state.circuit.probeAt > this.limiter.clock.now()) return;
+    if (!(await this.limiter.claimProbe(key, this.scaled(PROBE_EVERY_MS)))) return;
+    try {
+      await probe();
+    } catch (error) {
+      const reason = error instanceof AgentCallError ? error.reason : String(error);
+      this.deps.logger.warn({ key, reason }, 'model provider still unavailable (probe refused)');
+      if (error instanceof AgentCallError && error.kind === 'unavailable')
+        await this.limiter.openCircuit(key, error.reason, this.scaled(PROBE_EVERY_MS));
+      return;
+    }
+    await this.closeCircuit();
   }
 
   private async call<T>(context: CaseContext, fn: () => Promise<T>): Promise<T> {

@@ -78,6 +78,11 @@ export class SharedLimiter {
     });
   }
 
+  /** True when this caller may probe the open circuit now (one caller per probe interval across every worker). */
+  claimProbe(key: string, probeEveryMs: number): Promise<boolean> {
+    return this.change(key, (state, now) => policy.claimProbe(state, now, probeEveryMs));
+  }
+
   closeCircuit(key: string): Promise<void> {
     return this.change(key, (state) => ({ state: policy.closeCircuit(state), result: undefined }));
   }
