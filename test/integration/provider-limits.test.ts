@@ -172,6 +172,27 @@ test('with no case waiting, one worker probes the open circuit with a cheap call
   }
 });
 
+test('timeouts and 5xx are retried inside the call; a request the provider calls bad is left to the job', async () => {
+  const { gate } = worker('model:transient', { timeScale: 100 });
+  fake.enqueue(answer.error(500), answer.error(502), composed);
+  await expect(compose(gate)).resolves.toMatchObject({ subject: 'W-9' });
+  expect(fake.requests).toHaveLength(3);
+  fake.enqueue(answer.refused(400, {}, 'context_length_exceeded'));
+  await expect(compose(gate)).rejects.toMatchObject({ kind: 'invalid_request', status: 400 });
+});
+
+test('stop() ends a wait at once (shutdown), instead of holding the job until the provider allows', async () => {
+  const key = 'model:stop';
+  const { gate, limiter } = worker(key);
+  fake.setHandler(() => answer.refused(429, { 'retry-after': '3600' }));
+  const waiting = compose(gate);
+  await waitForBlock(limiter, key);
+  const started = Date.now();
+  gate.stop();
+  await expect(waiting).rejects.toThrow(/stopped/);
+  expect(Date.now() - started).toBeLessThan(1_000);
+});
+
 async function waitUntil(check: () => boolean | Promise<boolean>): Promise<void> {
   for (let i = 0; i < 500; i += 1) {
     if (await check()) return;
