@@ -34,6 +34,10 @@ const BACKOFF_MAX_MS = 60_000;
 const PROBE_EVERY_MS = 30_000;
 /** How often a waiting call looks whether the circuit has closed. */
 const CIRCUIT_POLL_MS = 5_000;
+/** Floors under OFFLOAD_TIME_SCALE: probes, the idle prober's look at the database, and waiting calls' looks. */
+const PROBE_FLOOR_MS = 100;
+const IDLE_PROBE_FLOOR_MS = 1_000;
+const POLL_FLOOR_MS = 50;
 /** What a call costs beyond its context (instructions and schema ~500, an answer ~300), for the MODEL_TPM estimate. */
 const TOKENS_BEYOND_CONTEXT = 800;
 
@@ -78,13 +82,16 @@ export class ModelGate implements Agent {
     const probe = this.inner.probe?.bind(this.inner);
     if (!probe || this.probeTimer) return;
     let running = false;
-    this.probeTimer = setInterval(() => {
-      if (running) return;
-      running = true;
-      this.probeIdle(probe)
-        .catch((error: unknown) => this.deps.logger.warn({ err: error }, 'model circuit probe failed to run'))
-        .finally(() => (running = false));
-    }, this.scaled(PROBE_EVERY_MS));
+    this.probeTimer = setInterval(
+      () => {
+        if (running) return;
+        running = true;
+        this.probeIdle(probe)
+          .catch((error: unknown) => this.deps.logger.warn({ err: error }, 'model circuit probe failed to run'))
+          .finally(() => (running = false));
+      },
+      Math.max(IDLE_PROBE_FLOOR_MS, this.probeEvery()),
+    );
     this.probeTimer.unref();
   }
 
@@ -99,14 +106,14 @@ export class ModelGate implements Agent {
     const { key } = this.options;
     const state = await this.limiter.read(key);
     if (!state.circuit || state.circuit.probeAt > this.limiter.clock.now()) return;
-    if (!(await this.limiter.claimProbe(key, this.scaled(PROBE_EVERY_MS)))) return;
+    if (!(await this.limiter.claimProbe(key, this.probeEvery()))) return;
     try {
       await probe();
     } catch (error) {
       const reason = error instanceof AgentCallError ? error.reason : String(error);
       this.deps.logger.warn({ key, reason }, 'model provider still unavailable (probe refused)');
       if (error instanceof AgentCallError && error.kind === 'unavailable')
-        await this.limiter.openCircuit(key, error.reason, this.scaled(PROBE_EVERY_MS));
+        await this.limiter.openCircuit(key, error.reason, this.probeEvery());
       return;
     }
     await this.closeCircuit();
@@ -117,13 +124,13 @@ export class ModelGate implements Agent {
     const signal = this.aborter.signal;
     const size = tpm === null ? 0 : contextTokens(context);
     const tokens = Math.ceil(size * this.tokenRatio);
-    const request = { perMinute: rpm, tokensPerMinute: tpm, tokens, probeEveryMs: this.scaled(PROBE_EVERY_MS) };
+    const request = { perMinute: rpm, tokensPerMinute: tpm, tokens, probeEveryMs: this.probeEvery() };
     let failures = 0;
     for (;;) {
       const grant = await this.limiter.take(key, request, signal);
       if (grant.kind === 'circuit') {
         await this.noteUnavailable(context.caseId, grant.circuit);
-        await this.limiter.clock.sleep(Math.min(this.scaled(CIRCUIT_POLL_MS), request.probeEveryMs), signal);
+        await this.limiter.clock.sleep(Math.max(POLL_FLOOR_MS, this.scaled(CIRCUIT_POLL_MS)), signal);
         continue;
       }
       const used = { tokens: 0 };
@@ -153,7 +160,7 @@ export class ModelGate implements Agent {
         await this.limiter.refuse(key, epoch, error.waitMs ?? this.backoff(failures));
         return;
       case 'unavailable': {
-        const circuit = await this.limiter.openCircuit(key, error.reason, this.scaled(PROBE_EVERY_MS));
+        const circuit = await this.limiter.openCircuit(key, error.reason, this.probeEvery());
         this.deps.logger.error(
           { ...log, reason: circuit.reason, since: new Date(circuit.openedAt).toISOString() },
           'model provider unavailable (no retry fixes this): case jobs wait until a probe succeeds',
@@ -192,6 +199,11 @@ export class ModelGate implements Agent {
   private backoff(failures: number): number {
     const ms = Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** (failures - 1));
     return this.scaled(ms * (0.8 + Math.random() * 0.4));
+  }
+
+  /** Sped up for demos and tests, but never into a busy loop against a refusing provider or the database. */
+  private probeEvery(): number {
+    return Math.max(PROBE_FLOOR_MS, this.scaled(PROBE_EVERY_MS));
   }
 
   private scaled(ms: number): number {
