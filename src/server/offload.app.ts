@@ -103,10 +103,14 @@ export async function startOffload(config: Config, options: OffloadOptions): Pro
   // Shared by every worker process through provider_limits: model calls and, with MAIL_RATE_PER_MINUTE, sends.
   const limiter = new SharedLimiter(db);
   const stopLimits = new AbortController();
+  // A send waits for its slot holding its send lock's connection; two connections of the mail limiter's own keep
+  // the reservations moving however many sends wait (on the main pool, waiting sends could hold every connection).
+  const mailLimitsDb = config.MAIL_RATE_PER_MINUTE ? createDataSource(databaseUrl, 2) : null;
+  await mailLimitsDb?.initialize();
   const transport = applyMailRate(
     options.transport ?? createMailTransport(config, logger, options.dnsResolver),
     config,
-    limiter,
+    mailLimitsDb ? new SharedLimiter(mailLimitsDb) : limiter,
     stopLimits.signal,
   );
   const services: Services = {
@@ -225,6 +229,7 @@ export async function startOffload(config: Config, options: OffloadOptions): Pro
       await closeWebhookAgents();
       await transport.stop?.();
       await feed.stop();
+      await mailLimitsDb?.destroy();
       await db.destroy();
       await writes.end();
     })());
