@@ -7,6 +7,7 @@ import { SecurityHardening1732800000000 } from './1732800000000-security-hardeni
 import { ScheduleBudgetResume1732900000000 } from './1732900000000-schedule-budget-resume';
 import { Compliance1733000000000 } from './1733000000000-compliance';
 import { Campaigns1733200000000 } from './1733200000000-campaigns';
+import { ProviderLimits1733400000000 } from './1733400000000-provider-limits';
 
 export const MIGRATIONS = [
   InitialSchema1732300000000,
@@ -17,4 +18,5 @@ export const MIGRATIONS = [
   ScheduleBudgetResume1732900000000,
   Compliance1733000000000,
   Campaigns1733200000000,
+  ProviderLimits1733400000000,
 ];

@@ -65,4 +65,52 @@ export interface Agent {
    * question for the human rather than guessing. A GOAL_ACHIEVED result has been validated against resultSchema.
    */
   evaluate(context: CaseContext): Promise<Evaluation>;
+  /**
+   * A call that costs next to nothing and succeeds only when the provider would serve real calls (key, model and
+   * quota all fine): the model gate's circuit probe while no case is waiting. Agents that call nobody omit it.
+   */
+  probe?(): Promise<void>;
+}
+
+/**
+ * Why a model call failed, as far as retrying goes (provider-error.mapper.ts classifies the provider's errors):
+ * - `rate_limited`: the provider said "not now" (429, or 503 overloaded); nobody should call before `waitMs` passes;
+ * - `transient`: a timeout, a dropped connection or a 5xx; this call may be retried after a pause;
+ * - `unavailable`: no retry fixes it (401/403, insufficient_quota, an unknown model): every call will fail alike
+ *   until an operator acts, so callers stop calling and probe;
+ * - `invalid_request`: this one request was refused (400, 422); other requests are fine.
+ */
+export type AgentFailureKind = 'rate_limited' | 'transient' | 'unavailable' | 'invalid_request';
+
+export class AgentCallError extends Error {
+  override readonly name = 'AgentCallError';
+  readonly kind: AgentFailureKind;
+  /** The HTTP status, null for network errors and timeouts. */
+  readonly status: number | null;
+  /** The provider's error code (insufficient_quota, model_not_found ...), when it gave one. */
+  readonly code: string | null;
+  /** How long the provider asked everyone to wait (Retry-After, x-ratelimit-reset-*), null when it did not say. */
+  readonly waitMs: number | null;
+
+  constructor(
+    fields: {
+      kind: AgentFailureKind;
+      message: string;
+      status: number | null;
+      code: string | null;
+      waitMs: number | null;
+    },
+    options?: { cause?: unknown },
+  ) {
+    super(fields.message, options);
+    this.kind = fields.kind;
+    this.status = fields.status;
+    this.code = fields.code;
+    this.waitMs = fields.waitMs;
+  }
+
+  /** What operators may read (timeline, /readyz): the status and code, never the provider's text (it can echo keys). */
+  get reason(): string {
+    return [this.status === null ? 'no response' : `HTTP ${this.status}`, this.code].filter(Boolean).join(' ');
+  }
 }

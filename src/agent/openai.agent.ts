@@ -1,7 +1,8 @@
 // The Agent backed by any OpenAI-compatible Chat Completions server, held to strict structured outputs.
-// Two kinds of failure are kept apart on purpose: transport errors (network, 5xx, auth) propagate so the job layer
-// retries the whole job; a bad *answer* (invalid JSON, refusal, wrong shape, off-policy result) is retried here with
-// feedback, and evaluate then hands the case to a human instead of guessing.
+// Two kinds of failure are kept apart on purpose: transport errors (network, 429, 5xx, auth) propagate as an
+// AgentCallError saying what a retry can achieve, for the model gate (src/services/limits) to wait, retry or open its
+// circuit; a bad *answer* (invalid JSON, refusal, wrong shape, off-policy result) is retried here with feedback, and
+// evaluate then hands the case to a human instead of guessing.
 import OpenAI from 'openai';
 import type { Evaluation } from '../domain/evaluation.types';
 import type { Agent, CaseContext, ComposedMessage, ComposeRequest } from './agent.types';
@@ -13,6 +14,7 @@ import { composeMessages } from './prompts/compose-message.prompt';
 import { evaluateMessages } from './prompts/evaluate-reply.prompt';
 import { retryFeedback } from './prompts/shared.prompt';
 import type { PromptMessage } from './prompts/shared.prompt';
+import { classifyProviderError } from './provider-error.mapper';
 import { planResultSchema } from './strict-schema.mapper';
 import type { JsonSchema } from './strict-schema.mapper';
 
@@ -39,7 +41,10 @@ export interface OpenAIAgentOptions {
   maxAttempts?: number;
   /** Per HTTP request. */
   timeoutMs?: number;
-  /** The client's own retries of network errors and 5xx before the error reaches the job layer (default 2). */
+  /**
+   * The client's own retries of network errors, 429 and 5xx (default 0: the model gate retries, honouring the
+   * provider's reset hints for every worker; the client's own retries would spend the shared budget blindly).
+   */
   transportRetries?: number;
   onCall?: AgentCallHook;
 }
@@ -67,7 +72,7 @@ export class OpenAIAgent implements Agent {
       apiKey: options.apiKey ?? (options.baseURL ? KEYLESS_PLACEHOLDER : undefined),
       baseURL: options.baseURL ?? undefined,
       timeout: options.timeoutMs,
-      maxRetries: options.transportRetries ?? 2,
+      maxRetries: options.transportRetries ?? 0,
     });
     this.model = options.model;
     this.maxAttempts = Math.max(1, Math.floor(options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS));
@@ -99,6 +104,18 @@ export class OpenAIAgent implements Agent {
       (raw) => checkEvaluation(raw, plan),
     );
     return outcome.ok ? outcome.value : fallbackEvaluation(outcome.problem, this.maxAttempts);
+  }
+
+  /** A one-word completion: proves the key, the model and the quota (a models lookup would not prove the quota). */
+  async probe(): Promise<void> {
+    try {
+      await this.client.chat.completions.create({
+        model: this.model,
+        messages: [{ role: 'user', content: 'Reply with the word OK.' }],
+      });
+    } catch (error) {
+      throw classifyProviderError(error);
+    }
   }
 
   private async callWithRetries<T>(
@@ -139,7 +156,7 @@ export class OpenAIAgent implements Agent {
       });
     } catch (error) {
       this.emit({ ...info, latencyMs: performance.now() - started, ok: false });
-      throw error;
+      throw classifyProviderError(error);
     }
     const latencyMs = performance.now() - started;
     const choice = completion.choices[0];

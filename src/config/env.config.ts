@@ -43,6 +43,12 @@ const schema = z
     OPENAI_API_KEY: z.string().min(1).optional(),
     OPENAI_BASE_URL: z.url().optional(),
     OPENAI_MODEL: z.string().min(1).default('gpt-4o-mini'),
+    // Caps on model calls (requests / tokens per minute) across every worker process, shared through PostgreSQL;
+    // unset: only what the provider's refusals teach the shared adaptive rate.
+    MODEL_RPM: z.coerce.number().positive().max(1e7).optional(),
+    MODEL_TPM: z.coerce.number().int().min(1000).max(1e10).optional(),
+    // Sends per minute per sending domain across every worker; a send over it waits, none is dropped.
+    MAIL_RATE_PER_MINUTE: z.coerce.number().positive().max(1e6).optional(),
     MAIL_TRANSPORT: z.enum(['local', 'smtp', 'agentmail']).default('local'),
     MAIL_DOMAIN: z
       .string()

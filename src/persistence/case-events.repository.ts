@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import type { CaseStatus } from '../domain/case.model';
 import { CaseEventEntity, type CaseEntity } from './entities';
-import type { Queryable, Tx } from './transaction.types';
+import type { Database, Queryable, Tx } from './transaction.types';
 
 export interface TimelineEntry {
   type: string;
@@ -234,4 +234,37 @@ export async function feedRowTime(
     [at.globalSeq, at.tx, accountId],
   )) as { occurred_at: Date }[];
   return row?.occurred_at ?? null;
+}
+
+/**
+ * Adds a note unless the case already has one of the same type whose data[field] equals the note's (one row per
+ * case and outage, however often its job waits again). False when it had one, or the case is gone.
+ */
+export async function insertTimelineNoteOnce(
+  db: Database,
+  note: Omit<TimelineNote, 'accountId'>,
+  field: string,
+): Promise<boolean> {
+  return db.transaction(async (manager) => {
+    const cases: Array<{ account_id: string }> = await manager.query(
+      `SELECT account_id FROM cases WHERE id = $1 FOR UPDATE`,
+      [note.caseId],
+    );
+    const accountId = cases[0]?.account_id;
+    if (!accountId) return false;
+    const seen: unknown[] = await manager.query(
+      `SELECT 1 FROM case_events WHERE case_id = $1 AND type = $2 AND data ->> $3 = $4 LIMIT 1`,
+      [note.caseId, note.type, field, String(note.data[field])],
+    );
+    if (seen.length) return false;
+    await manager.query(caseEventSql.insertNote, [
+      randomUUID(),
+      note.caseId,
+      accountId,
+      note.type,
+      JSON.stringify(note.data),
+      note.occurredAt,
+    ]);
+    return true;
+  });
 }

@@ -15,6 +15,8 @@ import type { ProviderLinkFn } from '../services/attachments/attachment.service'
 import type { InboundService } from '../services/inbound/inbound.service';
 import type { Services } from '../services/service.registry';
 import type { Logger } from '../observability/logger.factory';
+import { withMailRate } from '../services/limits/mail-gate.service';
+import type { SharedLimiter } from '../services/limits/shared-limiter.service';
 
 /** `dnsResolver` replaces the system's DNS for SPF/DKIM/DMARC lookups (tests run offline with fixed records). */
 export function createMailTransport(config: Config, logger: Logger, dnsResolver?: DNSResolver): MailTransport {
@@ -45,6 +47,18 @@ export function createMailTransport(config: Config, logger: Logger, dnsResolver?
       throw new Error(`MAIL_TRANSPORT=${String(unknown)} is not a known transport`);
     }
   }
+}
+
+/** With MAIL_RATE_PER_MINUTE, sends wait for a slot per sending domain shared by every worker (none is dropped). */
+export function applyMailRate(
+  transport: MailTransport,
+  config: Config,
+  limiter: SharedLimiter,
+  signal: AbortSignal,
+): MailTransport {
+  return config.MAIL_RATE_PER_MINUTE
+    ? withMailRate(transport, limiter, config.MAIL_RATE_PER_MINUTE, signal)
+    : transport;
 }
 
 /** Attachments AgentMail keeps are downloaded through a fresh provider link; other transports keep the bytes. */

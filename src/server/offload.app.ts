@@ -24,7 +24,7 @@ import type { Clock, ServiceContext } from '../services/service.context';
 import type { Services } from '../services/service.registry';
 import { CaseStatsService } from '../services/cases/case-stats.service';
 import { startHttp, type HttpServer } from './http.server';
-import { createMailTransport, mountMailRoutes, providerAttachmentLinks } from './mail.wiring';
+import { applyMailRate, createMailTransport, mountMailRoutes, providerAttachmentLinks } from './mail.wiring';
 import { createWebhookWiring } from './webhook.wiring';
 import { closeWebhookAgents } from '../webhooks/safe-http.client';
 import { restRoutes } from '../rest/rest.routes';
@@ -36,6 +36,8 @@ import { UnsubscribeLinks } from '../services/suppression/unsubscribe-link.signe
 import { createLogger, type Logger } from '../observability/logger.factory';
 import { createMetrics, type OffloadMetrics } from './offload.metrics';
 import { createReadiness, opsRoutes, startOpsServer } from './ops.routes';
+import { SharedLimiter } from '../services/limits/shared-limiter.service';
+import { ModelGate } from '../services/limits/model-gate.service';
 import { SharedKeyRateLimit } from '../services/accounts/key-rate.service';
 import { listenForRevokedKeys, type RevocationListener } from '../persistence/key-revocation.repository';
 
@@ -98,7 +100,19 @@ export async function startOffload(config: Config, options: OffloadOptions): Pro
   const signingSecret = await loadSigningSecret(db, config.SIGNING_SECRET);
   const unsubscribeLinks = new UnsubscribeLinks(signingSecret, () => publicUrl, config.MAIL_DOMAIN);
   const links = new AttachmentLinks(signingSecret, () => publicUrl, config.ATTACHMENT_URL_TTL_SECONDS, clock);
-  const transport = options.transport ?? createMailTransport(config, logger, options.dnsResolver);
+  // Shared by every worker process through provider_limits: model calls and, with MAIL_RATE_PER_MINUTE, sends.
+  const limiter = new SharedLimiter(db);
+  const stopLimits = new AbortController();
+  // A send waits for its slot holding its send lock's connection; two connections of the mail limiter's own keep
+  // the reservations moving however many sends wait (on the main pool, waiting sends could hold every connection).
+  const mailLimitsDb = config.MAIL_RATE_PER_MINUTE ? createDataSource(databaseUrl, 2) : null;
+  await mailLimitsDb?.initialize();
+  const transport = applyMailRate(
+    options.transport ?? createMailTransport(config, logger, options.dnsResolver),
+    config,
+    mailLimitsDb ? new SharedLimiter(mailLimitsDb) : limiter,
+    stopLimits.signal,
+  );
   const services: Services = {
     accounts: new AccountsService(db, config.AUTH_CACHE_SECONDS),
     cases: new CasesService(transitions, writes),
@@ -117,15 +131,38 @@ export async function startOffload(config: Config, options: OffloadOptions): Pro
     erasure: new CaseErasureService(ctx),
     unsubscribe: new UnsubscribeService(transitions, unsubscribeLinks),
   };
-  const readiness = createReadiness({ db, boss, runsWorker });
+  const modelKey = modelLimitKey(config);
+  const readiness = createReadiness({
+    db,
+    boss,
+    runsWorker,
+    // Only a model agent can be unavailable; the rules agent has nobody to ask.
+    agent: config.agent === 'openai' || options.agent ? () => limiter.openCircuits(modelKey) : null,
+  });
   const ops = opsRoutes({ readiness, registry: metrics.registry });
 
+  let stopGate = (): void => undefined;
   if (runsWorker) {
+    let gate: ModelGate | null = null;
     const onCall: AgentCallHook = (info) => {
       metrics.onModelCall(info);
       services.modelUsage.onCall(info);
+      gate?.onCall(info);
     };
-    const agent = options.agent ?? createAgent({ ...agentConfig(config), onCall });
+    const inner = options.agent ?? createAgent({ ...agentConfig(config), onCall });
+    // Every model call goes through the gate; the rules agent calls no provider and is left as it is.
+    gate =
+      inner.name === 'rules'
+        ? null
+        : new ModelGate(inner, limiter, ctx, {
+            key: modelKey,
+            rpm: config.MODEL_RPM ?? null,
+            tpm: config.MODEL_TPM ?? null,
+            timeScale: config.OFFLOAD_TIME_SCALE,
+          });
+    gate?.start();
+    stopGate = () => gate?.stop();
+    const agent: Agent = gate ?? inner;
     await startWorkers(boss, ctx, {
       cases: new CaseWorker({ ...transitions, unsubscribeLinks }, agent, transport, metrics.observer(logger)),
       webhooks: { deliver: webhooks.deliver },
@@ -135,9 +172,9 @@ export async function startOffload(config: Config, options: OffloadOptions): Pro
 
   let http: HttpServer | null = null;
   let revocations: RevocationListener | null = null;
-  const limiter = new SharedKeyRateLimit(db, config.RATE_LIMIT_PER_MINUTE, logger);
+  const keyRate = new SharedKeyRateLimit(db, config.RATE_LIMIT_PER_MINUTE, logger);
   if (runsApi) {
-    limiter.start();
+    keyRate.start();
     await feed.start();
     // The SMTP listener is an inbound face like /webhooks/*: it only stores mail and queues jobs, so it runs with the
     // API, and scaling workers never has them compete for INBOUND_SMTP_PORT.
@@ -149,11 +186,11 @@ export async function startOffload(config: Config, options: OffloadOptions): Pro
       logger,
       extraRoutes: (app) => {
         mountMailRoutes(app, config, services, logger);
-        app.use(restRoutes(services, config, limiter, logger));
+        app.use(restRoutes(services, config, keyRate, logger));
         app.use(unsubscribeRoutes(services));
       },
       ops,
-      limiter,
+      limiter: keyRate,
     });
     const api = http;
     revocations = await listenForRevokedKeys(
@@ -181,19 +218,29 @@ export async function startOffload(config: Config, options: OffloadOptions): Pro
       readiness.stopping();
       await revocations?.stop();
       await http?.stop();
-      await limiter.stop();
+      await keyRate.stop();
       await opsServer?.stop();
+      // Calls and sends waiting for the provider end now (their jobs go back to the queue) instead of at the timeout.
+      stopLimits.abort();
+      stopGate();
       // Graceful: stop fetching, let jobs in flight finish (or go back to the queue at the timeout).
       await boss.stop({ graceful: true, timeout: 20_000 });
       await services.modelUsage.flush();
       await closeWebhookAgents();
       await transport.stop?.();
       await feed.stop();
+      await mailLimitsDb?.destroy();
       await db.destroy();
       await writes.end();
     })());
 
   return { config, db, boss, services, mail: transport, http, url, metrics, opsUrl: opsServer?.url ?? null, stop };
+}
+
+/** The provider key model limits are shared under: one per server and model, as providers count them. */
+function modelLimitKey(config: Config): string {
+  const host = config.OPENAI_BASE_URL ? new URL(config.OPENAI_BASE_URL).host : 'api.openai.com';
+  return `model:${host}/${config.OPENAI_MODEL}`;
 }
 
 function agentConfig(config: Config): Parameters<typeof createAgent>[0] {

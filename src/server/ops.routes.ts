@@ -14,23 +14,51 @@ export interface Readiness {
   workersRegistered(): void;
   /** A stopping process is no longer ready, so a load balancer drains it before its sockets close. */
   stopping(): void;
-  check(): Promise<{ ok: boolean; checks: Record<string, boolean> }>;
+  check(): Promise<ReadinessReport>;
 }
 
-export function createReadiness(deps: { db: Database; boss: JobQueue; runsWorker: boolean }): Readiness {
+export interface ReadinessReport {
+  ok: boolean;
+  checks: Record<string, boolean>;
+  /** Present while the model provider's circuit is open (SPEC §12): why, since when, which provider key. */
+  agent?: { status: 'unavailable'; reason: string; since: string; provider: string };
+}
+
+/** Open model circuits (the shared limiter's view); null: the agent calls no provider. */
+export type AgentCircuits = () => Promise<Array<{ key: string; circuit: { reason: string; openedAt: number } }>>;
+
+export function createReadiness(deps: {
+  db: Database;
+  boss: JobQueue;
+  runsWorker: boolean;
+  agent?: AgentCircuits | null;
+}): Readiness {
   let registered = !deps.runsWorker;
   let stopping = false;
   return {
     workersRegistered: () => void (registered = true),
     stopping: () => void (stopping = true),
     async check() {
-      const [database, jobs] = await Promise.all([
+      const [database, jobs, circuits] = await Promise.all([
         probe(() => ping(deps.db)),
         // Through pg-boss's own pool and schema: proves it started and its queues exist.
         probe(async () => (await deps.boss.getQueue(QUEUES.caseEvents.name)) !== null),
+        deps.agent ? deps.agent().catch(() => []) : Promise.resolve([]),
       ]);
-      const checks = { database, jobs, workers: registered, accepting: !stopping };
-      return { ok: Object.values(checks).every(Boolean), checks };
+      const open = circuits[0];
+      const checks: Record<string, boolean> = { database, jobs, workers: registered, accepting: !stopping };
+      // A worker whose model provider refuses every call cannot do its job: not ready. An API-only process still
+      // takes cases (they wait), so it stays ready and only reports the outage.
+      if (deps.runsWorker && deps.agent) checks.agent = !open;
+      const report: ReadinessReport = { ok: Object.values(checks).every(Boolean), checks };
+      if (open)
+        report.agent = {
+          status: 'unavailable',
+          reason: open.circuit.reason,
+          since: new Date(open.circuit.openedAt).toISOString(),
+          provider: open.key,
+        };
+      return report;
     },
   };
 }

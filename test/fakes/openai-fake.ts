@@ -31,7 +31,15 @@ export type FakeAnswer =
   | { kind: 'content'; content: string; finishReason?: string }
   | { kind: 'refusal'; refusal: string }
   /** shouldRetry sets the x-should-retry header the openai client obeys (unset: its default, retry 5xx/429). */
-  | { kind: 'http_error'; status: number; message?: string; shouldRetry?: boolean };
+  | {
+      kind: 'http_error';
+      status: number;
+      message?: string;
+      shouldRetry?: boolean;
+      /** Response headers (Retry-After, x-ratelimit-reset-requests ...) and error.code (insufficient_quota ...). */
+      headers?: Record<string, string>;
+      code?: string;
+    };
 
 export const answer = {
   /** A JSON object serialized into choices[0].message.content. */
@@ -44,6 +52,13 @@ export const answer = {
     status,
     message,
     shouldRetry,
+  }),
+  /** A refusal as providers send it: 429 (or another status) with headers and an error code. */
+  refused: (status: number, headers: Record<string, string> = {}, code?: string): FakeAnswer => ({
+    kind: 'http_error',
+    status,
+    headers,
+    code,
   }),
 };
 
@@ -151,12 +166,12 @@ function toRequest(path: string, body: FakeChatRequest['body']): FakeChatRequest
 
 function respond(res: ServerResponse, request: FakeChatRequest, next: FakeAnswer): void {
   if (next.kind === 'http_error') {
-    const headers: Record<string, string> = {};
+    const headers: Record<string, string> = { ...next.headers };
     if (next.shouldRetry !== undefined) headers['x-should-retry'] = String(next.shouldRetry);
     send(
       res,
       next.status,
-      { error: { message: next.message ?? `fake error ${next.status}`, type: 'fake_error' } },
+      { error: { message: next.message ?? `fake error ${next.status}`, type: 'fake_error', code: next.code ?? null } },
       headers,
     );
     return;

@@ -109,9 +109,10 @@ describe('/healthz and /readyz', () => {
     expect(await (await fetch(`${app.url}/healthz`)).json()).toEqual({ ok: true });
     const ready = await fetch(`${app.url}/readyz`);
     expect(ready.status).toBe(200);
+    // `agent`: a worker with a model agent is ready only while the provider's circuit is closed (SPEC §12).
     expect(await ready.json()).toEqual({
       ok: true,
-      checks: { database: true, jobs: true, workers: true, accepting: true },
+      checks: { database: true, jobs: true, workers: true, accepting: true, agent: true },
     });
   });
 

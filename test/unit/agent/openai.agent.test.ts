@@ -1,4 +1,4 @@
-import { APIConnectionError, APIError } from 'openai';
+import { AgentCallError } from '../../../src/agent/agent.types';
 import { createAgent } from '../../../src/agent/agent.factory';
 import type { AgentCallInfo } from '../../../src/agent/openai.agent';
 import { AgentOutputError, OpenAIAgent } from '../../../src/agent/openai.agent';
@@ -89,7 +89,9 @@ describe('compose', () => {
 
   test('transport errors propagate instead of being retried as bad answers', async () => {
     fake.enqueue(answer.error(503, 'overloaded'));
-    await expect(agent.compose({ purpose: 'outreach', context: makeContext() })).rejects.toBeInstanceOf(APIError);
+    const failure = agent.compose({ purpose: 'outreach', context: makeContext() });
+    await expect(failure).rejects.toBeInstanceOf(AgentCallError);
+    await expect(failure).rejects.toMatchObject({ kind: 'rate_limited', status: 503 });
     expect(calls).toEqual([expect.objectContaining({ ok: false, promptTokens: null })]);
   });
 });
@@ -197,14 +199,14 @@ describe('evaluate', () => {
 
   test('transport errors propagate from evaluate too', async () => {
     fake.enqueue(answer.error(500));
-    await expect(agent.evaluate(replied('hi'))).rejects.toBeInstanceOf(APIError);
+    await expect(agent.evaluate(replied('hi'))).rejects.toMatchObject({ kind: 'transient', status: 500 });
   });
 
   test('a slow server hits timeoutMs', async () => {
     const slow = new OpenAIAgent({ baseURL: fake.baseURL, model: 'm', timeoutMs: 100, transportRetries: 0 });
     fake.setHandler(() => new Promise((resolve) => setTimeout(() => resolve(answer.json(evaluation({}))), 400)));
-    // Under jest's vm realm the client reports the abort as a plain connection error, hence the base class.
-    await expect(slow.evaluate(replied('hi'))).rejects.toBeInstanceOf(APIConnectionError);
+    // A timeout is a transient failure: the model gate retries it after a pause.
+    await expect(slow.evaluate(replied('hi'))).rejects.toMatchObject({ kind: 'transient', status: null });
   });
 });
 

@@ -34,3 +34,13 @@ it.each(['every hour', '61 * * * *', '* * *', '0 * * * * * *'])(
 it.each(['0 * * * *', '*/5 * * * *', '0 9 * * MON-FRI'])('accepts SWEEP_CRON=%j', (cron) => {
   expect(loadConfig({ SWEEP_CRON: cron }).SWEEP_CRON).toBe(cron);
 });
+
+it('reads the shared provider limits, unset by default, and names a bad one', () => {
+  const unset = loadConfig({});
+  expect([unset.MODEL_RPM, unset.MODEL_TPM, unset.MAIL_RATE_PER_MINUTE]).toEqual([undefined, undefined, undefined]);
+  const set = loadConfig({ MODEL_RPM: '500', MODEL_TPM: '200000', MAIL_RATE_PER_MINUTE: '30' });
+  expect([set.MODEL_RPM, set.MODEL_TPM, set.MAIL_RATE_PER_MINUTE]).toEqual([500, 200_000, 30]);
+  expect(message({ MODEL_RPM: 'lots' })).toMatch(/MODEL_RPM/);
+  expect(message({ MODEL_TPM: '10' })).toMatch(/MODEL_TPM/);
+  expect(message({ MAIL_RATE_PER_MINUTE: '0' })).toMatch(/MAIL_RATE_PER_MINUTE/);
+});
