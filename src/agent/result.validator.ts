@@ -11,15 +11,21 @@ export type ValidationOutcome = { ok: true } | { ok: false; message: string; mis
 // strict: false because client schemas routinely carry keywords ajv does not know (examples, x-*, ...);
 // unknown keywords are ignored instead of making the schema unusable.
 const options = { strict: false, allErrors: true } as const;
-const engines = {
+const newEngines = () => ({
   draft7: withFormats(new Ajv(options)),
   draft2019: withFormats(new Ajv2019(options)),
   draft2020: withFormats(new Ajv2020(options)),
-};
+});
 
 // Case contexts are reloaded per job, so cache by content rather than by object identity.
 const CACHE_LIMIT = 200;
 const cache = new Map<string, ValidateFunction | Error>();
+// An ajv instance keeps every schema it compiled (code, regexps) for good, even after removeSchema: at one distinct
+// schema per case that is a leak. Fresh instances every ENGINE_COMPILES compiles bound it; an old instance lives on
+// only while the cache still holds a function it compiled.
+const ENGINE_COMPILES = 200;
+let engines = newEngines();
+let compiledOnEngines = 0;
 
 export function validateResult(schema: JsonSchema, value: unknown): ValidationOutcome {
   const validate = compile(schema);
@@ -36,10 +42,20 @@ function compile(schema: JsonSchema): ValidateFunction | Error {
   const cached = cache.get(key);
   if (cached) return cached;
   let compiled: ValidateFunction | Error;
+  if (compiledOnEngines >= ENGINE_COMPILES) {
+    engines = newEngines();
+    compiledOnEngines = 0;
+  }
+  compiledOnEngines += 1;
+  const engine = engineFor(schema);
+  const usable = withoutUnknownDialect(schema);
   try {
-    compiled = engineFor(schema).compile(withoutUnknownDialect(schema));
+    compiled = engine.compile(usable);
   } catch (error) {
     compiled = error instanceof Error ? error : new Error(String(error));
+  } finally {
+    // Frees the $id too: two cases may use one $id with different bodies.
+    engine.removeSchema(usable);
   }
   if (cache.size >= CACHE_LIMIT) cache.delete(cache.keys().next().value as string);
   cache.set(key, compiled);

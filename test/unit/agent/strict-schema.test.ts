@@ -225,4 +225,14 @@ describe('validateResult', () => {
     const outcome = validateResult({ type: 'no-such-type' }, {});
     expect(outcome.ok).toBe(false);
   });
+
+  test('cases may share a $id with different bodies, and many distinct schemas keep validating', () => {
+    // The worker validates one schema per case; ajv refused a second body under a known $id, and kept every
+    // compiled schema for good.
+    for (let i = 0; i < 600; i += 1) {
+      const schema = { $id: 'https://example.com/result.json', ...obj({ [`field${i}`]: { type: 'integer' } }) };
+      expect(validateResult(schema, { [`field${i}`]: i }).ok).toBe(true);
+      expect(validateResult(schema, { [`field${i}`]: 'x' }).ok).toBe(false);
+    }
+  });
 });
