@@ -62,6 +62,15 @@ export interface NewCaseWrite {
 
 export class UsageLimitReached extends Error {}
 export class IdempotencyRace extends Error {}
+/** Another open SMS case holds the same (our number, their number) pair: the partial unique index said so. */
+export class ConversationBusy extends Error {}
+
+/** migrations/1733100000000-sms-conversations.ts */
+const SMS_CONVERSATION_INDEX = 'cases_open_sms_conversation_uq';
+
+const isConversationConflict = (error: unknown): boolean =>
+  (error as { code?: string; constraint?: string } | undefined)?.code === '23505' &&
+  (error as { constraint?: string }).constraint === SMS_CONVERSATION_INDEX;
 
 /**
  * Writes a new case in one round trip, on a connection of a pipeline-mode pool: the usage reservation (its own
@@ -122,6 +131,7 @@ export async function writeNewCase(pool: PipelinePool, write: NewCaseWrite): Pro
       refund = false;
     }
     if (isIdempotencyConflict(failed?.reason)) throw new IdempotencyRace();
+    if (isConversationConflict(failed?.reason)) throw new ConversationBusy();
     throw (
       failed?.reason ??
       (ended.status === 'rejected'

@@ -2,6 +2,7 @@
 import type { AgentCallHook } from '../agent/openai.agent';
 import { ModelUsageService } from '../services/cases/model-usage.service';
 import { createAgent } from '../agent/agent.factory';
+import { smsSized } from '../agent/sms-length.policy';
 import type { Agent } from '../agent/agent.types';
 import { requireDatabaseUrl, type Config } from '../config/env.config';
 import { buildOffloadSchema } from '../graphql/graphql.schema';
@@ -24,7 +25,15 @@ import type { Clock, ServiceContext } from '../services/service.context';
 import type { Services } from '../services/service.registry';
 import { CaseStatsService } from '../services/cases/case-stats.service';
 import { startHttp, type HttpServer } from './http.server';
-import { createMailTransport, mountMailRoutes, providerAttachmentLinks } from './mail.wiring';
+import {
+  createMailTransport,
+  createSmsTransport,
+  mountMailRoutes,
+  mountSmsRoutes,
+  providerAttachmentLinks,
+} from './mail.wiring';
+import { createChannelTransport } from '../mail/channel.transport';
+import { SmsInboundService } from '../services/inbound/sms-inbound.service';
 import { createWebhookWiring } from './webhook.wiring';
 import { closeWebhookAgents } from '../webhooks/safe-http.client';
 import { restRoutes } from '../rest/rest.routes';
@@ -48,6 +57,8 @@ export interface OffloadOptions {
   /** Tests and benchmarks swap adapters at the edge; the rest of the wiring stays real. */
   agent?: Agent;
   transport?: MailTransport;
+  /** The SMS transport (default: from SMS_TRANSPORT). */
+  smsTransport?: MailTransport;
   /** DNS for SPF/DKIM/DMARC checks of inbound SMTP mail (tests pass fixed records). */
   dnsResolver?: DNSResolver;
 }
@@ -98,12 +109,16 @@ export async function startOffload(config: Config, options: OffloadOptions): Pro
   const signingSecret = await loadSigningSecret(db, config.SIGNING_SECRET);
   const unsubscribeLinks = new UnsubscribeLinks(signingSecret, () => publicUrl, config.MAIL_DOMAIN);
   const links = new AttachmentLinks(signingSecret, () => publicUrl, config.ATTACHMENT_URL_TTL_SECONDS, clock);
-  const transport = options.transport ?? createMailTransport(config, logger, options.dnsResolver);
+  const mail = options.transport ?? createMailTransport(config, logger, options.dnsResolver);
+  // The worker sends through one transport; each message goes out through its case's channel's.
+  const transport = createChannelTransport(mail, options.smsTransport ?? createSmsTransport(config));
+  const inbound = new InboundService(ctx, metrics.inboundObserver(mail.name));
   const services: Services = {
     accounts: new AccountsService(db, config.AUTH_CACHE_SECONDS),
     cases: new CasesService(transitions, writes),
-    attachments: new AttachmentsService(db, links, providerAttachmentLinks(transport)),
-    inbound: new InboundService(ctx, metrics.inboundObserver(transport.name)),
+    attachments: new AttachmentsService(db, links, providerAttachmentLinks(mail)),
+    inbound,
+    sms: new SmsInboundService(transitions, inbound),
     feed,
     feedResume: new FeedResume(feed, db, clock, {
       hours: config.FEED_RESUME_HOURS,
@@ -125,7 +140,8 @@ export async function startOffload(config: Config, options: OffloadOptions): Pro
       metrics.onModelCall(info);
       services.modelUsage.onCall(info);
     };
-    const agent = options.agent ?? createAgent({ ...agentConfig(config), onCall });
+    // Every agent, a test's too: SMS messages stay within SPEC §13's 320 characters whatever the agent wrote.
+    const agent = smsSized(options.agent ?? createAgent({ ...agentConfig(config), onCall }));
     await startWorkers(boss, ctx, {
       cases: new CaseWorker({ ...transitions, unsubscribeLinks }, agent, transport, metrics.observer(logger)),
       webhooks: { deliver: webhooks.deliver },
@@ -149,6 +165,7 @@ export async function startOffload(config: Config, options: OffloadOptions): Pro
       logger,
       extraRoutes: (app) => {
         mountMailRoutes(app, config, services, logger);
+        mountSmsRoutes(app, config, services, logger);
         app.use(restRoutes(services, config, limiter, logger));
         app.use(unsubscribeRoutes(services));
       },
