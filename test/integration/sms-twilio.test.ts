@@ -147,6 +147,9 @@ describe('the lifecycle over SMS', () => {
       subject: null,
       text: 'Here is the signed W-9.',
     });
+    expect(done.transcript).toContain(`From: ${number}\nTo: ${OUR_NUMBER}`);
+    expect(done.transcript).toContain(`From: ${OUR_NUMBER}\nTo: ${number}`);
+    expect(done.transcript).not.toContain('Subject:');
     expect(twilio.unauthorized).toBe(0);
   });
 

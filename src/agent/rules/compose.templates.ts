@@ -32,7 +32,7 @@ function smsText(request: ComposeRequest): string {
   const objective = sentence(context.goal.objective);
   switch (request.purpose) {
     case 'outreach':
-      return `Hi ${context.counterparty.name}, this is ${name}${company ? ` from ${company}` : ''}. ${objective} Could you reply to this text?`;
+      return `Hi ${context.counterparty.name}, this is ${name}${company ? ` from ${company}` : ''}, texting about this: ${objective} Could you reply to this text?`;
     case 'follow_up': {
       const number = Math.max(1, context.attemptCount);
       return `Hi ${context.counterparty.name}, following up (${number}/${context.maxAttempts}): ${objective} A short reply would help.`;
