@@ -124,7 +124,7 @@ const schema = z
         ctx.addIssue({
           code: 'custom',
           path: ['PUBLIC_URL'],
-          message: "required when SMS_TRANSPORT=twilio (Twilio signs each webhook with the URL it called)",
+          message: 'required when SMS_TRANSPORT=twilio (Twilio signs each webhook with the URL it called)',
         });
     }
     if (env.AGENT === 'openai' && !env.OPENAI_API_KEY && !env.OPENAI_BASE_URL)
