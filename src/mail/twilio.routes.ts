@@ -57,9 +57,16 @@ const statusForm = z.object({
 export function twilioWebhookRouter(options: TwilioWebhookOptions): Router {
   const logger = options.logger ?? silentLogger;
   const router = Router();
-  const form = express.urlencoded({ extended: false, limit: FORM_LIMIT, parameterLimit: 200 });
+  // Nothing is read from a request that carries no signature at all: it cannot be Twilio's.
+  const unsigned = (req: Request, res: Response, next: NextFunction) => {
+    if (req.header('x-twilio-signature')) return next();
+    if (!req.complete) res.setHeader('Connection', 'close');
+    logger.warn({ path: req.originalUrl }, 'twilio webhook refused: no X-Twilio-Signature');
+    refuse(res, 403, 'X-Twilio-Signature is missing');
+  };
+  const parse = express.urlencoded({ extended: false, limit: FORM_LIMIT, parameterLimit: 200 });
   const signed = verifySignature(options, logger);
-  router.post('/webhooks/twilio', form, signed, async (req, res) => {
+  router.post('/webhooks/twilio', unsigned, parse, signed, async (req, res) => {
     const parsed = textForm.safeParse(req.body);
     if (!parsed.success) return refuse(res, 400, `invalid inbound text: ${parsed.error.issues[0]?.path.join('.')}`);
     const { MessageSid, From, To, Body } = parsed.data;
@@ -72,7 +79,7 @@ export function twilioWebhookRouter(options: TwilioWebhookOptions): Router {
     // Empty TwiML: no automatic answer (the case's agent answers, if anything, through the API).
     res.status(200).type('text/xml').send('<?xml version="1.0" encoding="UTF-8"?><Response></Response>');
   });
-  router.post('/webhooks/twilio/status', form, signed, async (req, res) => {
+  router.post('/webhooks/twilio/status', unsigned, parse, signed, async (req, res) => {
     const parsed = statusForm.safeParse(req.body);
     if (!parsed.success) return refuse(res, 400, `invalid status callback: ${parsed.error.issues[0]?.path.join('.')}`);
     const { MessageSid, MessageStatus, ErrorCode, ErrorMessage } = parsed.data;
