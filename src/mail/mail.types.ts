@@ -1,4 +1,4 @@
-// One interface for every mail transport (local, smtp, agentmail).
+// One interface for every outbound transport: mail (local, smtp, agentmail) and SMS (local, twilio).
 
 export interface MailAddress {
   name?: string | null;
