@@ -19,12 +19,13 @@ export function fitSms(text: string, max = SMS_MAX_CHARS): string {
 
 /** An agent whose SMS messages never exceed SMS_MAX_CHARS and carry no subject; email passes through unchanged. */
 export function smsSized(agent: Agent): Agent {
-  const sized: Pick<Agent, 'compose'> = {
+  return {
+    name: agent.name,
     async compose(request: ComposeRequest): Promise<ComposedMessage> {
       const composed = await agent.compose(request);
       if (request.context.channel !== 'SMS') return composed;
       return { subject: '', body: fitSms(composed.body) };
     },
+    evaluate: (context) => agent.evaluate(context),
   };
-  return Object.assign(Object.create(agent) as Agent, sized);
 }

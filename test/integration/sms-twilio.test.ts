@@ -212,6 +212,27 @@ describe('createCase with channel SMS', () => {
     expect(again.id).not.toBe(first.id);
   });
 
+  it('lets one of many concurrent creates for a number through: the database holds the rule', async () => {
+    const number = freshNumber();
+    const tries = await Promise.all(
+      Array.from({ length: 6 }, () => app.client.request(CreateCaseDocument, { input: smsInput(number) })),
+    );
+    const codes = tries.map((t) => (t.errors ? t.errors[0]?.extensions?.code : 'created')).sort();
+    expect(codes).toEqual([
+      'SMS_CONVERSATION_BUSY',
+      'SMS_CONVERSATION_BUSY',
+      'SMS_CONVERSATION_BUSY',
+      'SMS_CONVERSATION_BUSY',
+      'SMS_CONVERSATION_BUSY',
+      'created',
+    ]);
+    const [open] = await app.offload.db.query(
+      `SELECT count(*)::int AS n FROM cases WHERE channel = 'SMS' AND counterparty->>'address' = $1`,
+      [number],
+    );
+    expect(open.n).toBe(1);
+  });
+
   it('accepts SMS on REST', async () => {
     const number = freshNumber();
     const rest = await fetch(`${app.url}/cases`, {
