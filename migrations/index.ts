@@ -6,6 +6,7 @@ import { AgentInputs1732600000000 } from './1732600000000-agent-inputs';
 import { SecurityHardening1732800000000 } from './1732800000000-security-hardening';
 import { ScheduleBudgetResume1732900000000 } from './1732900000000-schedule-budget-resume';
 import { Compliance1733000000000 } from './1733000000000-compliance';
+import { SmsConversations1733100000000 } from './1733100000000-sms-conversations';
 import { Campaigns1733200000000 } from './1733200000000-campaigns';
 import { ProviderLimits1733400000000 } from './1733400000000-provider-limits';
 
@@ -17,6 +18,7 @@ export const MIGRATIONS = [
   SecurityHardening1732800000000,
   ScheduleBudgetResume1732900000000,
   Compliance1733000000000,
+  SmsConversations1733100000000,
   Campaigns1733200000000,
   ProviderLimits1733400000000,
 ];

@@ -25,6 +25,7 @@ export type Channel =
   | 'SMS';
 
 export type CounterpartyInput = {
+  /** An email address (channel EMAIL) or an E.164 number such as +15551234567 (channel SMS) */
   address: string;
   company?: string | null | undefined;
   customData?: Record<string, unknown> | null | undefined;

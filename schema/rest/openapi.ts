@@ -163,7 +163,7 @@ export interface components {
             };
         };
         /** @enum {string} */
-        ErrorCode: "INVALID_REQUEST" | "UNAUTHORIZED" | "FORBIDDEN" | "CASE_NOT_FOUND" | "ATTACHMENT_NOT_FOUND" | "CASE_NOT_WAITING_FOR_INPUT" | "INPUT_REQUEST_NOT_PENDING" | "INPUT_REQUEST_MISMATCH" | "USAGE_LIMIT_REACHED" | "RATE_LIMITED" | "COUNTERPARTY_SUPPRESSED" | "WEBHOOK_DELIVERY_NOT_FOUND" | "INTERNAL_ERROR";
+        ErrorCode: "INVALID_REQUEST" | "UNAUTHORIZED" | "FORBIDDEN" | "CASE_NOT_FOUND" | "ATTACHMENT_NOT_FOUND" | "CASE_NOT_WAITING_FOR_INPUT" | "INPUT_REQUEST_NOT_PENDING" | "INPUT_REQUEST_MISMATCH" | "USAGE_LIMIT_REACHED" | "RATE_LIMITED" | "COUNTERPARTY_SUPPRESSED" | "SMS_CONVERSATION_BUSY" | "WEBHOOK_DELIVERY_NOT_FOUND" | "INTERNAL_ERROR";
         Goal: {
             objective: string;
             /** @description Background for the agent; a string or an object. */
@@ -172,7 +172,7 @@ export interface components {
             };
         };
         Counterparty: {
-            /** Format: email */
+            /** @description An email address for channel EMAIL, an E.164 number (+15551234567) for channel SMS. */
             address: string;
             name: string;
             company?: string;
@@ -190,7 +190,7 @@ export interface components {
         };
         CreateCaseRequest: {
             /**
-             * @description SMS is refused (INVALID_REQUEST) for now.
+             * @description SMS texts counterparty.address (E.164) through SMS_TRANSPORT; one open SMS case per number.
              * @enum {string}
              */
             channel: "EMAIL" | "SMS";
@@ -350,7 +350,7 @@ export interface components {
                 "application/json": components["schemas"]["ErrorEnvelope"];
             };
         };
-        /** @description COUNTERPARTY_SUPPRESSED (counterparty.address is on the account's suppression list; ours) */
+        /** @description COUNTERPARTY_SUPPRESSED (counterparty.address is on the account's suppression list; ours) or SMS_CONVERSATION_BUSY (an SMS case with this number is still open; ours) */
         Suppressed: {
             headers: {
                 [name: string]: unknown;

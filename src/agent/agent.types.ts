@@ -13,6 +13,8 @@ export interface ThreadMessage {
 /** Everything the agent may know about a case. Counterparty-written text only ever appears in `thread`. */
 export interface CaseContext {
   caseId: string;
+  /** SMS: every message is a text of at most SMS_MAX_CHARS, without subject or signature block. Absent: EMAIL. */
+  channel?: 'EMAIL' | 'SMS';
   goal: { objective: string; knowledge?: unknown };
   counterparty: {
     address: string;

@@ -76,6 +76,19 @@ const schema = z
     AGENTMAIL_BASE_URL: z.url().default('https://api.agentmail.to/v0'),
     AGENTMAIL_INBOX_ID: z.string().min(3).optional(),
     AGENTMAIL_WEBHOOK_SECRET: z.string().min(1).optional(),
+    // SPEC §13: texts leave through Twilio, or (local) only onto the case's thread, answered via POST /webhooks/local.
+    SMS_TRANSPORT: z.enum(['local', 'twilio']).default('local'),
+    TWILIO_ACCOUNT_SID: z
+      .string()
+      .regex(/^AC[0-9a-f]{32}$/i, 'an Account SID (AC followed by 32 hex digits)')
+      .optional(),
+    TWILIO_AUTH_TOKEN: z.string().min(1).optional(),
+    // Our side of every SMS conversation: an E.164 number, or a Messaging Service SID (MG...) that picks one.
+    TWILIO_FROM: z
+      .string()
+      .regex(/^(\+[1-9]\d{6,14}|MG[0-9a-f]{32})$/i, 'an E.164 number (+15551234567) or a Messaging Service SID (MG...)')
+      .optional(),
+    TWILIO_BASE_URL: z.url({ protocol: /^https?$/ }).default('https://api.twilio.com'),
     WEBHOOK_ALLOW_PRIVATE: bool.default(false),
     // Per webhook attempt, the one value in force: long enough for a slow receiver, short enough not to pin a worker.
     WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(60000).default(10000),
@@ -109,6 +122,16 @@ const schema = z
     if (env.MAIL_TRANSPORT === 'agentmail') {
       for (const key of ['AGENTMAIL_API_KEY', 'AGENTMAIL_INBOX_ID', 'AGENTMAIL_WEBHOOK_SECRET'] as const)
         if (!env[key]) ctx.addIssue({ code: 'custom', path: [key], message: 'required when MAIL_TRANSPORT=agentmail' });
+    }
+    if (env.SMS_TRANSPORT === 'twilio') {
+      for (const key of ['TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN', 'TWILIO_FROM'] as const)
+        if (!env[key]) ctx.addIssue({ code: 'custom', path: [key], message: 'required when SMS_TRANSPORT=twilio' });
+      if (!env.PUBLIC_URL)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['PUBLIC_URL'],
+          message: 'required when SMS_TRANSPORT=twilio (Twilio signs each webhook with the URL it called)',
+        });
     }
     if (env.AGENT === 'openai' && !env.OPENAI_API_KEY && !env.OPENAI_BASE_URL)
       ctx.addIssue({
@@ -149,3 +172,9 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   const publicUrl = (env.PUBLIC_URL ?? `http://127.0.0.1:${env.PORT}`).replace(/\/$/, '');
   return { ...env, agent, publicUrl };
 }
+
+/** Our side of every SMS conversation when no Twilio sender is configured (SMS_TRANSPORT=local). */
+const LOCAL_SMS_SENDER = 'local';
+
+/** Our number (or Messaging Service SID): the first half of the (our number, their number) conversation pair. */
+export const smsSender = (config: Pick<Env, 'TWILIO_FROM'>): string => config.TWILIO_FROM ?? LOCAL_SMS_SENDER;

@@ -42,6 +42,7 @@ export function renderSummary(c, extras) {
     : null;
   const facts = [
     ['Case', el('code', { id: 'case-id' }, c.id)],
+    ['Channel', c.channel === 'SMS' ? 'SMS (text messages)' : 'Email'],
     [
       'Counterparty',
       `${c.counterparty.name} <${c.counterparty.address}>${c.counterparty.company ? `, ${c.counterparty.company}` : ''}`,
@@ -161,15 +162,18 @@ export function renderThread(c, verified) {
   // In the order they happened: a reply can be stored before the outreach it answers has been recorded as sent.
   const at = (m) => m.sentAt ?? m.receivedAt ?? '';
   const messages = c.messages.map((m, i) => [m, i]).sort(([a, i], [b, j]) => at(a).localeCompare(at(b)) || i - j);
+  // A text has no subject: the thread shows numbers and bodies only.
+  const sms = c.channel === 'SMS';
   const items = messages.map(([m]) => {
     const unverified = verified?.get(m.id) === false;
+    const received = m.direction.toLowerCase() === 'inbound';
     return el(
       'li',
       { class: `message ${m.direction.toLowerCase()}`, 'data-message-id': m.id },
       el(
         'div',
         { class: 'meta' },
-        el('span', { class: 'direction' }, m.direction.toLowerCase() === 'inbound' ? 'Received' : 'Sent'),
+        el('span', { class: 'direction' }, `${received ? 'Received' : 'Sent'}${sms ? ' text' : ''}`),
         ` ${m.from} → ${m.to.join(', ')} · ${time(m.sentAt ?? m.receivedAt)}`,
         m.deliveryStatus ? ` · ${m.deliveryStatus}` : '',
         unverified
@@ -180,7 +184,7 @@ export function renderThread(c, verified) {
             )
           : null,
       ),
-      el('div', { class: 'subject' }, m.subject ?? '(no subject)'),
+      sms ? null : el('div', { class: 'subject' }, m.subject ?? '(no subject)'),
       el('pre', { class: 'body' }, m.text ?? ''),
       attachmentList(byMessage.get(m.id)),
     );

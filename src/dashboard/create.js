@@ -18,14 +18,30 @@ export function setUpCreateForm({ scheduling }) {
         ),
       ),
     );
+  const channel = $('#f-channel');
+  if (!channel.dataset.bound) {
+    channel.addEventListener('change', syncAddressField);
+    channel.dataset.bound = 'true';
+  }
+  syncAddressField();
   const form = $('#create-form');
   // One key per filled-in form: a double submit or a retry after a lost answer creates one case, not two.
   if (!form.dataset.idempotencyKey) form.dataset.idempotencyKey = crypto.randomUUID();
 }
 
+/** SMS texts an E.164 number (SPEC §13): the address field asks for one, and the browser stops checking for an email. */
+function syncAddressField() {
+  const sms = $('#f-channel').value === 'SMS';
+  const input = $('#f-cp-address');
+  input.type = sms ? 'tel' : 'email';
+  input.placeholder = sms ? '+15551234567' : '';
+  $('label[for="f-cp-address"]').textContent = sms ? 'Phone number, E.164 (required)' : 'Email address (required)';
+}
+
 export function resetCreateForm() {
   const form = $('#create-form');
   form.reset();
+  syncAddressField();
   delete form.dataset.idempotencyKey;
   showFieldErrors([]);
 }

@@ -19,8 +19,11 @@ export type CaseEvent =
   /** The counterparty's address is on the account's suppression list (or was just put there by an unsubscribe). */
   | { type: 'SUPPRESSED'; resultStatus: SuppressedResultStatus; reason: string };
 
-/** `unsubscribed`: the counterparty opted out of this case; `suppressed`: the address was suppressed otherwise. */
-export type SuppressedResultStatus = 'suppressed' | 'unsubscribed';
+/**
+ * `unsubscribed`: the counterparty opted out of this case; `optedOut`: they texted STOP (SMS); `suppressed`: the
+ * address was suppressed otherwise.
+ */
+export type SuppressedResultStatus = 'suppressed' | 'unsubscribed' | 'optedOut';
 
 export type CaseEventType = CaseEvent['type'];
 

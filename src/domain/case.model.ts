@@ -48,6 +48,8 @@ export const RESULT_STATUS = {
   suppressed: 'suppressed',
   /** The counterparty used the one-click unsubscribe of one of the case's mails. */
   unsubscribed: 'unsubscribed',
+  /** The counterparty texted STOP (or Twilio refused the number as unsubscribed, error 21610). */
+  optedOut: 'opted_out',
 } as const;
 
 /** Failures that are the provider's verdict on delivery, not the workflow's: not billable (seed "Usage Limits"). */

@@ -1,4 +1,4 @@
-// One interface for every mail transport (local, smtp, agentmail).
+// One interface for every outbound transport: mail (local, smtp, agentmail) and SMS (local, twilio).
 
 export interface MailAddress {
   name?: string | null;
@@ -7,6 +7,8 @@ export interface MailAddress {
 
 export interface OutboundMail {
   caseId: string;
+  /** SMS goes to the SMS transport (to.address is an E.164 number; no subject, headers or threading); absent: EMAIL. */
+  channel?: Channel;
   from: MailAddress;
   to: MailAddress;
   subject: string;
@@ -43,10 +45,21 @@ export interface SendResult {
   threadId?: string | null;
 }
 
-/** The provider refused the message for good (SMTP 5xx, AgentMail 4xx): the case fails with REJECTED. */
+/**
+ * The provider refused the message for good (SMTP 5xx, AgentMail 4xx, Twilio 4xx): the case fails with REJECTED, or
+ * BOUNCED when the provider says the address cannot be reached, or opted_out when the recipient unsubscribed from us
+ * at the provider (Twilio 21610).
+ */
 export class TerminalSendError extends Error {
   override readonly name = 'TerminalSendError';
+  constructor(message: string, options?: ErrorOptions & { outcome?: TerminalSendOutcome }) {
+    super(message, options);
+    this.outcome = options?.outcome ?? 'rejected';
+  }
+  readonly outcome: TerminalSendOutcome;
 }
+
+export type TerminalSendOutcome = 'rejected' | 'bounced' | 'opted_out';
 
 export interface InboundAttachment {
   name: string | null;
@@ -77,6 +90,8 @@ export interface InboundMail {
   labels?: string[];
   /** The provider event that carried this mail: the same event delivered twice has one effect. */
   eventId?: string | null;
+  /** Whose event id it is (AgentMail's unless said). */
+  eventProvider?: EventProvider;
   receivedAt: Date;
   /** The provider held this mail back (AgentMail spam/blocked/unauthenticated); kept, shown, evaluated with care. */
   quarantine?: QuarantineLabel | null;
@@ -99,9 +114,13 @@ export interface MailAuthVerdict {
   dmarcRejects: boolean;
 }
 
+/** Providers whose events carry ids we keep (provider_events). */
+export type EventProvider = 'agentmail' | 'twilio';
+
 export const QUARANTINE_LABELS = ['spam', 'blocked', 'unauthenticated'] as const;
 export type QuarantineLabel = (typeof QUARANTINE_LABELS)[number];
 
+import type { Channel } from '../domain/case.model';
 export type { DeliveryFailureKind } from '../domain/delivery.types';
 import type { DeliveryFailureKind } from '../domain/delivery.types';
 
@@ -114,6 +133,7 @@ export interface DeliveryFailure {
   recipients?: string[];
   /** Provider's event id, for processing each event once. */
   eventId?: string | null;
+  eventProvider?: EventProvider;
 }
 
 /** What a transport calls when mail or a provider event arrives. Implemented by the service layer. */
@@ -124,7 +144,7 @@ export interface InboundSink {
 }
 
 export interface MailTransport {
-  readonly name: 'local' | 'smtp' | 'agentmail';
+  readonly name: 'local' | 'smtp' | 'agentmail' | 'twilio';
   /**
    * True when sending is nothing but our own record (the local transport): the worker then sends inside the
    * transaction that records the send (for a plain step's mail, the step's own transaction), so a crash leaves

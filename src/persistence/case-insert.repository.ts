@@ -63,6 +63,15 @@ export interface NewCaseWrite {
 
 export class UsageLimitReached extends Error {}
 export class IdempotencyRace extends Error {}
+/** Another open SMS case holds the same (our number, their number) pair: the partial unique index said so. */
+export class ConversationBusy extends Error {}
+
+/** migrations/1733100000000-sms-conversations.ts */
+const SMS_CONVERSATION_INDEX = 'cases_open_sms_conversation_uq';
+
+const isConversationConflict = (error: unknown): boolean =>
+  (error as { code?: string; constraint?: string } | undefined)?.code === '23505' &&
+  (error as { constraint?: string }).constraint === SMS_CONVERSATION_INDEX;
 
 /**
  * Writes a new case in one round trip, on a connection of a pipeline-mode pool: the usage reservation (its own
@@ -123,6 +132,7 @@ export async function writeNewCase(pool: PipelinePool, write: NewCaseWrite): Pro
       refund = false;
     }
     if (isIdempotencyConflict(failed?.reason)) throw new IdempotencyRace();
+    if (isConversationConflict(failed?.reason)) throw new ConversationBusy();
     throw (
       failed?.reason ??
       (ended.status === 'rejected'
@@ -147,6 +157,15 @@ export async function writeNewCase(pool: PipelinePool, write: NewCaseWrite): Pro
  */
 export async function insertCases(manager: Tx, rows: CaseEntity[]): Promise<void> {
   if (!rows.length) return;
+  try {
+    await insertCaseRows(manager, rows);
+  } catch (error) {
+    if (isConversationConflict(error)) throw new ConversationBusy();
+    throw error;
+  }
+}
+
+async function insertCaseRows(manager: Tx, rows: CaseEntity[]): Promise<void> {
   const width = COLUMNS.length + 1;
   const tuples = rows.map((_, r) => `(${COLUMNS.map((__, c) => `$${r * width + c + 1}`).join(', ')})`);
   const eventIds = rows.map((_, r) => `$${r * width + width}::uuid`);

@@ -37,6 +37,40 @@ export async function getCase(db: Tx, caseId: string, accountId: string): Promis
   return db.getRepository(CaseEntity).findOneByOrFail({ id: caseId, accountId });
 }
 
+/**
+ * The open SMS case texting `number` (there is at most one: cases_open_sms_conversation_uq), or, when none is open,
+ * null. Locked when `lock` is set, for the caller's transaction.
+ */
+export async function findOpenSmsCase(db: Tx, number: string, lock = false): Promise<CaseEntity | null> {
+  const query = db
+    .getRepository(CaseEntity)
+    .createQueryBuilder('c')
+    .where(`c.channel = 'SMS' AND c.status NOT IN ('COMPLETED', 'FAILED')`)
+    .andWhere(`c.counterparty->>'address' = :number`, { number });
+  if (lock) query.setLock('pessimistic_write');
+  return query.getOne();
+}
+
+/** Which of `numbers` an open SMS case already texts (createCases answers those SMS_CONVERSATION_BUSY). */
+export async function numbersWithOpenSmsCase(db: Tx, numbers: string[]): Promise<Set<string>> {
+  if (!numbers.length) return new Set();
+  const rows: Array<{ address: string }> = await db.query(
+    `SELECT counterparty->>'address' AS address FROM cases
+      WHERE channel = 'SMS' AND status NOT IN ('COMPLETED', 'FAILED') AND counterparty->>'address' = ANY($1::text[])`,
+    [numbers],
+  );
+  return new Set(rows.map((r) => r.address));
+}
+
+/** Accounts that ever texted `number` (an SMS STOP with no open case suppresses it for each of them). */
+export async function accountsTextingNumber(db: Tx, number: string): Promise<string[]> {
+  const rows: Array<{ account_id: string }> = await db.query(
+    `SELECT DISTINCT account_id FROM cases WHERE channel = 'SMS' AND counterparty->>'address' = $1`,
+    [number],
+  );
+  return rows.map((r) => r.account_id);
+}
+
 /** Several cases without locking them, in no particular order. */
 export async function findCases(db: Tx, caseIds: string[]): Promise<CaseEntity[]> {
   return db.getRepository(CaseEntity).findBy({ id: In(caseIds) });

@@ -2,7 +2,7 @@
 import type { Tx } from './transaction.types';
 
 /** Claims a provider event id in the caller's transaction; false when it was claimed (applied) before. */
-export async function claimProviderEvent(manager: Tx, provider: 'agentmail', eventId: string): Promise<boolean> {
+export async function claimProviderEvent(manager: Tx, provider: string, eventId: string): Promise<boolean> {
   const rows: unknown[] = await manager.query(
     `INSERT INTO provider_events (provider, event_id) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING 1`,
     [provider, eventId],

@@ -42,6 +42,15 @@ export async function deleteSuppression(db: Tx, accountId: string, address: stri
   return count > 0;
 }
 
+/** SMS START: the number's STOP entries go, in every account (Twilio's opt-out is per sender number, ours is one). */
+export async function deleteSmsStops(db: Tx, address: string): Promise<number> {
+  const [, count]: [unknown, number] = await db.query(
+    `DELETE FROM suppressions WHERE address = $1 AND source = 'sms_stop'`,
+    [address],
+  );
+  return count;
+}
+
 export async function isSuppressed(db: Tx, accountId: string, address: string): Promise<boolean> {
   const rows: unknown[] = await db.query(`SELECT 1 FROM suppressions WHERE account_id = $1 AND address = lower($2)`, [
     accountId,

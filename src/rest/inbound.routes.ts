@@ -2,8 +2,9 @@
 // with the case's account key), and GET /attachments/...: signed downloads of attachment bytes we keep.
 import { Router, json } from 'express';
 import { z } from 'zod';
-import type { Config } from '../config/env.config';
-import { AppError } from '../domain/app.errors';
+import { smsSender, type Config } from '../config/env.config';
+import { randomUUID } from 'node:crypto';
+import { AppError, badField } from '../domain/app.errors';
 import { REST_ERRORS, restRefusal, sendError } from './rest.errors';
 import { caseAddress, caseIdFromAddress } from '../mail/case-address.mapper';
 import { detectAutoReply } from '../mail/auto-reply.parser';
@@ -19,7 +20,8 @@ export const LOCAL_INBOUND_BODY_LIMIT = '12mb';
 const localInbound = z.object({
   caseId: z.uuid().optional(),
   to: z.email().optional(),
-  from: z.email(),
+  // An SMS case's counterparty texts from an E.164 number.
+  from: z.union([z.email(), z.string().regex(/^\+[1-9]\d{1,14}$/)], 'must be an email address or an E.164 number'),
   fromName: z.string().max(200).optional(),
   subject: z.string().max(1000).optional(),
   text: z.string().max(1_000_000),
@@ -48,7 +50,8 @@ export interface InboundRouteOptions {
 export function inboundRoutes({ services, config, limiter }: InboundRouteOptions): Router {
   const router = Router();
   // The local transport's door only exists with the local transport: with SMTP or AgentMail, mail arrives there.
-  if (config.MAIL_TRANSPORT === 'local') router.use(localInboundRoute(services, config, limiter));
+  if (config.MAIL_TRANSPORT === 'local' || config.SMS_TRANSPORT === 'local')
+    router.use(localInboundRoute(services, config, limiter));
   router.use(attachmentDownloadRoute(services));
   return router;
 }
@@ -63,6 +66,26 @@ function localInboundRoute(services: Services, config: Config, limiter: KeyRateL
       const caseId = body.caseId ?? (body.to ? caseIdFromAddress(body.to, config.MAIL_DOMAIN) : null);
       const row = caseId ? await services.cases.getCase(account.id, caseId) : null;
       if (!row) throw new AppError('CASE_NOT_FOUND', "No such case: give caseId or the case's reply address as to");
+      const local = row.channel === 'SMS' ? config.SMS_TRANSPORT : config.MAIL_TRANSPORT;
+      if (local !== 'local')
+        throw badField('caseId', `the case's channel (${row.channel}) does not use a local transport`);
+      if (row.channel === 'SMS') {
+        // A text, matched by number as Twilio's would be (STOP and START included); only the case's own number,
+        // or a key could drop texts into another account's conversation with that number.
+        if (body.from !== row.counterparty.address)
+          throw badField('from', "must be the SMS case's counterparty number");
+        const messageId = body.messageId ?? randomUUID();
+        const outcome = await services.sms.receiveText({
+          providerMessageId: messageId,
+          from: body.from,
+          to: smsSender(config),
+          body: body.text,
+        });
+        res
+          .status(202)
+          .json({ ok: true, data: { caseId: row.id, messageId, outcome, duplicate: outcome === 'duplicate' } });
+        return;
+      }
       const messageId = await services.inbound.store(row, {
         recipients: [body.to ?? caseAddress(row.id, config.MAIL_DOMAIN)],
         from: { address: body.from, name: body.fromName ?? null },

@@ -16,6 +16,7 @@ export type RestErrorCode =
   | 'USAGE_LIMIT_REACHED'
   | 'RATE_LIMITED'
   | 'COUNTERPARTY_SUPPRESSED'
+  | 'SMS_CONVERSATION_BUSY'
   | 'WEBHOOK_DELIVERY_NOT_FOUND'
   | 'INTERNAL_ERROR';
 
@@ -35,6 +36,8 @@ export const REST_ERRORS: Record<ErrorCode, { status: number; code: RestErrorCod
   RATE_LIMITED: { status: 429, code: 'RATE_LIMITED' },
   // Ours (SPEC §11): the reference has no suppression list.
   COUNTERPARTY_SUPPRESSED: { status: 409, code: 'COUNTERPARTY_SUPPRESSED' },
+  // Ours (SPEC §13): the number already has an open SMS case with our number.
+  SMS_CONVERSATION_BUSY: { status: 409, code: 'SMS_CONVERSATION_BUSY' },
   WEBHOOK_DELIVERY_NOT_FOUND: { status: 404, code: 'WEBHOOK_DELIVERY_NOT_FOUND' },
   // Feed cursors exist only on GraphQL subscriptions; REST never meets one.
   CURSOR_EXPIRED: { status: 410, code: 'INVALID_REQUEST' },

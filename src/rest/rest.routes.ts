@@ -68,7 +68,9 @@ export function restRoutes(services: Services, config: Config, limiter: KeyRateL
       const row = await services.cases.requireCase(account.id, String(req.params.id));
       const attachments = await services.cases.attachments(row.id);
       const conversationThread =
-        req.query.includeTranscript === 'true' ? renderTranscript(await services.cases.messages(row.id)) : undefined;
+        req.query.includeTranscript === 'true'
+          ? renderTranscript(await services.cases.messages(row.id), row.channel)
+          : undefined;
       sendOk(res, toRestCase(row, { attachments, conversationThread }));
     }),
   );

@@ -11,6 +11,8 @@ import type { MailTransport } from '../mail/mail.types';
 import { createMailAuthenticator, type DNSResolver } from '../mail/mail-auth.guard';
 import { createSmtpInbound } from '../mail/smtp-inbound.server';
 import { createSmtpTransport } from '../mail/smtp.transport';
+import { createTwilioSmsTransport } from '../mail/twilio-sms.transport';
+import { twilioWebhookRouter } from '../mail/twilio.routes';
 import type { ProviderLinkFn } from '../services/attachments/attachment.service';
 import type { InboundService } from '../services/inbound/inbound.service';
 import type { Services } from '../services/service.registry';
@@ -59,6 +61,47 @@ export function applyMailRate(
   return config.MAIL_RATE_PER_MINUTE
     ? withMailRate(transport, limiter, config.MAIL_RATE_PER_MINUTE, signal)
     : transport;
+}
+
+/** SMS_TRANSPORT: texts through Twilio, or (local) only onto the case's thread. */
+export function createSmsTransport(config: Config): MailTransport {
+  if (config.SMS_TRANSPORT === 'local') return createLocalTransport();
+  return createTwilioSmsTransport({
+    accountSid: requiredFor(config.TWILIO_ACCOUNT_SID, 'TWILIO_ACCOUNT_SID', 'SMS_TRANSPORT'),
+    authToken: requiredFor(config.TWILIO_AUTH_TOKEN, 'TWILIO_AUTH_TOKEN', 'SMS_TRANSPORT'),
+    from: requiredFor(config.TWILIO_FROM, 'TWILIO_FROM', 'SMS_TRANSPORT'),
+    baseUrl: config.TWILIO_BASE_URL,
+    statusCallbackUrl: `${config.publicUrl}${TWILIO_STATUS_PATH}`,
+  });
+}
+
+const TWILIO_STATUS_PATH = '/webhooks/twilio/status';
+
+/** POST /webhooks/twilio and /webhooks/twilio/status, signed with the auth token over PUBLIC_URL + the path. */
+export function mountSmsRoutes(app: Express, config: Config, services: Services, logger: Logger): void {
+  if (config.SMS_TRANSPORT !== 'twilio') return;
+  app.use(
+    twilioWebhookRouter({
+      authToken: requiredFor(config.TWILIO_AUTH_TOKEN, 'TWILIO_AUTH_TOKEN', 'SMS_TRANSPORT'),
+      publicUrl: config.publicUrl,
+      onText: async (text) => {
+        await services.sms.receiveText({
+          providerMessageId: text.messageSid,
+          from: text.from,
+          to: text.to,
+          body: text.body,
+        });
+      },
+      onStatus: (status) =>
+        services.sms.statusUpdate({
+          providerMessageId: status.messageSid,
+          status: status.status,
+          errorCode: status.errorCode,
+          errorMessage: status.errorMessage,
+        }),
+      logger: logger.child({ component: 'twilio-webhook' }),
+    }),
+  );
 }
 
 /** Attachments AgentMail keeps are downloaded through a fresh provider link; other transports keep the bytes. */
@@ -120,6 +163,10 @@ export async function handleAgentmailEvent(
 }
 
 function required(value: string | undefined, name: string): string {
-  if (!value) throw new Error(`${name} is required for MAIL_TRANSPORT`);
+  return requiredFor(value, name, 'MAIL_TRANSPORT');
+}
+
+function requiredFor(value: string | undefined, name: string, setting: string): string {
+  if (!value) throw new Error(`${name} is required for ${setting}`);
   return value;
 }

@@ -2,6 +2,7 @@
 import type { AgentCallHook } from '../agent/openai.agent';
 import { ModelUsageService } from '../services/cases/model-usage.service';
 import { createAgent } from '../agent/agent.factory';
+import { smsSized } from '../agent/sms-length.policy';
 import type { Agent } from '../agent/agent.types';
 import { requireDatabaseUrl, type Config } from '../config/env.config';
 import { buildOffloadSchema } from '../graphql/graphql.schema';
@@ -24,7 +25,16 @@ import type { Clock, ServiceContext } from '../services/service.context';
 import type { Services } from '../services/service.registry';
 import { CaseStatsService } from '../services/cases/case-stats.service';
 import { startHttp, type HttpServer } from './http.server';
-import { applyMailRate, createMailTransport, mountMailRoutes, providerAttachmentLinks } from './mail.wiring';
+import {
+  applyMailRate,
+  createMailTransport,
+  createSmsTransport,
+  mountMailRoutes,
+  mountSmsRoutes,
+  providerAttachmentLinks,
+} from './mail.wiring';
+import { createChannelTransport } from '../mail/channel.transport';
+import { SmsInboundService } from '../services/inbound/sms-inbound.service';
 import { createWebhookWiring } from './webhook.wiring';
 import { closeWebhookAgents } from '../webhooks/safe-http.client';
 import { restRoutes } from '../rest/rest.routes';
@@ -50,6 +60,8 @@ export interface OffloadOptions {
   /** Tests and benchmarks swap adapters at the edge; the rest of the wiring stays real. */
   agent?: Agent;
   transport?: MailTransport;
+  /** The SMS transport (default: from SMS_TRANSPORT). */
+  smsTransport?: MailTransport;
   /** DNS for SPF/DKIM/DMARC checks of inbound SMTP mail (tests pass fixed records). */
   dnsResolver?: DNSResolver;
 }
@@ -107,17 +119,21 @@ export async function startOffload(config: Config, options: OffloadOptions): Pro
   // the reservations moving however many sends wait (on the main pool, waiting sends could hold every connection).
   const mailLimitsDb = config.MAIL_RATE_PER_MINUTE ? createDataSource(databaseUrl, 2) : null;
   await mailLimitsDb?.initialize();
-  const transport = applyMailRate(
+  const mail = applyMailRate(
     options.transport ?? createMailTransport(config, logger, options.dnsResolver),
     config,
     mailLimitsDb ? new SharedLimiter(mailLimitsDb) : limiter,
     stopLimits.signal,
   );
+  // The worker sends through one transport; each message goes out through its case's channel's.
+  const transport = createChannelTransport(mail, options.smsTransport ?? createSmsTransport(config));
+  const inbound = new InboundService(ctx, metrics.inboundObserver(mail.name));
   const services: Services = {
     accounts: new AccountsService(db, config.AUTH_CACHE_SECONDS),
     cases: new CasesService(transitions, writes),
-    attachments: new AttachmentsService(db, links, providerAttachmentLinks(transport)),
-    inbound: new InboundService(ctx, metrics.inboundObserver(transport.name)),
+    attachments: new AttachmentsService(db, links, providerAttachmentLinks(mail)),
+    inbound,
+    sms: new SmsInboundService(transitions, inbound),
     feed,
     feedResume: new FeedResume(feed, db, clock, {
       hours: config.FEED_RESUME_HOURS,
@@ -162,7 +178,8 @@ export async function startOffload(config: Config, options: OffloadOptions): Pro
           });
     gate?.start();
     stopGate = () => gate?.stop();
-    const agent: Agent = gate ?? inner;
+    // Every agent, a test's too: SMS messages stay within SPEC §13's 320 characters whatever the agent wrote.
+    const agent: Agent = smsSized(gate ?? inner);
     await startWorkers(boss, ctx, {
       cases: new CaseWorker({ ...transitions, unsubscribeLinks }, agent, transport, metrics.observer(logger)),
       webhooks: { deliver: webhooks.deliver },
@@ -186,6 +203,7 @@ export async function startOffload(config: Config, options: OffloadOptions): Pro
       logger,
       extraRoutes: (app) => {
         mountMailRoutes(app, config, services, logger);
+        mountSmsRoutes(app, config, services, logger);
         app.use(restRoutes(services, config, keyRate, logger));
         app.use(unsubscribeRoutes(services));
       },

@@ -7,6 +7,7 @@ import type { CaseErasureService } from './cases/case-erasure.service';
 import type { CaseStatsService } from './cases/case-stats.service';
 import type { ModelUsageService } from './cases/model-usage.service';
 import type { InboundService } from './inbound/inbound.service';
+import type { SmsInboundService } from './inbound/sms-inbound.service';
 import type { SuppressionService } from './suppression/suppression.service';
 import type { UnsubscribeService } from './suppression/unsubscribe.service';
 import type { WebhookEndpointService } from './webhooks/webhook-endpoint.service';
@@ -18,6 +19,8 @@ export interface Services {
   cases: CasesService;
   attachments: AttachmentsService;
   inbound: InboundService;
+  /** Texts and status callbacks of the SMS transport (SPEC §13). */
+  sms: SmsInboundService;
   feed: CaseFeed;
   feedResume: FeedResume;
   webhooks: WebhookRecords;

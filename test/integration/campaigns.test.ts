@@ -95,6 +95,24 @@ describe('createCases', () => {
     }
   });
 
+  it('answers SMS_CONVERSATION_BUSY per input for a number already texted, in the batch or by an open case', async () => {
+    const owner = await app.newAccount('BASE_PRO', 'sms-batch');
+    const text = (address: string) => ({ ...caseInput({ counterparty: { address, name: 'Driver' } }), channel: 'SMS' });
+    const first = await owner.client.ok(CreateCasesDocument, { inputs: [text('+14155550101')] });
+    expect(first.createCases[0]!.case).not.toBeNull();
+    const { createCases } = await owner.client.ok(CreateCasesDocument, {
+      inputs: [text('+14155550101'), text('+14155550102'), text('+14155550102'), inputs(1, 'sms-mix')[0]!],
+    });
+    expect(createCases.map((r) => (r.case ? 'case' : r.error!.code))).toEqual([
+      'SMS_CONVERSATION_BUSY',
+      'case',
+      'SMS_CONVERSATION_BUSY',
+      'case',
+    ]);
+    expect(createCases[0]!.error!.fields).toEqual(['counterparty.address']);
+    expect(await countCases(owner.accountId)).toBe(3);
+  });
+
   it('creates exactly what is left of the month: 3 of 5 at 97 of 100, the rest refused as createCase would be', async () => {
     const sandbox = await app.newAccount('SANDBOX', 'exact');
     await usedThisMonth(sandbox.accountId, 97);

@@ -591,6 +591,44 @@ describe('layouts', () => {
   });
 });
 
+describe('an SMS case', () => {
+  it('shows a text thread: the channel, phone numbers and no subjects; the form asks for a number', async () => {
+    const number = '+14155550142';
+    const id = await createViaApi({
+      channel: 'SMS',
+      counterparty: { address: number, name: 'Dana Driver' },
+      followUpDelayHours: 8760,
+    });
+    await waitFor(
+      'the outreach text',
+      async () => (await app.client.ok(GetCaseDocument, { id })).case?.status === 'RUNNING',
+    );
+    const answer = await fetch(`${app.url}/webhooks/local`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-api-key': app.apiKey },
+      body: JSON.stringify({ caseId: id, from: number, text: 'Which invoice?' }),
+    });
+    expect(answer.status).toBe(202);
+    await page.goto(`${app.url}/case/${id}`);
+    await page.waitForSelector('#thread li.message.inbound');
+    expect(await page.textContent('[data-field="Channel"]')).toBe('SMS (text messages)');
+    expect(await page.textContent('[data-field="Counterparty"]')).toContain(number);
+    expect(await page.locator('#thread .subject').count()).toBe(0);
+    expect(await page.textContent('#thread li.message.outbound .direction')).toBe('Sent text');
+    expect(await page.textContent('#thread li.message.inbound .meta')).toContain(`Received text ${number}`);
+    expect(await axeViolations()).toEqual([]);
+    await shot('sms-case');
+
+    await page.goto(`${app.url}/new`);
+    await page.waitForSelector('#f-channel', { state: 'visible' });
+    await page.selectOption('#f-channel', 'SMS');
+    expect(await page.getAttribute('#f-cp-address', 'type')).toBe('tel');
+    expect(await page.textContent('label[for="f-cp-address"]')).toContain('Phone number');
+    await page.selectOption('#f-channel', 'EMAIL');
+    expect(await page.getAttribute('#f-cp-address', 'type')).toBe('email');
+  });
+});
+
 describe('signing out', () => {
   it('forgets the key and shows the sign-in form', async () => {
     await page.goto(`${app.url}/`);

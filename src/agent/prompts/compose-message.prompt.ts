@@ -1,9 +1,11 @@
 // The compose_message prompt: one email (outreach, follow-up or reply) written as the client's sender persona.
 import type { ComposeRequest } from '../agent.types';
+import { SMS_MAX_CHARS } from '../sms-length.policy';
 import { describePersona, neutralize, renderCaseFacts, renderThread, UNTRUSTED_DATA_RULES } from './shared.prompt';
 import type { PromptMessage } from './shared.prompt';
 
 export function composeSystemPrompt(request: ComposeRequest): string {
+  if (request.context.channel === 'SMS') return smsSystemPrompt(request);
   const persona = describePersona(request.context.senderPersona);
   return [
     `You write emails for one bounded task on behalf of ${persona}.`,
@@ -16,6 +18,24 @@ export function composeSystemPrompt(request: ComposeRequest): string {
     'sign with the persona name (and role and company when given).',
     UNTRUSTED_DATA_RULES,
     'Answer with one JSON object: {"subject": string, "body": string}.',
+  ].join('\n');
+}
+
+/** SPEC §13: a text, not an email: short, no subject, no greeting line or signature block. */
+function smsSystemPrompt(request: ComposeRequest): string {
+  const persona = describePersona(request.context.senderPersona);
+  return [
+    `You write SMS text messages for one bounded task on behalf of ${persona}.`,
+    'You text exactly one counterparty, the one named in the case facts, in their conversation. You never add',
+    'recipients, links, prices, dates or promises that the case facts do not give you, and you never claim to be a',
+    'human if asked directly.',
+    'Always follow the constraints from our client. Where the instructions below say "email", write a text message.',
+    `The body is at most ${SMS_MAX_CHARS} characters, shorter is better: one or two plain sentences that ask for`,
+    'exactly what the objective needs. No subject, no markdown, no placeholders, no greeting line and no signature',
+    'block; say who you are in a few words only in the first message.',
+    UNTRUSTED_DATA_RULES,
+    // The output schema is the email's; the subject is only a label here (a text has none, none is sent).
+    'Answer with one JSON object: {"subject": string (two or three words; never sent), "body": string}.',
   ].join('\n');
 }
 

@@ -2,11 +2,13 @@
 import type { CaseContext, ComposedMessage, ComposeRequest } from '../agent.types';
 import { latestHumanAnswer } from '../human-context.mapper';
 import { replySubject, threadSubject } from '../thread.mapper';
+import { fitSms } from '../sms-length.policy';
 
 const MAX_SUBJECT_OBJECTIVE = 70;
 
 export function composeFromTemplate(request: ComposeRequest): ComposedMessage {
   const { context } = request;
+  if (context.channel === 'SMS') return { subject: '', body: fitSms(smsText(request)) };
   switch (request.purpose) {
     case 'outreach':
       return { subject: outreachSubject(context), body: letter(context, outreachText(context)) };
@@ -16,6 +18,29 @@ export function composeFromTemplate(request: ComposeRequest): ComposedMessage {
       return { subject: replyTo(context), body: letter(context, request.replyBody?.trim() || restateRequest(context)) };
     case 'reply_after_input':
       return { subject: replyTo(context), body: letter(context, request.replyBody?.trim() || relayAnswer(context)) };
+    default: {
+      const unreachable: never = request.purpose;
+      return unreachable;
+    }
+  }
+}
+
+/** SPEC §13: a text per purpose, no subject, no greeting line or signature block. */
+function smsText(request: ComposeRequest): string {
+  const { context } = request;
+  const { name, company } = context.senderPersona;
+  const objective = sentence(context.goal.objective);
+  switch (request.purpose) {
+    case 'outreach':
+      return `Hi ${context.counterparty.name}, this is ${name}${company ? ` from ${company}` : ''}, texting about this: ${objective} Could you reply to this text?`;
+    case 'follow_up': {
+      const number = Math.max(1, context.attemptCount);
+      return `Hi ${context.counterparty.name}, following up (${number}/${context.maxAttempts}): ${objective} A short reply would help.`;
+    }
+    case 'reply':
+      return request.replyBody?.trim() || restateRequest(context);
+    case 'reply_after_input':
+      return request.replyBody?.trim() || relayAnswer(context);
     default: {
       const unreachable: never = request.purpose;
       return unreachable;

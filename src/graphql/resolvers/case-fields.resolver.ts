@@ -19,7 +19,7 @@ export class CaseFieldsResolver {
 
   @FieldResolver(() => String, { nullable: true, description: 'The thread as plain text; null before any mail' })
   async transcript(@Root() c: Case, @Ctx() { services }: GraphQLContext): Promise<string | null> {
-    return renderTranscript(await services.cases.messages(c.id));
+    return renderTranscript(await services.cases.messages(c.id), c.channel);
   }
 
   @FieldResolver(() => [CaseEvent])

@@ -12,7 +12,10 @@ export class GoalInput {
 
 @InputType()
 export class CounterpartyInput {
-  @Field(() => String) address!: string;
+  @Field(() => String, {
+    description: 'An email address (channel EMAIL) or an E.164 number such as +15551234567 (channel SMS)',
+  })
+  address!: string;
   @Field(() => String) name!: string;
   @Field(() => String, { nullable: true }) company?: string | null;
   @Field(() => String, { nullable: true }) timezone?: string | null;

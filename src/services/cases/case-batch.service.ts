@@ -4,8 +4,8 @@
 import { createHash } from 'node:crypto';
 import { AppError, badField } from '../../domain/app.errors';
 import { caseJobs, insertCaseJobs } from '../../jobs/job.catalog';
-import { insertCases } from '../../persistence/case-insert.repository';
-import { findCasesByIds } from '../../persistence/cases.repository';
+import { ConversationBusy, insertCases } from '../../persistence/case-insert.repository';
+import { findCasesByIds, numbersWithOpenSmsCase } from '../../persistence/cases.repository';
 import type { CaseEntity } from '../../persistence/entities';
 import {
   claimBatchKey,
@@ -42,6 +42,7 @@ export interface CaseBatchResult {
 type StoredResult = { index: number; caseId: string } | { index: number; error: CaseInputError };
 
 type Parsed = { index: number; input: CreateCaseInput; hash: string } | { index: number; error: CaseInputError };
+type ValidInput = Extract<Parsed, { input: CreateCaseInput }>;
 
 export class CaseBatchService {
   constructor(
@@ -67,6 +68,8 @@ export class CaseBatchService {
       } catch (error) {
         // Two requests with one key raced; the loser reads the winner's results on the next pass.
         if (isIdempotencyConflict(error) && attempt < 2) continue;
+        // A concurrent create opened an SMS conversation this batch wanted; the next pass answers it as busy.
+        if (error instanceof ConversationBusy && attempt < 2) continue;
         throw error;
       }
     }
@@ -93,7 +96,7 @@ export class CaseBatchService {
       case: null,
       error: 'error' in p ? p.error : null,
     }));
-    const valid = await this.withoutSuppressed(account.id, parsed, results);
+    const valid = await this.withoutBusyNumbers(await this.withoutSuppressed(account.id, parsed, results), results);
     const now = this.ctx.clock();
     const usage: UsageReservation = { accountId: account.id, month: usageMonth(now), limit: account.monthlyLimit };
     const granted = await reserveUnits(this.ctx.db.manager, usage, valid.length);
@@ -135,7 +138,7 @@ export class CaseBatchService {
     accountId: string,
     parsed: Parsed[],
     results: CaseBatchResult[],
-  ): Promise<Array<Extract<Parsed, { input: CreateCaseInput }>>> {
+  ): Promise<ValidInput[]> {
     const valid = parsed.filter((p): p is Extract<Parsed, { input: CreateCaseInput }> => 'input' in p);
     const pairs = valid.map((p) => ({ accountId, address: normalizeAddress(p.input.counterparty.address) }));
     const suppressed = await suppressedAmong(this.ctx.db.manager, pairs);
@@ -144,6 +147,29 @@ export class CaseBatchService {
       results[p.index]!.error = {
         code: 'COUNTERPARTY_SUPPRESSED',
         message: 'counterparty.address is on the suppression list',
+        fields: ['counterparty.address'],
+      };
+      return false;
+    });
+  }
+
+  /**
+   * SPEC §13: one open SMS case per number. A number an open case texts, or one an earlier input of this batch
+   * takes, is answered SMS_CONVERSATION_BUSY instead of failing the whole batch at the unique index.
+   */
+  private async withoutBusyNumbers(valid: ValidInput[], results: CaseBatchResult[]): Promise<ValidInput[]> {
+    const sms = valid.filter((p) => p.input.channel === 'SMS').map((p) => p.input.counterparty.address);
+    const taken = await numbersWithOpenSmsCase(this.ctx.db.manager, [...new Set(sms)]);
+    return valid.filter((p) => {
+      if (p.input.channel !== 'SMS') return true;
+      const number = p.input.counterparty.address;
+      if (!taken.has(number)) {
+        taken.add(number);
+        return true;
+      }
+      results[p.index]!.error = {
+        code: 'SMS_CONVERSATION_BUSY',
+        message: `counterparty.address ${number} already has an open SMS case with our number`,
         fields: ['counterparty.address'],
       };
       return false;

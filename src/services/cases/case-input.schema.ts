@@ -1,4 +1,5 @@
 // One zod schema per input, shared by GraphQL and REST. Every free-text and JSON field has a size cap.
+import { parsePhoneNumberFromString } from 'libphonenumber-js';
 import { z } from 'zod';
 import { badInput, type FieldIssue } from '../../domain/app.errors';
 import { sendWindowProblems, WEEKDAYS } from '../../domain/send-window.policy';
@@ -82,6 +83,8 @@ export interface CaseSchemaOptions {
    */
   ownDomains?: string[];
   ownAddresses?: string[];
+  /** Our SMS sender (TWILIO_FROM): a case texting it would have Offload text, and answer, itself. */
+  ownNumbers?: string[];
 }
 
 /** A URL Offload will POST webhooks to: http(s), capped, and not a private address unless allowed (SSRF). */
@@ -97,8 +100,50 @@ export function webhookUrlSchema(options: { allowPrivateWebhooks: boolean }) {
 }
 
 export function createCaseSchema(options: CaseSchemaOptions) {
-  return noProtoKeys(caseObject(options).superRefine(checkSendWindow));
+  return noProtoKeys(
+    caseObject(options)
+      .superRefine(checkSendWindow)
+      .superRefine((input, ctx) => checkCounterpartyAddress(input, ctx, options))
+      .transform(withCanonicalAddress),
+  );
 }
+
+const E164 = /^\+[1-9]\d{1,14}$/;
+
+/** An E.164 number a carrier can route (libphonenumber's rules for the country): '+' and digits, nothing else. */
+export function isE164Number(value: string): boolean {
+  return E164.test(value) && parsePhoneNumberFromString(value)?.isValid() === true;
+}
+
+/** The address rules depend on the channel: an email address for EMAIL, an E.164 number for SMS. */
+function checkCounterpartyAddress(
+  input: { channel: 'EMAIL' | 'SMS'; counterparty: { address: string } },
+  ctx: z.RefinementCtx,
+  options: CaseSchemaOptions,
+): void {
+  const { address } = input.counterparty;
+  const path = ['counterparty', 'address'];
+  if (input.channel === 'SMS') {
+    if (!isE164Number(address))
+      ctx.addIssue({ code: 'custom', path, message: 'must be an E.164 phone number such as +15551234567 for SMS' });
+    else if ((options.ownNumbers ?? []).includes(address))
+      ctx.addIssue({ code: 'custom', path, message: "must not be this Offload server's own SMS number" });
+    return;
+  }
+  if (!emailAddress.safeParse(address).success)
+    ctx.addIssue({ code: 'custom', path, message: 'must be a valid email address' });
+  else if (isOwnAddress(address, options))
+    ctx.addIssue({ code: 'custom', path, message: 'must not be an address of this Offload server' });
+}
+
+/** One spelling per number, so the conversation index and the suppression list compare like with like. */
+function withCanonicalAddress<T extends { channel: 'EMAIL' | 'SMS'; counterparty: { address: string } }>(input: T): T {
+  if (input.channel !== 'SMS') return input;
+  const number = parsePhoneNumberFromString(input.counterparty.address)?.number ?? input.counterparty.address;
+  return { ...input, counterparty: { ...input.counterparty, address: number } };
+}
+
+const emailAddress = z.email();
 
 /** How far ahead a case may be scheduled: far enough for any campaign, near enough to catch a typo in the year. */
 export const MAX_START_AHEAD_DAYS = 366;
@@ -154,9 +199,7 @@ function isOwnAddress(address: string, options: CaseSchemaOptions): boolean {
 
 function caseObject(options: CaseSchemaOptions) {
   return z.object({
-    channel: z.enum(['EMAIL', 'SMS']).refine((c) => c === 'EMAIL', {
-      message: 'SMS is not supported yet: no SMS transport exists; use EMAIL',
-    }),
+    channel: z.enum(['EMAIL', 'SMS']),
     goal: z.object({
       objective: text(LIMITS.objective),
       knowledge: z
@@ -165,10 +208,8 @@ function caseObject(options: CaseSchemaOptions) {
         .refine((v) => v == null || jsonBytes(v) <= LIMITS.jsonBytes, `must be at most ${LIMITS.jsonBytes} bytes`),
     }),
     counterparty: z.object({
-      address: z
-        .email('must be a valid email address')
-        .max(320)
-        .refine((a) => !isOwnAddress(a, options), 'must not be an address of this Offload server'),
+      // Checked against the channel below: an email address (EMAIL) or an E.164 number (SMS).
+      address: z.string().trim().min(1, 'must not be empty').max(320, 'must be at most 320 characters'),
       name: text(LIMITS.shortText),
       company: optionalText(LIMITS.shortText),
       timezone: z.string().max(64).refine(isTimeZone, 'must be an IANA time zone such as Europe/Paris').nullish(),

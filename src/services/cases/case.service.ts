@@ -7,6 +7,7 @@ import { cancelKey, caseJobs, enqueueCaseJob, sendCaseJob } from '../../jobs/job
 import { attachmentsOfCase } from '../../persistence/attachments.repository';
 import { appendTimeline, loadTimeline } from '../../persistence/case-events.repository';
 import {
+  ConversationBusy,
   IdempotencyRace,
   UsageLimitReached,
   writeNewCase,
@@ -63,6 +64,7 @@ export class CasesService {
       allowPrivateWebhooks: ctx.config.WEBHOOK_ALLOW_PRIVATE,
       ownDomains: [ctx.config.MAIL_DOMAIN],
       ownAddresses: ctx.config.AGENTMAIL_INBOX_ID ? [ctx.config.AGENTMAIL_INBOX_ID] : [],
+      ownNumbers: ctx.config.TWILIO_FROM ? [ctx.config.TWILIO_FROM] : [],
     });
     this.batches = new CaseBatchService(ctx, this.createSchema);
   }
@@ -102,6 +104,7 @@ export class CasesService {
       } catch (error) {
         if (error instanceof UsageLimitReached)
           throw new AppError('USAGE_LIMIT_REACHED', usageLimitMessage(account), { limit });
+        if (error instanceof ConversationBusy) throw smsConversationBusy(input.counterparty.address);
         // Two requests with one key raced; the loser reads the winner's case on the next pass.
         if (error instanceof IdempotencyRace && attempt < 2) continue;
         throw error;
@@ -210,3 +213,11 @@ export class CasesService {
 }
 
 export type { CaseFilter, CasePage };
+
+/** SPEC §13: a text from a number is matched to its one open case, so a second one would make replies ambiguous. */
+const smsConversationBusy = (address: string): AppError =>
+  new AppError(
+    'SMS_CONVERSATION_BUSY',
+    `counterparty.address ${address} already has an open SMS case with our number; wait for it to finish or cancel it`,
+    { fields: [{ path: 'counterparty.address', message: 'has an open SMS case' }] },
+  );

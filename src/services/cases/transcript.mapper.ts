@@ -1,7 +1,11 @@
+import type { Channel } from '../../domain/case.model';
 import type { MessageEntity } from '../../persistence/entities';
 
-/** The case thread as plain text, oldest first (reference: conversationThread); null when there is no thread. */
-export function renderTranscript(messages: MessageEntity[]): string | null {
+/**
+ * The case thread as plain text, oldest first (reference: conversationThread); null when there is no thread. Texts
+ * (channel SMS) have no Subject line.
+ */
+export function renderTranscript(messages: MessageEntity[], channel: Channel = 'EMAIL'): string | null {
   const shown = messages.filter((m) => m.direction === 'inbound' || m.status === 'sent');
   if (!shown.length) return null;
   return shown
@@ -12,7 +16,7 @@ export function renderTranscript(messages: MessageEntity[]): string | null {
         `From: ${from}`,
         `To: ${m.toAddresses.join(', ')}`,
         `Date: ${at.toISOString()}`,
-        `Subject: ${m.subject ?? ''}`,
+        ...(channel === 'SMS' ? [] : [`Subject: ${m.subject ?? ''}`]),
         '',
         (m.text ?? '').trim(),
       ].join('\n');

@@ -4,7 +4,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { caseIdFromAddress } from '../../mail/case-address.mapper';
 import { safeContentType } from '../../mail/content-type.policy';
 import { InboundMatcher } from './inbound-match.service';
-import type { DeliveryFailure, InboundMail, InboundSink } from '../../mail/mail.types';
+import type { DeliveryFailure, EventProvider, InboundMail, InboundSink } from '../../mail/mail.types';
 import { isTerminal } from '../../domain/case.model';
 import { insertAttachment } from '../../persistence/attachments.repository';
 import { findCase } from '../../persistence/cases.repository';
@@ -56,7 +56,7 @@ export class InboundService implements InboundSink {
   async store(row: CaseEntity, received: InboundMail): Promise<string | null> {
     const mail = withoutNul(received);
     const stored = await this.ctx.db.transaction(async (manager) => {
-      if (!(await claimEvent(manager, mail.eventId))) return null;
+      if (!(await claimEvent(manager, mail.eventId, mail.eventProvider))) return null;
       const messageId = await this.insertMessage(manager, row, mail);
       if (!messageId) return null;
       await this.insertAttachments(manager, row, messageId, mail);
@@ -93,7 +93,7 @@ export class InboundService implements InboundSink {
       return;
     }
     await this.ctx.db.transaction(async (manager) => {
-      if (!(await claimEvent(manager, failure.eventId))) return;
+      if (!(await claimEvent(manager, failure.eventId, failure.eventProvider))) return;
       await setDeliveryStatus(manager, message.id, failure.kind.toLowerCase());
       await this.suppressAfter(manager, message, failure);
       await enqueueCaseJob(this.ctx, manager, caseJobs.deliveryFailed(message.caseId, message.id, failure));
@@ -229,9 +229,9 @@ function inboundJob(row: CaseEntity, messageId: string, mail: InboundMail): Case
 }
 
 /** Claims a provider event id in the transaction that applies it; false when it was applied before. */
-async function claimEvent(manager: Tx, eventId: string | null | undefined): Promise<boolean> {
-  // Only AgentMail's events carry an id; local and SMTP mail have nothing to claim here.
-  return !eventId || claimProviderEvent(manager, 'agentmail', eventId);
+async function claimEvent(manager: Tx, eventId: string | null | undefined, provider?: EventProvider): Promise<boolean> {
+  // Only AgentMail's and Twilio's events carry an id; local and SMTP mail have nothing to claim here.
+  return !eventId || claimProviderEvent(manager, provider ?? 'agentmail', eventId);
 }
 
 /** A stable Message-ID for a mail that came without one: the same sender and content give the same id. */

@@ -1,5 +1,5 @@
 // The account's suppression list: addresses Offload never mails again for that account. Filled automatically (a
-// hard bounce, a complaint, a one-click unsubscribe; the SMS transport's STOP will call suppress() too) and by the
+// hard bounce, a complaint, a one-click unsubscribe, an SMS STOP) and by the
 // client (suppressAddress). createCase refuses a suppressed address, and every send checks the list under the case
 // lock just before the mail leaves, so a case already running to an address that becomes suppressed stops there.
 import { z } from 'zod';
@@ -26,9 +26,10 @@ export interface SuppressionPage {
 
 const MAX_PAGE = 100;
 
+// An email address, or an SMS counterparty's E.164 number.
 const addressSchema = z
-  .email('must be a valid email address')
-  .max(320)
+  .union([z.email(), z.string().regex(/^\+[1-9]\d{1,14}$/)], 'must be a valid email address or an E.164 number')
+  .refine((a) => a.length <= 320, 'must be at most 320 characters')
   .transform((a) => a.trim().toLowerCase());
 const reasonSchema = z.string().max(LIMITS.reason).nullish();
 

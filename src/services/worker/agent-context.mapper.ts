@@ -21,6 +21,7 @@ export function buildAgentContext(
     }));
   return {
     caseId: row.id,
+    channel: row.channel,
     goal: row.goal,
     counterparty: row.counterparty,
     senderPersona: row.senderPersona,

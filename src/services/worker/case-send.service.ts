@@ -7,6 +7,7 @@
 // What remains is a crash between the transport accepting the mail and our record of it: the retry sees an attempt
 // already begun and reports a possible duplicate (send_attempts > 1) instead of passing silently.
 import type { Agent } from '../../agent/agent.types';
+import { smsSender } from '../../config/env.config';
 import type { CaseEvent } from '../../domain/case-event.types';
 import { sendUnwantedReason } from '../../domain/case.machine';
 import type { CaseJob, SendJob } from '../../jobs/job.catalog';
@@ -23,7 +24,7 @@ import {
 } from '../../persistence/messages.repository';
 import { claimJobKey } from '../../persistence/processed-jobs.repository';
 import { holdingSendLock } from '../../persistence/send-lock.repository';
-import { isSuppressed } from '../../persistence/suppressions.repository';
+import { insertSuppression, isSuppressed } from '../../persistence/suppressions.repository';
 import type { Tx } from '../../persistence/transaction.types';
 import { buildAgentContext } from './agent-context.mapper';
 import { dropQueuedSend } from '../transitions/transition.writer';
@@ -89,6 +90,7 @@ export class CaseSender {
         purpose: job.purpose,
         composed,
         domain: MAIL_DOMAIN,
+        smsFrom: smsSender(this.ctx.config),
         now: this.ctx.clock(),
       });
     }
@@ -114,12 +116,13 @@ export class CaseSender {
       sent = await this.transport.send(toOutboundMail(row, message, thread, this.ctx.unsubscribeLinks));
     } catch (error) {
       if (!(error instanceof TerminalSendError)) throw error; // transient: pg-boss retries with backoff
-      const failed = { type: 'SEND_FAILED' as const, reason: error.message };
+      const failed = refusedSendEvent(error);
       await this.apply(
         job,
         failed,
-        async (m) => {
-          await markFailed(m, message.id, 'rejected');
+        async (m, locked) => {
+          await markFailed(m, message.id, error.outcome);
+          if (error.outcome === 'opted_out') await suppressOptedOut(m, locked, error.message, this.ctx.clock());
           await dropQueuedSend(this.ctx, m, inline.queuedJobId);
         },
         base,
@@ -270,6 +273,25 @@ export class CaseSender {
     await this.ctx.db.transaction(work);
     this.ctx.changes.changed();
   }
+}
+
+/** The provider's refusal as the case sees it: REJECTED, BOUNCED, or (Twilio 21610) FAILED opted_out. */
+function refusedSendEvent(error: TerminalSendError): CaseEvent {
+  if (error.outcome === 'bounced') return { type: 'DELIVERY_FAILED', kind: 'BOUNCED', reason: error.message };
+  if (error.outcome === 'opted_out') return { type: 'SUPPRESSED', resultStatus: 'optedOut', reason: error.message };
+  return { type: 'SEND_FAILED', reason: error.message };
+}
+
+/** The recipient unsubscribed from our number at the provider: no other case of the account texts them either. */
+async function suppressOptedOut(manager: Tx, row: CaseEntity, reason: string, now: Date): Promise<void> {
+  await insertSuppression(manager, {
+    accountId: row.accountId,
+    address: row.counterparty.address.toLowerCase(),
+    source: 'sms_stop',
+    reason,
+    caseId: row.id,
+    createdAt: now,
+  });
 }
 
 /** A pending message that will not go (its address is suppressed) says so; one already sent keeps its record. */

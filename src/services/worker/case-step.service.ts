@@ -24,6 +24,7 @@ import { DuplicateSteps, TransitionWrites, type QueuedSend } from '../transition
 import { toState } from '../transitions/case-state.mapper';
 import { recordTransition, type AppliedTransition } from '../transitions/transition.service';
 import { pendingMessage, toOutboundMail, type WorkerContext } from './mail-outbox.service';
+import { smsSender } from '../../config/env.config';
 import type { WorkerObserver } from './worker-observer.types';
 
 export type StepJob = Exclude<CaseJob, { type: 'SEND_MESSAGE' | 'EVALUATE_REPLY' }>;
@@ -186,8 +187,8 @@ export class CaseSteps {
         });
         // The key recordEffects gives this send.
         const sendKey = caseJobs.send(job.key, { caseId: row.id, seq, purpose, replyBody: replyBody ?? null }).key;
-        const { MAIL_DOMAIN } = this.ctx.config;
-        const message = pendingMessage({ row, thread, sendKey, purpose, composed: mail, domain: MAIL_DOMAIN, now });
+        const from = { domain: this.ctx.config.MAIL_DOMAIN, smsFrom: smsSender(this.ctx.config) };
+        const message = pendingMessage({ row, thread, sendKey, purpose, composed: mail, ...from, now });
         // Only computes ids: nothing leaves a transport that only records.
         const sent = this.transport.recordsOnly
           ? await this.transport.send(toOutboundMail(row, message, thread, this.ctx.unsubscribeLinks))

@@ -5,6 +5,7 @@ import type { SendPurpose } from '../../domain/evaluation.types';
 import type { ComposedMessage } from '../../agent/agent.types';
 import type { OutboundMail, SendResult } from '../../mail/mail.types';
 import { caseAddress } from '../../mail/case-address.mapper';
+import { smsSender } from '../../config/env.config';
 import { MessageEntity, type CaseEntity } from '../../persistence/entities';
 import * as messages from '../../persistence/messages.repository';
 import type { Tx } from '../../persistence/transaction.types';
@@ -28,6 +29,8 @@ export interface ComposedMail {
   composed: ComposedMessage;
   domain: string;
   now: Date;
+  /** SMS: our number (smsSender), the message's From; absent: the local sender's name. */
+  smsFrom?: string;
 }
 
 /** Records the composed message as pending; if another attempt already recorded it, that record wins. */
@@ -36,7 +39,15 @@ export function recordPending(manager: Tx, mail: ComposedMail): Promise<MessageE
 }
 
 /** The pending record of a composed message, threaded under what the case's thread already holds. */
-export function pendingMessage({ row, thread, sendKey, purpose, composed, domain, now }: ComposedMail): MessageEntity {
+export function pendingMessage(mail: ComposedMail): MessageEntity {
+  const message = emailMessage(mail);
+  // A text has no subject; it leaves from our number, not a case address.
+  if (mail.row.channel === 'SMS')
+    Object.assign(message, { subject: null, fromAddress: mail.smsFrom ?? smsSender({}), fromName: null });
+  return message;
+}
+
+function emailMessage({ row, thread, sendKey, purpose, composed, domain, now }: ComposedMail): MessageEntity {
   const firstOutbound = thread.find((m) => m.direction === 'outbound' && m.status === 'sent');
   const threaded = thread.filter((m) => m.rfcMessageId && (m.direction === 'inbound' || m.status === 'sent'));
   const last = threaded.at(-1);
@@ -94,6 +105,7 @@ export function toOutboundMail(
   const lastProvider = [...thread].reverse().find((m) => m.providerMessageId && m.id !== message.id);
   return {
     caseId: row.id,
+    channel: row.channel,
     from: { name: message.fromName, address: message.fromAddress },
     to: { name: row.counterparty.name, address: message.toAddresses[0]! },
     subject: message.subject ?? '',
