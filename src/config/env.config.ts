@@ -38,7 +38,13 @@ const schema = z
       .default('0 * * * *'),
     /** Unset: keep cases forever. Set: the sweep erases finished cases this many days after they finished. */
     CASE_RETENTION_DAYS: z.coerce.number().int().min(1).max(36_500).optional(),
+    // Jobs a worker runs at once that are doing their own work (database, mail); jobs waiting on the model do not
+    // count here but against MODEL_MAX_CONCURRENCY.
     WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(8),
+    // Model calls in flight per worker process (README "Sizing"): waits cost a socket and a few KB, no connection.
+    MODEL_MAX_CONCURRENCY: z.coerce.number().int().min(1).max(1024).default(32),
+    // pg-boss's own connection pool (fetch loops, settles, heartbeats, supervision, sends outside a transaction).
+    JOB_POOL_MAX: z.coerce.number().int().min(2).max(100).default(3),
     AGENT: z.enum(['openai', 'rules']).optional(),
     OPENAI_API_KEY: z.string().min(1).optional(),
     OPENAI_BASE_URL: z.url().optional(),

@@ -6,7 +6,7 @@ import type { Agent } from '../agent/agent.types';
 import { requireDatabaseUrl, type Config } from '../config/env.config';
 import { buildOffloadSchema } from '../graphql/graphql.schema';
 import { startBoss } from '../jobs/boss.client';
-import { startWorkers } from '../jobs/job-handler.registry';
+import { startWorkers, type Workers } from '../jobs/job-handler.registry';
 import type { JobQueue } from '../jobs/job.catalog';
 import type { MailTransport } from '../mail/mail.types';
 import type { DNSResolver } from '../mail/mail-auth.guard';
@@ -87,7 +87,7 @@ export async function startOffload(config: Config, options: OffloadOptions): Pro
   writes.on('error', (error) => logger.warn({ err: error }, 'idle database connection lost'));
   const runsWorker = options.role !== 'api';
   const runsApi = options.role !== 'worker';
-  const boss = await startBoss(databaseUrl, { schedule: runsWorker });
+  const boss = await startBoss(databaseUrl, { schedule: runsWorker, poolMax: config.JOB_POOL_MAX });
 
   let publicUrl = config.publicUrl;
   const feed = new CaseFeed(db, logger, { databaseUrl });
@@ -120,13 +120,14 @@ export async function startOffload(config: Config, options: OffloadOptions): Pro
   const readiness = createReadiness({ db, boss, runsWorker });
   const ops = opsRoutes({ readiness, registry: metrics.registry });
 
+  let workers: Workers | null = null;
   if (runsWorker) {
     const onCall: AgentCallHook = (info) => {
       metrics.onModelCall(info);
       services.modelUsage.onCall(info);
     };
     const agent = options.agent ?? createAgent({ ...agentConfig(config), onCall });
-    await startWorkers(boss, ctx, {
+    workers = await startWorkers(boss, ctx, {
       cases: new CaseWorker({ ...transitions, unsubscribeLinks }, agent, transport, metrics.observer(logger)),
       webhooks: { deliver: webhooks.deliver },
     });
@@ -184,6 +185,7 @@ export async function startOffload(config: Config, options: OffloadOptions): Pro
       await limiter.stop();
       await opsServer?.stop();
       // Graceful: stop fetching, let jobs in flight finish (or go back to the queue at the timeout).
+      await workers?.stop(20_000);
       await boss.stop({ graceful: true, timeout: 20_000 });
       await services.modelUsage.flush();
       await closeWebhookAgents();

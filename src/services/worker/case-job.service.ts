@@ -26,6 +26,7 @@ import { sweepDueCases } from '../sweep/sweep.service';
 import { CaseErasureService } from '../cases/case-erasure.service';
 import type { WorkerContext } from './mail-outbox.service';
 import type { WorkerObserver } from './worker-observer.types';
+import { ModelSlots } from './model-slots.service';
 
 export type { WorkerObserver };
 
@@ -34,19 +35,31 @@ export class CaseWorker implements CaseJobHandler {
   private readonly steps: CaseSteps;
   private readonly attachments: AttachmentContextLoader;
   private readonly erasure: CaseErasureService;
+  private readonly slots: ModelSlots;
+  private readonly agent: Agent;
 
   constructor(
     private readonly ctx: WorkerContext,
-    private readonly agent: Agent,
+    agent: Agent,
     transport: MailTransport,
     private readonly observer: WorkerObserver = {},
   ) {
+    this.slots = new ModelSlots(ctx.config.MODEL_MAX_CONCURRENCY);
+    this.agent = agent = this.slots.wrap(agent);
     const apply: ApplyEvent = (job, event, before, base) => this.apply(job, event, before, base);
     this.sender = new CaseSender(ctx, agent, transport, apply, observer);
     this.steps = new CaseSteps(ctx, agent, transport, observer);
     this.erasure = new CaseErasureService(ctx);
     const repository = new AttachmentsRepository(ctx.db);
     this.attachments = new AttachmentContextLoader(repository, providerAttachmentBytes(transport), ctx.logger);
+  }
+
+  get modelWaits(): number {
+    return this.slots.waiting;
+  }
+
+  onModelWait(listener: () => void): void {
+    this.slots.onWait(listener);
   }
 
   async handle(job: CaseJob): Promise<void> {
@@ -59,8 +72,10 @@ export class CaseWorker implements CaseJobHandler {
   }
 
   /**
-   * Handles a fetched batch; the result for each job is null or why it failed. The plain steps of distinct cases
-   * go through one transaction; if that fails, each goes again alone so a failure is only its own job's.
+   * Handles several jobs at once; the result for each job is null or why it failed. The plain steps of distinct
+   * cases go through one transaction; if that fails, each goes again alone so a failure is only its own job's.
+   * The fetch loop hands jobs over one by one (a batch would wait for its slowest model call); this stays for
+   * callers that hold jobs of many cases at once.
    */
   async handleBatch(jobs: CaseJob[]): Promise<(Error | null)[]> {
     const together: StepJob[] = [];
