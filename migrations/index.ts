@@ -6,6 +6,7 @@ import { AgentInputs1732600000000 } from './1732600000000-agent-inputs';
 import { SecurityHardening1732800000000 } from './1732800000000-security-hardening';
 import { ScheduleBudgetResume1732900000000 } from './1732900000000-schedule-budget-resume';
 import { Compliance1733000000000 } from './1733000000000-compliance';
+import { WorkerEngine1733300000000 } from './1733300000000-worker-engine';
 
 export const MIGRATIONS = [
   InitialSchema1732300000000,
@@ -15,4 +16,5 @@ export const MIGRATIONS = [
   SecurityHardening1732800000000,
   ScheduleBudgetResume1732900000000,
   Compliance1733000000000,
+  WorkerEngine1733300000000,
 ];

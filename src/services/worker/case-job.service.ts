@@ -27,6 +27,10 @@ import { CaseErasureService } from '../cases/case-erasure.service';
 import type { WorkerContext } from './mail-outbox.service';
 import type { WorkerObserver } from './worker-observer.types';
 import { ModelSlots } from './model-slots.service';
+import { deleteSpentDrafts } from '../../persistence/composed-drafts.repository';
+
+/** A draft no send came back for in this long belongs to a send that will never run (its case moved on). */
+const DRAFT_MAX_AGE_DAYS = 7;
 
 export type { WorkerObserver };
 
@@ -111,6 +115,7 @@ export class CaseWorker implements CaseJobHandler {
   /** The follow-up-sweep queue's job (sweep.service.ts), and the retention erasure when CASE_RETENTION_DAYS is set. */
   async sweep(): Promise<number> {
     await this.erasure.eraseExpired();
+    await deleteSpentDrafts(this.ctx.db.manager, this.ctx.clock(), DRAFT_MAX_AGE_DAYS);
     return sweepDueCases(this.ctx);
   }
 

@@ -23,7 +23,8 @@ import { buildAgentContext } from './agent-context.mapper';
 import { DuplicateSteps, TransitionWrites, type QueuedSend } from '../transitions/transition.writer';
 import { toState } from '../transitions/case-state.mapper';
 import { recordTransition, type AppliedTransition } from '../transitions/transition.service';
-import { pendingMessage, toOutboundMail, type WorkerContext } from './mail-outbox.service';
+import { composeOnce, pendingMessage, toOutboundMail, type WorkerContext } from './mail-outbox.service';
+import { deleteDrafts } from '../../persistence/composed-drafts.repository';
 import type { WorkerObserver } from './worker-observer.types';
 
 export type StepJob = Exclude<CaseJob, { type: 'SEND_MESSAGE' | 'EVALUATE_REPLY' }>;
@@ -71,7 +72,9 @@ export class CaseSteps {
     composed: Map<string, Composed>,
   ): Promise<QueuedSend[]> {
     const notes: Note[] = [];
+    const recorded: string[] = [];
     const sends = await this.ctx.db.transaction(async (manager) => {
+      recorded.length = 0;
       const now = this.ctx.clock();
       const locked = await lockCases(
         manager,
@@ -97,6 +100,7 @@ export class CaseSteps {
           if (!ahead || !sameSend(ahead, send)) return false;
           if (suppressed.has(`${row.accountId} ${row.counterparty.address.toLowerCase()}`)) return false;
           writes.recordMessage(ahead.sent ? asSent(ahead.message, ahead.sent, now) : ahead.message);
+          recorded.push(ahead.message.sendKey!);
           if (!ahead.sent) return false; // queued as well: the send runs after the commit, its job standing by
           sentNow.push(ahead);
           return true;
@@ -110,6 +114,8 @@ export class CaseSteps {
       await writes.flush(this.ctx, manager);
       return queued;
     });
+    // The mails recorded in that transaction no longer need their drafts; one left behind goes with the sweep.
+    await deleteDrafts(this.ctx.db.manager, recorded).catch(() => {});
     this.report(notes, jobs);
     this.ctx.changes.changed();
     return sends;
@@ -179,13 +185,11 @@ export class CaseSteps {
     const composed = await Promise.all(
       wanted.map(async ({ row, job, seq, purpose, replyBody }): Promise<[string, Composed]> => {
         const thread = threads.get(row.id) ?? [];
-        const mail: ComposedMessage = await this.agent.compose({
-          purpose,
-          context: buildAgentContext(row, thread),
-          replyBody,
-        });
         // The key recordEffects gives this send.
         const sendKey = caseJobs.send(job.key, { caseId: row.id, seq, purpose, replyBody: replyBody ?? null }).key;
+        const mail: ComposedMessage = await composeOnce(this.ctx.db.manager, sendKey, row.id, () =>
+          this.agent.compose({ purpose, context: buildAgentContext(row, thread), replyBody }),
+        );
         const { MAIL_DOMAIN } = this.ctx.config;
         const message = pendingMessage({ row, thread, sendKey, purpose, composed: mail, domain: MAIL_DOMAIN, now });
         // Only computes ids: nothing leaves a transport that only records.

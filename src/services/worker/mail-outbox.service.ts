@@ -7,6 +7,7 @@ import type { OutboundMail, SendResult } from '../../mail/mail.types';
 import { caseAddress } from '../../mail/case-address.mapper';
 import { MessageEntity, type CaseEntity } from '../../persistence/entities';
 import * as messages from '../../persistence/messages.repository';
+import { findDraft, saveDraft } from '../../persistence/composed-drafts.repository';
 import type { Tx } from '../../persistence/transaction.types';
 import type { UnsubscribeLinks } from '../suppression/unsubscribe-link.signer';
 import type { TransitionContext } from '../transitions/transition.service';
@@ -28,6 +29,21 @@ export interface ComposedMail {
   composed: ComposedMessage;
   domain: string;
   now: Date;
+}
+
+/**
+ * Composes the mail of one send at most once: a draft stored by an earlier attempt is reused, and a new one is stored
+ * the moment the model answers, before anything else can fail (compose calls = sends, SPEC §12).
+ */
+export async function composeOnce(
+  db: Tx,
+  sendKey: string,
+  caseId: string,
+  compose: () => Promise<ComposedMessage>,
+): Promise<ComposedMessage> {
+  const stored = await findDraft(db, sendKey);
+  if (stored) return stored;
+  return saveDraft(db, sendKey, caseId, await compose());
 }
 
 /** Records the composed message as pending; if another attempt already recorded it, that record wins. */
