@@ -26,6 +26,16 @@ export class WorkerEngine1733300000000 implements MigrationInterface {
       )`);
     await q.query(`CREATE INDEX composed_drafts_case_idx ON composed_drafts (case_id)`);
     await q.query(`ALTER TABLE cases ADD COLUMN follow_up_queued_at timestamptz`);
+    // The deferred follow-up jobs of earlier releases go: the due-poll queues each case's follow-up from
+    // next_action_at (follow_up_queued_at is null for all of them), so none is lost. pg-boss's schema exists only
+    // on a database an earlier release started.
+    await q.query(`
+      DO $$ BEGIN
+        IF to_regclass('pgboss.job') IS NOT NULL THEN
+          DELETE FROM pgboss.job WHERE name = 'case-events' AND state = 'created' AND start_after > now()
+             AND data->>'type' = 'FOLLOW_UP_DUE';
+        END IF;
+      END $$`);
   }
 
   async down(q: QueryRunner): Promise<void> {

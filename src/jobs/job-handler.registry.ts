@@ -13,6 +13,8 @@ export interface CaseJobHandler {
   handle(job: CaseJob): Promise<void>;
   /** Runs the follow-up sweep; returns how many jobs it queued. */
   sweep(): Promise<number>;
+  /** Queues the follow-ups due now (polled every DUE_POLL_MS); returns how many. */
+  queueDue(): Promise<number>;
   /** Calls waiting on the model now (for a slot, the provider's limit or the answer): they hold no job slot. */
   readonly modelWaits: number;
   /** Told when a call starts waiting on the model, which frees a job slot. */
@@ -40,6 +42,8 @@ export interface Workers {
 }
 
 const POLL_MS = 500;
+/** How often follow-ups that fell due are queued: their precision, for one indexed query that finds nothing. */
+const DUE_POLL_MS = 1000;
 
 /**
  * How many case jobs a worker may fetch now. WORKER_CONCURRENCY bounds the jobs doing their own work (database,
@@ -120,9 +124,32 @@ export async function startWorkers(boss: PgBoss, ctx: WorkerContext, handlers: W
     if (queued) logger.info({ queued }, 'follow-up sweep queued due cases');
   });
   await boss.schedule(QUEUES.sweep.name, config.SWEEP_CRON, {}, { tz: 'UTC' });
+  const duePoll = startDuePoll(cases, logger);
   return {
     stop: async (timeoutMs) => {
+      await duePoll.stop();
       await Promise.all([caseLoop.stop(timeoutMs), webhookLoop.stop(timeoutMs)]);
+    },
+  };
+}
+
+/** Polls for due follow-ups, one poll at a time; a failed poll is logged and the next one tries again. */
+function startDuePoll(cases: CaseJobHandler, logger: Logger) {
+  let running: Promise<void> | null = null;
+  const timer = setInterval(() => {
+    running ??= cases
+      .queueDue()
+      .then((queued) => {
+        if (queued) logger.debug({ queued }, 'queued due follow-ups');
+      })
+      .catch((error: unknown) => logger.warn({ err: error }, 'due follow-up poll failed'))
+      .finally(() => (running = null));
+  }, DUE_POLL_MS);
+  timer.unref();
+  return {
+    stop: async () => {
+      clearInterval(timer);
+      await running;
     },
   };
 }

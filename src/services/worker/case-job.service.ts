@@ -27,6 +27,7 @@ import { CaseErasureService } from '../cases/case-erasure.service';
 import type { WorkerContext } from './mail-outbox.service';
 import type { WorkerObserver } from './worker-observer.types';
 import { ModelSlots } from './model-slots.service';
+import { queueDueFollowUps } from './follow-up-poll.service';
 import { deleteSpentDrafts } from '../../persistence/composed-drafts.repository';
 
 /** A draft no send came back for in this long belongs to a send that will never run (its case moved on). */
@@ -117,6 +118,11 @@ export class CaseWorker implements CaseJobHandler {
     await this.erasure.eraseExpired();
     await deleteSpentDrafts(this.ctx.db.manager, this.ctx.clock(), DRAFT_MAX_AGE_DAYS);
     return sweepDueCases(this.ctx);
+  }
+
+  /** Queues the follow-ups that fell due (the worker polls this every second or so). */
+  queueDue(): Promise<number> {
+    return queueDueFollowUps(this.ctx);
   }
 
   /** One job's own step; returns the sends it queued. */
