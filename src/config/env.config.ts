@@ -28,7 +28,8 @@ const schema = z
     // Unset: the CLI runs an embedded PostgreSQL in OFFLOAD_HOME (src/persistence/database-location.ts).
     DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/, error: 'a postgres:// or postgresql:// URL' }).optional(),
     OFFLOAD_HOME: z.string().min(1).default('.offload'),
-    DATABASE_POOL_MAX: z.coerce.number().int().min(2).max(200).default(20),
+    // The main pool; a process's whole connection count is in README "Sizing" (connectionBudget).
+    DATABASE_POOL_MAX: z.coerce.number().int().min(2).max(200).default(10),
     PUBLIC_URL: z.url().optional(),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     OFFLOAD_TIME_SCALE: z.coerce.number().positive().max(1e9).default(1),
