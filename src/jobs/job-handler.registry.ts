@@ -11,6 +11,10 @@ import type { Logger } from '../observability/logger.factory';
  */
 export interface CaseJobHandler {
   handle(job: CaseJob): Promise<void>;
+  /** True when its agent has no latency to wait out (the rules agent): the jobs of a fetch then go together. */
+  readonly batches: boolean;
+  /** Handles jobs of distinct cases together; the result for each job is null or why it failed. */
+  handleBatch(jobs: CaseJob[]): Promise<(Error | null)[]>;
   /** Runs the follow-up sweep; returns how many jobs it queued. */
   sweep(): Promise<number>;
   /** Queues the follow-ups due now (polled every DUE_POLL_MS); returns how many. */
@@ -75,6 +79,26 @@ export function workOptions(concurrency: number, grouped: boolean) {
   } as const satisfies WorkOptions;
 }
 
+function parseCaseJob(logger: Logger, job: Job<unknown>): CaseJob {
+  const data = parseJob(QUEUES.caseEvents, job.data);
+  logger.info({ caseId: data.caseId, jobId: job.id, type: data.type }, 'case job');
+  return data;
+}
+
+/** A fetch's case jobs as one batch (one per case: a fetch with groupConcurrency 1 holds one job per case). */
+async function caseBatch(logger: Logger, cases: CaseJobHandler, jobs: Job<unknown>[]): Promise<(Error | null)[]> {
+  const parsed = jobs.map((job): CaseJob | Error => {
+    try {
+      return parseCaseJob(logger, job);
+    } catch (error) {
+      return error as Error;
+    }
+  });
+  const outcomes = await cases.handleBatch(parsed.filter((p): p is CaseJob => !(p instanceof Error)));
+  let handled = 0;
+  return parsed.map((p) => (p instanceof Error ? p : (outcomes[handled++] ?? null)));
+}
+
 function jobError(logger: Logger, queue: string) {
   return (job: Job<unknown>, error: unknown) => {
     const caseId = (job.data as { caseId?: string } | null)?.caseId;
@@ -96,11 +120,8 @@ export async function startWorkers(boss: PgBoss, ctx: WorkerContext, handlers: W
     // One event of a case at a time across every worker process.
     grouped: true,
     room: (inFlight) => caseRoom(config, inFlight, cases.modelWaits),
-    handle: async (job) => {
-      const data = parseJob(caseQueue, job.data);
-      logger.info({ caseId: data.caseId, jobId: job.id, type: data.type }, 'case job');
-      await cases.handle(data);
-    },
+    handle: async (job) => cases.handle(parseCaseJob(logger, job)),
+    handleMany: (jobs) => (cases.batches ? caseBatch(logger, cases, jobs) : null),
     onJobError: jobError(logger, caseQueue.name),
     onError: loopError(logger, caseQueue.name),
     pollMs: POLL_MS,

@@ -42,6 +42,7 @@ export class CaseWorker implements CaseJobHandler {
   private readonly erasure: CaseErasureService;
   private readonly slots: ModelSlots;
   private readonly agent: Agent;
+  readonly batches: boolean;
 
   constructor(
     private readonly ctx: WorkerContext,
@@ -50,10 +51,13 @@ export class CaseWorker implements CaseJobHandler {
     private readonly observer: WorkerObserver = {},
   ) {
     this.slots = new ModelSlots(ctx.config.MODEL_MAX_CONCURRENCY);
+    // The rules agent answers at once and costs nothing: its jobs share transactions in batches, and its mails
+    // need no draft kept against a retry.
+    this.batches = agent.name === 'rules';
     this.agent = agent = this.slots.wrap(agent);
     const apply: ApplyEvent = (job, event, before, base) => this.apply(job, event, before, base);
-    this.sender = new CaseSender(ctx, agent, transport, apply, observer);
-    this.steps = new CaseSteps(ctx, agent, transport, observer);
+    this.sender = new CaseSender(ctx, agent, transport, apply, observer, !this.batches);
+    this.steps = new CaseSteps(ctx, agent, transport, observer, !this.batches);
     this.erasure = new CaseErasureService(ctx);
     const repository = new AttachmentsRepository(ctx.db);
     this.attachments = new AttachmentContextLoader(repository, providerAttachmentBytes(transport), ctx.logger);

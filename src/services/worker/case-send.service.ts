@@ -68,6 +68,8 @@ export class CaseSender {
     private readonly transport: MailTransport,
     private readonly apply: ApplyEvent,
     private readonly observer: SendObserver = {},
+    /** Keep a draft of each composed mail against a retry (not for an agent that costs nothing). */
+    private readonly drafts = true,
   ) {}
 
   async send(job: SendJob, inline: InlineSend = { queuedJobId: null }): Promise<void> {
@@ -83,7 +85,7 @@ export class CaseSender {
     if (await isSuppressed(db, row.accountId, row.counterparty.address))
       return this.stopSuppressed(db, job, message, inline);
     if (!message) {
-      const composed = await composeOnce(db, job.key, row.id, () =>
+      const composed = await composeOnce(db, job.key, row.id, this.drafts, () =>
         this.agent.compose({ purpose: job.purpose, context: buildAgentContext(row, thread), replyBody: job.replyBody }),
       );
       const { MAIL_DOMAIN } = this.ctx.config;
@@ -97,7 +99,7 @@ export class CaseSender {
         now: this.ctx.clock(),
       });
       // The message row holds the mail now; a draft left behind goes with the sweep.
-      await deleteDrafts(db, [job.key]).catch(() => {});
+      if (this.drafts) await deleteDrafts(db, [job.key]).catch(() => {});
     }
     const recorded = message;
     // The local transport sends inside one transaction under the case lock, which already keeps copies apart.

@@ -50,6 +50,8 @@ export class CaseSteps {
     private readonly agent: Agent,
     private readonly transport: MailTransport,
     private readonly observer: WorkerObserver = {},
+    /** Keep a draft of each composed mail against a retry (not for an agent that costs nothing). */
+    private readonly drafts = true,
   ) {}
 
   /** Applies the steps (of distinct cases) in one transaction; returns the sends left to run after it. */
@@ -115,7 +117,7 @@ export class CaseSteps {
       return queued;
     });
     // The mails recorded in that transaction no longer need their drafts; one left behind goes with the sweep.
-    await deleteDrafts(this.ctx.db.manager, recorded).catch(() => {});
+    if (this.drafts) await deleteDrafts(this.ctx.db.manager, recorded).catch(() => {});
     this.report(notes, jobs);
     this.ctx.changes.changed();
     return sends;
@@ -187,7 +189,7 @@ export class CaseSteps {
         const thread = threads.get(row.id) ?? [];
         // The key recordEffects gives this send.
         const sendKey = caseJobs.send(job.key, { caseId: row.id, seq, purpose, replyBody: replyBody ?? null }).key;
-        const mail: ComposedMessage = await composeOnce(this.ctx.db.manager, sendKey, row.id, () =>
+        const mail: ComposedMessage = await composeOnce(this.ctx.db.manager, sendKey, row.id, this.drafts, () =>
           this.agent.compose({ purpose, context: buildAgentContext(row, thread), replyBody }),
         );
         const { MAIL_DOMAIN } = this.ctx.config;

@@ -39,8 +39,10 @@ export async function composeOnce(
   db: Tx,
   sendKey: string,
   caseId: string,
+  keep: boolean,
   compose: () => Promise<ComposedMessage>,
 ): Promise<ComposedMessage> {
+  if (!keep) return compose();
   const stored = await findDraft(db, sendKey);
   if (stored) return stored;
   return saveDraft(db, sendKey, caseId, await compose());
