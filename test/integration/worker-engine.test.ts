@@ -133,6 +133,13 @@ it('a job waiting in its model call longer than its heartbeat is not redelivered
     );
     // Past heartbeatSeconds (10) plus a supervision pass (5): a job nobody touched would have been failed by now.
     await sleep(16_000);
+    // Still its first attempt, claimed all along: a lapsed heartbeat would have put it back to 'retry' by now.
+    const [job] = (await app.offload.db.query(
+      `SELECT state, retry_count, heartbeat_on > now() - interval '10 seconds' AS touched FROM pgboss.job
+        WHERE name = 'case-events' AND data->>'caseId' = $1 AND data->>'type' = 'CASE_CREATED'`,
+      [id],
+    )) as { state: string; retry_count: number; touched: boolean }[];
+    expect(job).toEqual({ state: 'active', retry_count: 0, touched: true });
   } finally {
     release();
   }
