@@ -100,6 +100,12 @@ it('a fast case goes on while a slow model call waits', async () => {
     await waitFor('the slow compose to be in flight', () =>
       ai.requests.some((r) => r.text.includes('slow@example.com')),
     );
+    // No transaction is held open across the model call.
+    const open = (await app.offload.db.query(
+      `SELECT count(*)::int AS n FROM pg_stat_activity
+        WHERE datname = current_database() AND state LIKE 'idle in transaction%'`,
+    )) as { n: number }[];
+    expect(open[0]!.n).toBe(0);
     const fast = await createCase();
     await probe.status(fast, 'RUNNING', 10_000);
     expect((await probe.detail(slow)).status).toBe('CREATED');
