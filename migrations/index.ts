@@ -8,6 +8,7 @@ import { ScheduleBudgetResume1732900000000 } from './1732900000000-schedule-budg
 import { Compliance1733000000000 } from './1733000000000-compliance';
 import { SmsConversations1733100000000 } from './1733100000000-sms-conversations';
 import { Campaigns1733200000000 } from './1733200000000-campaigns';
+import { WorkerEngine1733300000000 } from './1733300000000-worker-engine';
 import { ProviderLimits1733400000000 } from './1733400000000-provider-limits';
 
 export const MIGRATIONS = [
@@ -20,5 +21,6 @@ export const MIGRATIONS = [
   Compliance1733000000000,
   SmsConversations1733100000000,
   Campaigns1733200000000,
+  WorkerEngine1733300000000,
   ProviderLimits1733400000000,
 ];

@@ -62,7 +62,7 @@ export const migrateCommand = (): Promise<void> =>
     'migrate',
     async ({ config }) => {
       progress('Installing the job queue schema...');
-      const boss = await startBoss(config.DATABASE_URL, { schedule: false });
+      const boss = await startBoss(config.DATABASE_URL, { schedule: false, poolMax: config.JOB_POOL_MAX });
       await boss.stop({ graceful: false });
       progress('Database is up to date.');
     },
@@ -71,7 +71,7 @@ export const migrateCommand = (): Promise<void> =>
 
 export const sweepCommand = (): Promise<void> =>
   withDatabase('sweep', async ({ config, db }) => {
-    const boss = await startBoss(config.DATABASE_URL, { schedule: false });
+    const boss = await startBoss(config.DATABASE_URL, { schedule: false, poolMax: config.JOB_POOL_MAX });
     try {
       const clock = () => new Date();
       const logger = createLogger(config.LOG_LEVEL);

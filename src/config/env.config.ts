@@ -28,7 +28,8 @@ const schema = z
     // Unset: the CLI runs an embedded PostgreSQL in OFFLOAD_HOME (src/persistence/database-location.ts).
     DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/, error: 'a postgres:// or postgresql:// URL' }).optional(),
     OFFLOAD_HOME: z.string().min(1).default('.offload'),
-    DATABASE_POOL_MAX: z.coerce.number().int().min(2).max(200).default(20),
+    // The main pool; a process's whole connection count is in README "Sizing" (connectionBudget).
+    DATABASE_POOL_MAX: z.coerce.number().int().min(2).max(200).default(10),
     PUBLIC_URL: z.url().optional(),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     OFFLOAD_TIME_SCALE: z.coerce.number().positive().max(1e9).default(1),
@@ -38,7 +39,13 @@ const schema = z
       .default('0 * * * *'),
     /** Unset: keep cases forever. Set: the sweep erases finished cases this many days after they finished. */
     CASE_RETENTION_DAYS: z.coerce.number().int().min(1).max(36_500).optional(),
+    // Jobs a worker runs at once that are doing their own work (database, mail); jobs waiting on the model do not
+    // count here but against MODEL_MAX_CONCURRENCY.
     WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(8),
+    // Model calls in flight per worker process (README "Sizing"): waits cost a socket and a few KB, no connection.
+    MODEL_MAX_CONCURRENCY: z.coerce.number().int().min(1).max(1024).default(32),
+    // pg-boss's own connection pool (fetch loops, settles, heartbeats, supervision, sends outside a transaction).
+    JOB_POOL_MAX: z.coerce.number().int().min(2).max(100).default(3),
     AGENT: z.enum(['openai', 'rules']).optional(),
     OPENAI_API_KEY: z.string().min(1).optional(),
     OPENAI_BASE_URL: z.url().optional(),

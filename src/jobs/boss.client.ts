@@ -4,13 +4,16 @@ import { QUEUES } from './job.catalog';
 
 const SUPERVISE_SECONDS = 5;
 
+/** pg-boss's own pool when JOB_POOL_MAX is not given: fetch loops, settles, touches, supervision and sends. */
+export const DEFAULT_JOB_POOL_MAX = 3;
+
 export async function startBoss(
   databaseUrl: string,
   options: { schedule: boolean; poolMax?: number },
 ): Promise<PgBoss> {
   const boss = new PgBoss({
     connectionString: databaseUrl,
-    max: options.poolMax ?? 10,
+    max: options.poolMax ?? DEFAULT_JOB_POOL_MAX,
     schedule: options.schedule,
     application_name: 'offload-jobs',
     // pg-boss fails a job whose heartbeat stopped (a SIGKILLed worker) only when it supervises, by default once a
@@ -26,6 +29,10 @@ export async function startBoss(
   for (const queue of Object.values(QUEUES)) {
     const existing = await boss.getQueue(queue.name);
     if (!existing) await boss.createQueue(queue.name, queue.options);
+    else if (existing.expireInSeconds !== queue.options.expireInSeconds && queue.options.expireInSeconds)
+      // A queue made by an older release keeps its options; the case queue's expiry grew when model waits left
+      // the job slot (a job may wait out a provider outage while heartbeating), so it is brought up to date.
+      await boss.updateQueue(queue.name, { expireInSeconds: queue.options.expireInSeconds });
   }
   return boss;
 }

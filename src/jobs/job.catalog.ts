@@ -82,8 +82,9 @@ export const QUEUES = {
     name: 'case-events',
     schema: caseJobSchema,
     options: {
-      // Model and mail calls can be slow; a stuck job is taken back by the heartbeat long before this.
-      expireInSeconds: 15 * 60,
+      // A live job may wait out a provider outage or rate limit inside its model call (it heartbeats all along);
+      // a dead worker's job comes back by the heartbeat, so this only bounds a live job that is stuck. pg-boss's max.
+      expireInSeconds: 24 * 3600,
       // A SIGKILLed worker stops heartbeating; its job is retried within ~heartbeatSeconds, not at expiry.
       heartbeatSeconds: 10,
       retryLimit: 10,

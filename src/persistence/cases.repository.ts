@@ -189,6 +189,28 @@ export async function findDueCases(
   );
 }
 
+/**
+ * Marks up to `limit` due CREATED/RUNNING cases whose follow-up has not been queued for their current next_action_at
+ * (follow_up_queued_at), and returns them: the caller queues their FOLLOW_UP_DUE jobs in the same transaction. Walks
+ * the partial index on next_action_at up to `now`, so a poll costs what is due, not what is scheduled; rows another
+ * transaction holds (a case being stepped, another poller) are skipped and come back next poll.
+ */
+export async function claimDueFollowUps(manager: Tx, now: Date, limit: number): Promise<DueCase[]> {
+  return manager.query(
+    // A SELECT around the UPDATE: TypeORM answers a bare UPDATE ... RETURNING with [rows, count].
+    `WITH due AS (
+       SELECT id FROM cases
+        WHERE status IN ('CREATED', 'RUNNING') AND next_action_at IS NOT NULL AND next_action_at <= $1
+          AND follow_up_queued_at IS DISTINCT FROM next_action_at
+        ORDER BY next_action_at LIMIT $2 FOR UPDATE SKIP LOCKED),
+     marked AS (
+       UPDATE cases c SET follow_up_queued_at = c.next_action_at FROM due WHERE c.id = due.id
+       RETURNING c.id, c.next_action_at, c.next_action_at::text AS at_text)
+     SELECT * FROM marked`,
+    [now, limit],
+  );
+}
+
 // The dashboard's picture of an account: cases per status, and cases created per UTC day by how they ended.
 export interface StatusCountRow {
   status: string;

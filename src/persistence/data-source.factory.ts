@@ -4,7 +4,26 @@ import { DataSource } from 'typeorm';
 import { MIGRATIONS } from '../../migrations';
 import { ENTITIES } from './entities';
 
-export function createDataSource(databaseUrl: string, poolMax = 20): DataSource {
+/**
+ * The PostgreSQL connections one process can hold at most (README "Sizing"): the main pool, the createCase pipeline
+ * pool and the two LISTEN connections (case feed, key revocations) of an API, and pg-boss's pool. At the defaults a
+ * `serve` or `api` process holds at most 10 + 5 + 2 + 3 = 20 and a worker 10 + 3 = 13, so five processes fit in
+ * PostgreSQL's default max_connections of 100.
+ */
+export function connectionBudget(
+  sizes: { DATABASE_POOL_MAX: number; JOB_POOL_MAX: number },
+  role: { api: boolean },
+): { main: number; pipeline: number; listeners: number; jobs: number; total: number } {
+  const main = sizes.DATABASE_POOL_MAX;
+  const pipeline = role.api ? pipelinePoolMax(main) : 0;
+  const listeners = role.api ? 2 : 0;
+  const jobs = sizes.JOB_POOL_MAX;
+  return { main, pipeline, listeners, jobs, total: main + pipeline + listeners + jobs };
+}
+
+const pipelinePoolMax = (poolMax: number): number => Math.max(2, Math.ceil(poolMax / 2));
+
+export function createDataSource(databaseUrl: string, poolMax = 10): DataSource {
   return new DataSource({
     type: 'postgres',
     url: databaseUrl,
@@ -21,10 +40,10 @@ export function createDataSource(databaseUrl: string, poolMax = 20): DataSource 
  * Connections for writes that pipeline their statements (createCase: reservation, case, job and COMMIT in one
  * round trip). Held for a round trip each, so half the main pool's size serves the same load.
  */
-export function createPipelinePool(databaseUrl: string, poolMax = 20): Pool {
+export function createPipelinePool(databaseUrl: string, poolMax = 10): Pool {
   return new Pool({
     connectionString: databaseUrl,
-    max: Math.max(2, Math.ceil(poolMax / 2)),
+    max: pipelinePoolMax(poolMax),
     pipeline: true,
     application_name: 'offload-writes',
   });

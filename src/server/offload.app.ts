@@ -7,7 +7,7 @@ import type { Agent } from '../agent/agent.types';
 import { requireDatabaseUrl, type Config } from '../config/env.config';
 import { buildOffloadSchema } from '../graphql/graphql.schema';
 import { startBoss } from '../jobs/boss.client';
-import { startWorkers } from '../jobs/job-handler.registry';
+import { startWorkers, type Workers } from '../jobs/job-handler.registry';
 import type { JobQueue } from '../jobs/job.catalog';
 import type { MailTransport } from '../mail/mail.types';
 import type { DNSResolver } from '../mail/mail-auth.guard';
@@ -101,7 +101,7 @@ export async function startOffload(config: Config, options: OffloadOptions): Pro
   writes.on('error', (error) => logger.warn({ err: error }, 'idle database connection lost'));
   const runsWorker = options.role !== 'api';
   const runsApi = options.role !== 'worker';
-  const boss = await startBoss(databaseUrl, { schedule: runsWorker });
+  const boss = await startBoss(databaseUrl, { schedule: runsWorker, poolMax: config.JOB_POOL_MAX });
 
   let publicUrl = config.publicUrl;
   const feed = new CaseFeed(db, logger, { databaseUrl });
@@ -158,6 +158,7 @@ export async function startOffload(config: Config, options: OffloadOptions): Pro
   const ops = opsRoutes({ readiness, registry: metrics.registry });
 
   let stopGate = (): void => undefined;
+  let workers: Workers | null = null;
   if (runsWorker) {
     let gate: ModelGate | null = null;
     const onCall: AgentCallHook = (info) => {
@@ -180,7 +181,7 @@ export async function startOffload(config: Config, options: OffloadOptions): Pro
     stopGate = () => gate?.stop();
     // Every agent, a test's too: SMS messages stay within SPEC §13's 320 characters whatever the agent wrote.
     const agent: Agent = smsSized(gate ?? inner);
-    await startWorkers(boss, ctx, {
+    workers = await startWorkers(boss, ctx, {
       cases: new CaseWorker({ ...transitions, unsubscribeLinks }, agent, transport, metrics.observer(logger)),
       webhooks: { deliver: webhooks.deliver },
     });
@@ -242,6 +243,7 @@ export async function startOffload(config: Config, options: OffloadOptions): Pro
       stopLimits.abort();
       stopGate();
       // Graceful: stop fetching, let jobs in flight finish (or go back to the queue at the timeout).
+      await workers?.stop(20_000);
       await boss.stop({ graceful: true, timeout: 20_000 });
       await services.modelUsage.flush();
       await closeWebhookAgents();

@@ -97,7 +97,7 @@ describe('createCases', () => {
 
   it('answers SMS_CONVERSATION_BUSY per input for a number already texted, in the batch or by an open case', async () => {
     const owner = await app.newAccount('BASE_PRO', 'sms-batch');
-    const text = (address: string) => ({ ...caseInput({ counterparty: { address, name: 'Driver' } }), channel: 'SMS' });
+    const text = (address: string) => caseInput({ channel: 'SMS', counterparty: { address, name: 'Driver' } });
     const first = await owner.client.ok(CreateCasesDocument, { inputs: [text('+14155550101')] });
     expect(first.createCases[0]!.case).not.toBeNull();
     const { createCases } = await owner.client.ok(CreateCasesDocument, {

@@ -43,12 +43,14 @@ it('sends the outreach: RUNNING, attemptCount 1, nextActionAt one scaled delay a
   ]);
   expect(running.messages[0]!.sentAt).not.toBeNull();
   expect(timelineTypes(running)).toEqual(['case.created', 'outreach.sent']);
+  // The follow-up is the row's next_action_at, queued by the worker's due-poll when it falls due: no deferred job
+  // waits in the queue (each would cost every fetch a step).
   const jobs = await app.offload.db.query(
     `SELECT data->>'type' AS type FROM pgboss.job WHERE name = 'case-events' AND data->>'caseId' = $1
         AND state = 'created' AND start_after > now()`,
     [running.id],
   );
-  expect(jobs).toEqual([{ type: 'FOLLOW_UP_DUE' }]);
+  expect(jobs).toEqual([]);
 });
 
 it('GOAL_ACHIEVED completes the case with the result, and counts it as billable', async () => {

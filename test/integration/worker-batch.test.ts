@@ -36,10 +36,10 @@ async function newCase(address = `v${Math.random().toString(36).slice(2)}@exampl
 
 const created = (caseId: string): CaseJob => ({ type: 'CASE_CREATED', caseId, key: `${caseId}:created` });
 
+/** Follow-ups scheduled: the row's next_action_at ahead (the due-poll queues the job when it falls due). */
 async function followUpJobs(caseId: string): Promise<number> {
   const [row] = (await app.offload.db.query(
-    `SELECT count(*)::int AS n FROM pgboss.job WHERE name = 'case-events' AND data->>'caseId' = $1
-        AND data->>'type' = 'FOLLOW_UP_DUE'`,
+    `SELECT count(*)::int AS n FROM cases WHERE id = $1 AND status = 'RUNNING' AND next_action_at > now()`,
     [caseId],
   )) as { n: number }[];
   return row!.n;

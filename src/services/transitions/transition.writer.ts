@@ -132,7 +132,9 @@ export function recordEffects(
         writes.queueJob(caseJobs.evaluate(triggerKey, row.id));
         break;
       case 'SCHEDULE_FOLLOW_UP':
-        writes.queueJob(caseJobs.followUpDue(row.id, effect.at), effect.at);
+        // Nothing to queue: the row's next_action_at is the schedule, and the worker's due-poll queues the
+        // FOLLOW_UP_DUE job when it falls due (follow-up-poll.service.ts). One deferred job per waiting case made
+        // every fetch walk past all of them.
         break;
       case 'EMIT_WEBHOOK':
         writes.emitWebhook(row, effect.eventType, now);

@@ -26,6 +26,12 @@ import { sweepDueCases } from '../sweep/sweep.service';
 import { CaseErasureService } from '../cases/case-erasure.service';
 import type { WorkerContext } from './mail-outbox.service';
 import type { WorkerObserver } from './worker-observer.types';
+import { ModelSlots } from './model-slots.service';
+import { queueDueFollowUps } from './follow-up-poll.service';
+import { deleteSpentDrafts } from '../../persistence/composed-drafts.repository';
+
+/** A draft no send came back for in this long belongs to a send that will never run (its case moved on). */
+const DRAFT_MAX_AGE_DAYS = 7;
 
 export type { WorkerObserver };
 
@@ -34,19 +40,35 @@ export class CaseWorker implements CaseJobHandler {
   private readonly steps: CaseSteps;
   private readonly attachments: AttachmentContextLoader;
   private readonly erasure: CaseErasureService;
+  private readonly slots: ModelSlots;
+  private readonly agent: Agent;
+  readonly batches: boolean;
 
   constructor(
     private readonly ctx: WorkerContext,
-    private readonly agent: Agent,
+    agent: Agent,
     transport: MailTransport,
     private readonly observer: WorkerObserver = {},
   ) {
+    this.slots = new ModelSlots(ctx.config.MODEL_MAX_CONCURRENCY);
+    // The rules agent answers at once and costs nothing: its jobs share transactions in batches, and its mails
+    // need no draft kept against a retry.
+    this.batches = agent.name === 'rules';
+    this.agent = agent = this.slots.wrap(agent);
     const apply: ApplyEvent = (job, event, before, base) => this.apply(job, event, before, base);
-    this.sender = new CaseSender(ctx, agent, transport, apply, observer);
-    this.steps = new CaseSteps(ctx, agent, transport, observer);
+    this.sender = new CaseSender(ctx, agent, transport, apply, observer, !this.batches);
+    this.steps = new CaseSteps(ctx, agent, transport, observer, !this.batches);
     this.erasure = new CaseErasureService(ctx);
     const repository = new AttachmentsRepository(ctx.db);
     this.attachments = new AttachmentContextLoader(repository, providerAttachmentBytes(transport), ctx.logger);
+  }
+
+  get modelWaits(): number {
+    return this.slots.waiting;
+  }
+
+  onModelWait(listener: () => void): void {
+    this.slots.onWait(listener);
   }
 
   async handle(job: CaseJob): Promise<void> {
@@ -59,8 +81,10 @@ export class CaseWorker implements CaseJobHandler {
   }
 
   /**
-   * Handles a fetched batch; the result for each job is null or why it failed. The plain steps of distinct cases
-   * go through one transaction; if that fails, each goes again alone so a failure is only its own job's.
+   * Handles several jobs at once; the result for each job is null or why it failed. The plain steps of distinct
+   * cases go through one transaction; if that fails, each goes again alone so a failure is only its own job's.
+   * The fetch loop hands jobs over one by one (a batch would wait for its slowest model call); this stays for
+   * callers that hold jobs of many cases at once.
    */
   async handleBatch(jobs: CaseJob[]): Promise<(Error | null)[]> {
     const together: StepJob[] = [];
@@ -96,7 +120,13 @@ export class CaseWorker implements CaseJobHandler {
   /** The follow-up-sweep queue's job (sweep.service.ts), and the retention erasure when CASE_RETENTION_DAYS is set. */
   async sweep(): Promise<number> {
     await this.erasure.eraseExpired();
+    await deleteSpentDrafts(this.ctx.db.manager, this.ctx.clock(), DRAFT_MAX_AGE_DAYS);
     return sweepDueCases(this.ctx);
+  }
+
+  /** Queues the follow-ups that fell due (the worker polls this every second or so). */
+  queueDue(): Promise<number> {
+    return queueDueFollowUps(this.ctx);
   }
 
   /** One job's own step; returns the sends it queued. */

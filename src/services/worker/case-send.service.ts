@@ -23,13 +23,20 @@ import {
   markSent,
 } from '../../persistence/messages.repository';
 import { claimJobKey } from '../../persistence/processed-jobs.repository';
+import { deleteDrafts } from '../../persistence/composed-drafts.repository';
 import { holdingSendLock } from '../../persistence/send-lock.repository';
 import { insertSuppression, isSuppressed } from '../../persistence/suppressions.repository';
 import type { Tx } from '../../persistence/transaction.types';
 import { buildAgentContext } from './agent-context.mapper';
 import { dropQueuedSend } from '../transitions/transition.writer';
 import { toState } from '../transitions/case-state.mapper';
-import { markSentIfPending, recordPending, toOutboundMail, type WorkerContext } from './mail-outbox.service';
+import {
+  composeOnce,
+  markSentIfPending,
+  recordPending,
+  toOutboundMail,
+  type WorkerContext,
+} from './mail-outbox.service';
 import type { SendObserver } from './worker-observer.types';
 
 /**
@@ -62,6 +69,8 @@ export class CaseSender {
     private readonly transport: MailTransport,
     private readonly apply: ApplyEvent,
     private readonly observer: SendObserver = {},
+    /** Keep a draft of each composed mail against a retry (not for an agent that costs nothing). */
+    private readonly drafts = true,
   ) {}
 
   async send(job: SendJob, inline: InlineSend = { queuedJobId: null }): Promise<void> {
@@ -77,11 +86,9 @@ export class CaseSender {
     if (await isSuppressed(db, row.accountId, row.counterparty.address))
       return this.stopSuppressed(db, job, message, inline);
     if (!message) {
-      const composed = await this.agent.compose({
-        purpose: job.purpose,
-        context: buildAgentContext(row, thread),
-        replyBody: job.replyBody,
-      });
+      const composed = await composeOnce(db, job.key, row.id, this.drafts, () =>
+        this.agent.compose({ purpose: job.purpose, context: buildAgentContext(row, thread), replyBody: job.replyBody }),
+      );
       const { MAIL_DOMAIN } = this.ctx.config;
       message = await recordPending(db, {
         row,
@@ -93,6 +100,8 @@ export class CaseSender {
         smsFrom: smsSender(this.ctx.config),
         now: this.ctx.clock(),
       });
+      // The message row holds the mail now; a draft left behind goes with the sweep.
+      if (this.drafts) await deleteDrafts(db, [job.key]).catch(() => {});
     }
     const recorded = message;
     // The local transport sends inside one transaction under the case lock, which already keeps copies apart.

@@ -23,7 +23,8 @@ import { buildAgentContext } from './agent-context.mapper';
 import { DuplicateSteps, TransitionWrites, type QueuedSend } from '../transitions/transition.writer';
 import { toState } from '../transitions/case-state.mapper';
 import { recordTransition, type AppliedTransition } from '../transitions/transition.service';
-import { pendingMessage, toOutboundMail, type WorkerContext } from './mail-outbox.service';
+import { composeOnce, pendingMessage, toOutboundMail, type WorkerContext } from './mail-outbox.service';
+import { deleteDrafts } from '../../persistence/composed-drafts.repository';
 import { smsSender } from '../../config/env.config';
 import type { WorkerObserver } from './worker-observer.types';
 
@@ -50,6 +51,8 @@ export class CaseSteps {
     private readonly agent: Agent,
     private readonly transport: MailTransport,
     private readonly observer: WorkerObserver = {},
+    /** Keep a draft of each composed mail against a retry (not for an agent that costs nothing). */
+    private readonly drafts = true,
   ) {}
 
   /** Applies the steps (of distinct cases) in one transaction; returns the sends left to run after it. */
@@ -72,7 +75,9 @@ export class CaseSteps {
     composed: Map<string, Composed>,
   ): Promise<QueuedSend[]> {
     const notes: Note[] = [];
+    const recorded: string[] = [];
     const sends = await this.ctx.db.transaction(async (manager) => {
+      recorded.length = 0;
       const now = this.ctx.clock();
       const locked = await lockCases(
         manager,
@@ -98,6 +103,7 @@ export class CaseSteps {
           if (!ahead || !sameSend(ahead, send)) return false;
           if (suppressed.has(`${row.accountId} ${row.counterparty.address.toLowerCase()}`)) return false;
           writes.recordMessage(ahead.sent ? asSent(ahead.message, ahead.sent, now) : ahead.message);
+          recorded.push(ahead.message.sendKey!);
           if (!ahead.sent) return false; // queued as well: the send runs after the commit, its job standing by
           sentNow.push(ahead);
           return true;
@@ -111,6 +117,8 @@ export class CaseSteps {
       await writes.flush(this.ctx, manager);
       return queued;
     });
+    // The mails recorded in that transaction no longer need their drafts; one left behind goes with the sweep.
+    if (this.drafts) await deleteDrafts(this.ctx.db.manager, recorded).catch(() => {});
     this.report(notes, jobs);
     this.ctx.changes.changed();
     return sends;
@@ -180,13 +188,11 @@ export class CaseSteps {
     const composed = await Promise.all(
       wanted.map(async ({ row, job, seq, purpose, replyBody }): Promise<[string, Composed]> => {
         const thread = threads.get(row.id) ?? [];
-        const mail: ComposedMessage = await this.agent.compose({
-          purpose,
-          context: buildAgentContext(row, thread),
-          replyBody,
-        });
         // The key recordEffects gives this send.
         const sendKey = caseJobs.send(job.key, { caseId: row.id, seq, purpose, replyBody: replyBody ?? null }).key;
+        const mail: ComposedMessage = await composeOnce(this.ctx.db.manager, sendKey, row.id, this.drafts, () =>
+          this.agent.compose({ purpose, context: buildAgentContext(row, thread), replyBody }),
+        );
         const from = { domain: this.ctx.config.MAIL_DOMAIN, smsFrom: smsSender(this.ctx.config) };
         const message = pendingMessage({ row, thread, sendKey, purpose, composed: mail, ...from, now });
         // Only computes ids: nothing leaves a transport that only records.

@@ -8,6 +8,7 @@ import { caseAddress } from '../../mail/case-address.mapper';
 import { smsSender } from '../../config/env.config';
 import { MessageEntity, type CaseEntity } from '../../persistence/entities';
 import * as messages from '../../persistence/messages.repository';
+import { findDraft, saveDraft } from '../../persistence/composed-drafts.repository';
 import type { Tx } from '../../persistence/transaction.types';
 import type { UnsubscribeLinks } from '../suppression/unsubscribe-link.signer';
 import type { TransitionContext } from '../transitions/transition.service';
@@ -31,6 +32,23 @@ export interface ComposedMail {
   now: Date;
   /** SMS: our number (smsSender), the message's From; absent: the local sender's name. */
   smsFrom?: string;
+}
+
+/**
+ * Composes the mail of one send at most once: a draft stored by an earlier attempt is reused, and a new one is stored
+ * the moment the model answers, before anything else can fail (compose calls = sends, SPEC §12).
+ */
+export async function composeOnce(
+  db: Tx,
+  sendKey: string,
+  caseId: string,
+  keep: boolean,
+  compose: () => Promise<ComposedMessage>,
+): Promise<ComposedMessage> {
+  if (!keep) return compose();
+  const stored = await findDraft(db, sendKey);
+  if (stored) return stored;
+  return saveDraft(db, sendKey, caseId, await compose());
 }
 
 /** Records the composed message as pending; if another attempt already recorded it, that record wins. */
