@@ -18,12 +18,25 @@ export interface BenchDatabase {
   drop(): Promise<void>;
 }
 
-export async function freshDatabase(label: string): Promise<BenchDatabase> {
+/** A new database on BENCH_ADMIN_URL's server: empty, or a copy of `template` (which must have no connections). */
+export async function freshDatabase(label: string, template?: string): Promise<BenchDatabase> {
   const name = `offload_bench_${label}_${randomBytes(3).toString('hex')}`;
   const admin = new Client({ connectionString: ADMIN_URL });
   await admin.connect();
-  await admin.query(`CREATE DATABASE "${name}"`);
-  await admin.end();
+  try {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await admin.query(`CREATE DATABASE "${name}"${template ? ` TEMPLATE "${template}"` : ''}`);
+        break;
+      } catch (error) {
+        // A pool that just closed may still have a backend exiting on the template: PostgreSQL refuses for a moment.
+        if (!template || (error as { code?: string }).code !== '55006' || attempt >= 50) throw error;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+  } finally {
+    await admin.end();
+  }
   const url = new URL(ADMIN_URL);
   url.pathname = `/${name}`;
   return {
