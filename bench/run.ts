@@ -1,6 +1,8 @@
-// `npm run bench [-- --only create,worker,sweep,subscribers,webhooks] [--quick]`: runs the benchmarks, prints a
-// table and writes bench/results/latest.json. Each figure is a ratio against a baseline run in the same minute on
-// the same machine, so the numbers say something about Offload rather than about the machine.
+// `npm run bench [-- --only create,worker,sweep,subscribers,webhooks,model-fixed,...] [--quick]`: runs the benchmarks,
+// prints a table and writes bench/results/latest.json. Each figure is a ratio against a baseline run in the same
+// minute on the same machine (or, for the model-bound scenarios, against the provider's physical limit), so the numbers
+// say something about Offload rather than about the machine. `--only model` runs every model-bound scenario
+// (bench/scenarios/model-scenarios.ts lists them and their settings).
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { machine, log } from './lib';

@@ -164,7 +164,7 @@ export const modelScenarios: Scenario[] = [
       return compare(one, two, 1.8);
     },
     (c) =>
-      `model-workers: ${c.a.cases} cases, ${describe(c.a)}, no provider limit: ` +
+      `model-workers: ${c.a.cases} cases, ${describe(c.a)}: ` +
       `${comparisonText(c, '1 worker', '2 workers')}; allowed concurrency ${c.a.allowedConcurrency.perWorker} per worker ` +
       `(${c.a.allowedConcurrency.source}); 2-worker run: ${accounting(c.b)}`,
   ),
