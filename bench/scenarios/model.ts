@@ -130,6 +130,9 @@ export async function benchModelRun(options: ModelRunOptions): Promise<ModelRunR
     for (let i = 1; i < workers; i++) processes.push(await spawnOffload('worker', database.url, env));
     await probe.connect();
     if (deferredJobs > 0) await insertDeferredJobs(database, deferredJobs);
+    // Both sides of a comparison plan with statistics: a fresh database has none until autovacuum gets to it, and the
+    // deferred side's bulk insert would otherwise be the only one analyzed.
+    await probe.query('ANALYZE');
     const allowed = allowedConcurrency(database.url, env);
     const total = allowed.perWorker * workers;
     const limitFor = (n: number): { seconds: number; by: 'concurrency' | 'rate' } => {
@@ -315,7 +318,6 @@ async function insertDeferredJobs(database: BenchDatabase, count: number): Promi
         [templateId, n],
       );
     }
-    await client.query('ANALYZE pgboss.job');
   } finally {
     await client.end();
   }
