@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import { PgBoss } from 'pg-boss';
 import { Pool as HttpPool } from 'undici';
-import { caseJobs, QUEUES } from '../../src/jobs/job.catalog';
+import { QUEUES } from '../../src/jobs/job.catalog';
 import {
   benchConfig,
   freshDatabase,
@@ -293,7 +293,10 @@ async function insertDeferredJobs(database: BenchDatabase, count: number): Promi
   await boss.start();
   const caseId = randomUUID();
   const at = new Date(Date.now() + 72 * 3600_000);
-  const templateId = await boss.send(QUEUES.caseEvents.name, caseJobs.followUpDue(caseId, at), {
+  // The payload is spelled out rather than built by the catalog: it only has to look like one, never to run.
+  const scheduledFor = at.toISOString();
+  const payload = { type: 'FOLLOW_UP_DUE', caseId, key: `${caseId}:follow-up:${scheduledFor}`, scheduledFor };
+  const templateId = await boss.send(QUEUES.caseEvents.name, payload, {
     group: { id: caseId },
     startAfter: at,
   });
@@ -318,6 +321,12 @@ async function insertDeferredJobs(database: BenchDatabase, count: number): Promi
         [templateId, n],
       );
     }
+    const { rows: held } = await client.query(
+      `SELECT count(*)::int AS n FROM pgboss.job WHERE name = $1 AND state = 'created' AND start_after > now() + interval '71 hours'`,
+      [QUEUES.caseEvents.name],
+    );
+    const n = (held[0] as { n: number }).n;
+    if (n < count) throw new Error(`deferred jobs: ${n} in the queue after inserting ${count}`);
   } finally {
     await client.end();
   }
