@@ -18,12 +18,25 @@ export interface BenchDatabase {
   drop(): Promise<void>;
 }
 
-export async function freshDatabase(label: string): Promise<BenchDatabase> {
+/** A new database on BENCH_ADMIN_URL's server: empty, or a copy of `template` (which must have no connections). */
+export async function freshDatabase(label: string, template?: string): Promise<BenchDatabase> {
   const name = `offload_bench_${label}_${randomBytes(3).toString('hex')}`;
   const admin = new Client({ connectionString: ADMIN_URL });
   await admin.connect();
-  await admin.query(`CREATE DATABASE "${name}"`);
-  await admin.end();
+  try {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await admin.query(`CREATE DATABASE "${name}"${template ? ` TEMPLATE "${template}"` : ''}`);
+        break;
+      } catch (error) {
+        // A pool that just closed may still have a backend exiting on the template: PostgreSQL refuses for a moment.
+        if (!template || (error as { code?: string }).code !== '55006' || attempt >= 50) throw error;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+  } finally {
+    await admin.end();
+  }
   const url = new URL(ADMIN_URL);
   url.pathname = `/${name}`;
   return {
@@ -49,6 +62,11 @@ function benchEnv(databaseUrl: string, env: Record<string, string>): Record<stri
     RATE_LIMIT_PER_MINUTE: '0',
     ...env,
   };
+}
+
+/** The configuration a bench-started Offload process parses (the parent's environment, the bench's, then `env`). */
+export function benchConfig(databaseUrl: string, env: Record<string, string> = {}): Config {
+  return loadConfig({ ...process.env, ...benchEnv(databaseUrl, env) });
 }
 
 export async function startBenchOffload(
@@ -132,13 +150,35 @@ export function machine(): Record<string, unknown> {
 
 export const log = (line: string): void => void process.stderr.write(`${line}\n`);
 
-export interface BenchApiProcess {
+export interface BenchApiProcess extends BenchProcess {
   url: string;
   apiKey: string;
   accountId: string;
-  /** CPU the API process used so far (user + system, ms), from /proc: the bench's own figures exclude it. */
+}
+
+/** An Offload CLI process the bench started. */
+export interface BenchProcess {
+  /** The GraphQL server's base URL (null for a worker, which serves none). */
+  url: string | null;
+  pid: number;
+  /** CPU the process used so far (user + system, ms), from /proc: the bench's own figures exclude it. */
   cpuMs(): number;
   stop(): Promise<void>;
+}
+
+/** Creates the bench account (BASE_PRO, cap lifted) in a migrated database, before any Offload process starts. */
+export async function prepareBenchAccount(
+  databaseUrl: string,
+  env: Record<string, string> = {},
+): Promise<CreatedAccount> {
+  const db = await prepareDatabase(benchConfig(databaseUrl, env));
+  try {
+    const account = await new AccountsService(db).createAccount('bench', 'BASE_PRO');
+    await unlimited({ db }, account.accountId);
+    return account;
+  } finally {
+    await db.destroy();
+  }
 }
 
 /**
@@ -150,16 +190,22 @@ export async function startBenchApiProcess(
   databaseUrl: string,
   env: Record<string, string> = {},
 ): Promise<BenchApiProcess> {
+  const account = await prepareBenchAccount(databaseUrl, env);
+  const child = await spawnOffload('api', databaseUrl, env);
+  return { ...child, url: child.url!, apiKey: account.apiKey, accountId: account.accountId };
+}
+
+/**
+ * `offload serve|api|worker` as a child process on the bench configuration plus `env`; resolves once it says it is
+ * up. The parent's environment passes through, so MODEL_MAX_CONCURRENCY and friends given to `npm run bench` reach it.
+ */
+export async function spawnOffload(
+  role: 'serve' | 'api' | 'worker',
+  databaseUrl: string,
+  env: Record<string, string> = {},
+): Promise<BenchProcess> {
   const childEnv = { ...process.env, ...benchEnv(databaseUrl, env) };
-  const db = await prepareDatabase(loadConfig(childEnv));
-  let account: CreatedAccount;
-  try {
-    account = await new AccountsService(db).createAccount('bench', 'BASE_PRO');
-    await unlimited({ db }, account.accountId);
-  } finally {
-    await db.destroy();
-  }
-  const child = spawn(process.execPath, [path.join(__dirname, '../src/cli/main.js'), 'api'], {
+  const child = spawn(process.execPath, [path.join(__dirname, '../src/cli/main.js'), role], {
     env: childEnv,
     stdio: ['ignore', 'ignore', 'pipe'],
   });
@@ -168,28 +214,30 @@ export async function startBenchApiProcess(
   const killChild = () => void child.kill('SIGKILL');
   process.once('exit', killChild);
   void exited.then(() => process.off('exit', killChild));
-  const url = await new Promise<string>((resolve, reject) => {
+  const url = await new Promise<string | null>((resolve, reject) => {
     let seen = '';
     const onData = (chunk: Buffer) => {
       seen += chunk.toString();
-      const match = /listening on (http:\/\/\S+)\/graphql/.exec(seen);
-      if (match) {
+      const match = /(?:is up: GraphQL|listening on) (http:\/\/\S+)\/graphql/.exec(seen);
+      if (match || /Offload worker running/.test(seen)) {
         child.stderr!.off('data', onData);
         child.stderr!.resume(); // keep draining, so a chatty child never blocks on a full pipe
-        resolve(match[1]!);
+        resolve(match?.[1] ?? null);
       }
     };
     child.stderr!.on('data', onData);
-    void exited.then(() => reject(new Error(`offload api exited before listening: ${seen}`)));
+    void exited.then(() => reject(new Error(`offload ${role} exited before it was up: ${seen}`)));
   });
   return {
     url,
-    apiKey: account.apiKey,
-    accountId: account.accountId,
+    pid: child.pid!,
     cpuMs: () => processCpuMs(child.pid!),
     stop: async () => {
       if (child.exitCode === null) child.kill('SIGTERM');
+      // A stalled run can leave jobs waiting out the graceful drain; the bench's database is dropped anyway.
+      const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
       await exited;
+      clearTimeout(timer);
     },
   };
 }

@@ -1,35 +1,18 @@
-// `npm run bench [-- --only create,worker,sweep,subscribers,webhooks] [--quick]`: runs the benchmarks, prints a
-// table and writes bench/results/latest.json. Each figure is a ratio against a baseline run in the same minute on
-// the same machine, so the numbers say something about Offload rather than about the machine.
+// `npm run bench [-- --only create,worker,sweep,subscribers,webhooks,model-fixed,...] [--quick]`: runs the benchmarks,
+// prints a table and writes bench/results/latest.json. Each figure is a ratio against a baseline run in the same
+// minute on the same machine (or, for the model-bound scenarios, against the provider's physical limit), so the numbers
+// say something about Offload rather than about the machine. `--only model` runs every model-bound scenario
+// (bench/scenarios/model-scenarios.ts lists them and their settings).
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { machine, log } from './lib';
+import { pct, scenario, type Scenario } from './scenario';
 import { benchCreateCase } from './scenarios/create-case';
 import { benchWorker } from './scenarios/worker';
 import { benchSweep } from './scenarios/sweep';
 import { benchSubscribers } from './scenarios/subscribers';
 import { benchWebhooks } from './scenarios/webhooks';
-
-interface Scenario {
-  name: string;
-  /** Runs the benchmark; returns its result and the one-line verdict for the table. */
-  run: (quick: boolean) => Promise<{ result: object; line: string }>;
-}
-
-/** Pairs a benchmark with its verdict line, keeping each scenario's own result type. */
-const scenario = <T extends object>(
-  name: string,
-  run: (quick: boolean) => Promise<T>,
-  verdict: (result: T) => string,
-): Scenario => ({
-  name,
-  run: async (quick) => {
-    const result = await run(quick);
-    return { result, line: verdict(result) };
-  },
-});
-
-const pct = (n: number): string => n.toFixed(2);
+import { modelScenarios } from './scenarios/model-scenarios';
 
 const SCENARIOS: Scenario[] = [
   scenario(
@@ -42,7 +25,7 @@ const SCENARIOS: Scenario[] = [
     'worker',
     (quick) => benchWorker(quick ? 200 : 1000, 8),
     (r) =>
-      `worker ${r.casesPerSecond.toFixed(0)} cases/s to RUNNING vs no-op ${r.noopJobsPerSecond.toFixed(0)} jobs/s (medians of ${r.rounds.length} rounds): ratio ${pct(r.ratio)} (rounds ${r.rounds.map(pct).join(', ')}; target >= ${r.target})`,
+      `worker ${r.casesPerSecond.toFixed(0)} cases/s to RUNNING vs ${r.floorCasesPerSecond.toFixed(0)}/s replaying the same SQL without the app (medians of ${r.rounds.length} rounds): ratio ${pct(r.ratio)} (rounds ${r.rounds.map(pct).join(', ')}; target >= ${r.target}); start-up ${(r.startupSeconds * 1000).toFixed(0)} ms apart`,
   ),
   scenario(
     'sweep',
@@ -62,13 +45,21 @@ const SCENARIOS: Scenario[] = [
     (r) =>
       `${r.deliveries} webhook deliveries at ${r.deliveriesPerSecond.toFixed(0)}/s to a loopback receiver; createCase p50/p99 ${r.createDuringDeliveries.p50Ms.toFixed(1)}/${r.createDuringDeliveries.p99Ms.toFixed(1)} ms during them vs ${r.createIdle.p50Ms.toFixed(1)}/${r.createIdle.p99Ms.toFixed(1)} ms idle`,
   ),
+  ...modelScenarios,
 ];
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const quick = args.includes('--quick');
   const onlyArg = args.find((a) => a.startsWith('--only'));
-  const only = onlyArg ? (onlyArg.split('=')[1] ?? args[args.indexOf(onlyArg) + 1] ?? '').split(',') : null;
+  const named = onlyArg ? (onlyArg.split('=')[1] ?? args[args.indexOf(onlyArg) + 1] ?? '').split(',') : null;
+  // `model` names every model-bound scenario at once.
+  const only = named?.flatMap((n) => (n === 'model' ? modelScenarios.map((s) => s.name) : [n])) ?? null;
+  const unknown = only?.filter((n) => !SCENARIOS.some((s) => s.name === n)) ?? [];
+  if (unknown.length)
+    throw new Error(
+      `unknown scenario(s) ${unknown.join(', ')}; known: ${SCENARIOS.map((s) => s.name).join(', ')}, model`,
+    );
   const results: Record<string, unknown> = {};
   const lines: string[] = [];
   for (const s of SCENARIOS) {
