@@ -1,5 +1,5 @@
 // Registers the handlers of every queue. Handlers parse their payload and call one service; nothing else.
-import type { Job, PgBoss, WorkOptions } from 'pg-boss';
+import type { Job, PgBoss } from 'pg-boss';
 import { parseJob, QUEUES, type CaseJob } from './job.catalog';
 import { JobLoop } from './job-loop.queue';
 import type { Config } from '../config/env.config';
@@ -60,23 +60,6 @@ export function caseRoom(config: WorkerContext['config'], inFlight: number, mode
     config.WORKER_CONCURRENCY + config.MODEL_MAX_CONCURRENCY - inFlight,
     config.WORKER_CONCURRENCY - busy,
   );
-}
-
-const BATCH = 4;
-
-/**
- * The options the case queue was worked with before the fetch loop (pg-boss's own workers, batches of four): kept
- * for the worker bench's bare pg-boss floor, which compares against them.
- */
-export function workOptions(concurrency: number, grouped: boolean) {
-  return {
-    localConcurrency: Math.max(1, Math.ceil(concurrency / BATCH)),
-    batchSize: BATCH,
-    burstWhenBatchFull: true,
-    pollingIntervalSeconds: 0.5,
-    perJobResults: true,
-    ...(grouped ? { groupConcurrency: 1 } : {}),
-  } as const satisfies WorkOptions;
 }
 
 function parseCaseJob(logger: Logger, job: Job<unknown>): CaseJob {
