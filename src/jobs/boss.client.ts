@@ -29,10 +29,22 @@ export async function startBoss(
   for (const queue of Object.values(QUEUES)) {
     const existing = await boss.getQueue(queue.name);
     if (!existing) await boss.createQueue(queue.name, queue.options);
-    else if (existing.expireInSeconds !== queue.options.expireInSeconds && queue.options.expireInSeconds)
-      // A queue made by an older release keeps its options; the case queue's expiry grew when model waits left
-      // the job slot (a job may wait out a provider outage while heartbeating), so it is brought up to date.
-      await boss.updateQueue(queue.name, { expireInSeconds: queue.options.expireInSeconds });
+    else {
+      // A queue made by an older release keeps its options until told (the case queue's expiry and heartbeat grew
+      // when model waits left the job slot; every queue got explicit retention): brought up to the catalog's.
+      const {
+        policy: _policy,
+        partition: _partition,
+        ...updatable
+      } = queue.options as typeof queue.options & {
+        policy?: unknown;
+        partition?: unknown;
+      };
+      const stale = Object.entries(updatable).some(
+        ([key, value]) => (existing as unknown as Record<string, unknown>)[key] !== value,
+      );
+      if (stale) await boss.updateQueue(queue.name, updatable);
+    }
   }
   return boss;
 }

@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { pruneSettledRows, PROCESSED_KEY_RETENTION_DAYS } from '../../src/services/sweep/prune.service';
 import { sweepDueCases } from '../../src/services/sweep/sweep.service';
 import { QUEUES } from '../../src/jobs/job.catalog';
+import { startBoss } from '../../src/jobs/boss.client';
 import { startTestApp, type TestApp } from '../helpers/offload';
 
 let app: TestApp;
@@ -85,5 +86,21 @@ it("sets pg-boss's retention explicitly on every queue, so its maintenance prune
       retentionSeconds: queue.options.retentionSeconds,
     });
     expect(queue.options.deleteAfterSeconds).toBeGreaterThan(0);
+  }
+});
+
+it("brings a queue made by an older release up to the catalog's options when a process starts", async () => {
+  // As an older release left it: pg-boss's default retention and the old case-job expiry.
+  await app.offload.boss.updateQueue(QUEUES.caseEvents.name, { deleteAfterSeconds: 0, expireInSeconds: 900 });
+  const boss = await startBoss(app.config.DATABASE_URL!, { schedule: false, poolMax: 1 });
+  try {
+    const stored = await boss.getQueue(QUEUES.caseEvents.name);
+    expect(stored).toMatchObject({
+      deleteAfterSeconds: QUEUES.caseEvents.options.deleteAfterSeconds,
+      expireInSeconds: QUEUES.caseEvents.options.expireInSeconds,
+      retentionSeconds: QUEUES.caseEvents.options.retentionSeconds,
+    });
+  } finally {
+    await boss.stop({ graceful: false });
   }
 });
