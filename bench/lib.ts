@@ -76,17 +76,8 @@ export async function startBenchOffload(
 ): Promise<{ offload: Offload; config: Config; apiKey: string; accountId: string }> {
   const config = loadConfig(benchEnv(databaseUrl, env));
   const offload = await startOffload(config, { role, logger: createLogger('silent') });
-  const account = await offload.services.accounts.createAccount('bench', 'BASE_PRO');
+  const account = await offload.services.accounts.createAccount('bench', 'BASE_PRO', 'none');
   return { offload, config, apiKey: account.apiKey, accountId: account.accountId };
-}
-
-/** Lifts the monthly cap for the bench account by pre-seeding a usage row far below a huge limit. */
-export async function unlimited(offload: Pick<Offload, 'db'>, accountId: string): Promise<void> {
-  await offload.db.query(
-    `INSERT INTO account_usage (account_id, month, created_count) VALUES ($1, date_trunc('month', now() AT TIME ZONE 'UTC')::date, -100000000)
-     ON CONFLICT (account_id, month) DO UPDATE SET created_count = -100000000`,
-    [accountId],
-  );
 }
 
 export function percentile(sorted: number[], p: number): number {
@@ -166,16 +157,14 @@ export interface BenchProcess {
   stop(): Promise<void>;
 }
 
-/** Creates the bench account (BASE_PRO, cap lifted) in a migrated database, before any Offload process starts. */
+/** Creates the bench account (BASE_PRO, no monthly limit) in a migrated database, before any Offload process starts. */
 export async function prepareBenchAccount(
   databaseUrl: string,
   env: Record<string, string> = {},
 ): Promise<CreatedAccount> {
   const db = await prepareDatabase(benchConfig(databaseUrl, env));
   try {
-    const account = await new AccountsService(db).createAccount('bench', 'BASE_PRO');
-    await unlimited({ db }, account.accountId);
-    return account;
+    return await new AccountsService(db).createAccount('bench', 'BASE_PRO', 'none');
   } finally {
     await db.destroy();
   }
@@ -183,7 +172,7 @@ export async function prepareBenchAccount(
 
 /**
  * Offload's API role in a process of its own (`offload api`), as it is deployed: a server does not share its event
- * loop with its clients. The account is created (BASE_PRO, cap lifted) before the process starts, so it finds one and
+ * loop with its clients. The account is created (BASE_PRO, no monthly limit) before the process starts, so it finds one and
  * creates no dev account.
  */
 export async function startBenchApiProcess(

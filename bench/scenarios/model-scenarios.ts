@@ -1,7 +1,7 @@
 // The model-bound scenarios of `npm run bench` (issue 19), each selectable by name (`--only model-fixed`, or
 // `--only model` for all). Sizes: BENCH_MODEL_CASES (default 1,000; 200 with --quick), BENCH_DEFERRED_JOBS (default
 // 1,000,000; 100,000 with --quick), BENCH_DEFERRED_LATENCY_MS (model-deferred's latency, default 0), BENCH_MODEL_RPM
-// (default 300), BENCH_REPEATS (default 1: runs per scenario, reported as min/median/max). Offload's own settings
+// (default 300), BENCH_REPEATS (default 1: runs per scenario, reported as min/median/max), BENCH_MODEL_OUTREACH_ONLY=1 (stop once all are RUNNING). Offload's own settings
 // (WORKER_CONCURRENCY, MODEL_MAX_CONCURRENCY, MODEL_RPM ...) pass through from the environment to the processes the
 // bench starts.
 import { log, medianBy } from '../lib';

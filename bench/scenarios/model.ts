@@ -176,7 +176,8 @@ export async function benchModelRun(options: ModelRunOptions): Promise<ModelRunR
         `  model: ${toRunning.reached}/${cases} RUNNING in ${toRunning.seconds.toFixed(1)} s (ratio ${toRunning.ratio.toFixed(2)})`,
       );
       let toCompleted: PhaseResult | null = null;
-      if (!toRunning.stalled) {
+      // BENCH_MODEL_OUTREACH_ONLY=1: a campaign's own span (every outreach out) without the replies' phase.
+      if (!toRunning.stalled && process.env.BENCH_MODEL_OUTREACH_ONLY !== '1') {
         log(`  model: posting ${cases} counterparty replies...`);
         const repliesStarted = performance.now();
         await load(cases, CREATE_CONCURRENCY, async (i) => {

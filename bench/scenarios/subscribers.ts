@@ -6,7 +6,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
-import { freshDatabase, log, percentile, startBenchOffload, unlimited } from '../lib';
+import { freshDatabase, log, percentile, startBenchOffload } from '../lib';
 
 export interface SubscribersResult {
   subscribers: number;
@@ -44,7 +44,6 @@ const SUBSCRIPTION = `subscription($id: ID!) { caseUpdated(id: $id) { eventId ty
 export async function benchSubscribers(count = 5000, updateConcurrency = 4): Promise<SubscribersResult> {
   const database = await freshDatabase('subs');
   const driver = await startBenchOffload(database.url, 'api');
-  await unlimited(driver.offload, driver.accountId);
   const account = await driver.offload.services.accounts.authenticate(driver.apiKey);
   const port = await freePort();
   const api = spawn(process.execPath, [CLI, 'api'], {

@@ -2,7 +2,7 @@
 // measurement with the deliveries idle, in the same process and minute).
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { freshDatabase, load, log, startBenchOffload, unlimited, type LatencySummary } from '../lib';
+import { freshDatabase, load, log, startBenchOffload, type LatencySummary } from '../lib';
 
 export interface WebhooksResult {
   deliveries: number;
@@ -25,11 +25,10 @@ export async function benchWebhooks(deliveries = 2000): Promise<WebhooksResult> 
   await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
   const hook = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
   const database = await freshDatabase('webhooks');
-  const { offload, apiKey, accountId } = await startBenchOffload(database.url, 'serve', {
+  const { offload, apiKey } = await startBenchOffload(database.url, 'serve', {
     WORKER_CONCURRENCY: '16',
     DATABASE_POOL_MAX: '40',
   });
-  await unlimited(offload, accountId);
   const account = await offload.services.accounts.authenticate(apiKey);
   const input = (i: number, url?: string) => ({
     channel: 'EMAIL',

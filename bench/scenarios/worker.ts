@@ -5,7 +5,7 @@
 // once, so the throughput figure starts with the first case and not with the process.
 import { Client } from 'pg';
 import { QUEUES } from '../../src/jobs/job.catalog';
-import { freshDatabase, log, medianBy, startBenchOffload, unlimited, type BenchDatabase } from '../lib';
+import { freshDatabase, log, medianBy, startBenchOffload, type BenchDatabase } from '../lib';
 import { SqlRecorder, type ReplayResult } from '../sql-replay';
 
 export interface WorkerRound {
@@ -97,7 +97,6 @@ async function workerRound(
   try {
     const api = await startBenchOffload(database.url, 'api', env);
     try {
-      await unlimited(api.offload, api.accountId);
       const account = await api.offload.services.accounts.authenticate(api.apiKey);
       log(`  ${tag}: creating ${total} cases...`);
       for (let i = 0; i < total; i += 50)
