@@ -67,7 +67,9 @@ describe('createCase', () => {
     ['followUpDelayHours', { followUpDelayHours: 0 }],
     ['maxAttempts', { maxAttempts: 21 }],
     ['clientWebhookUrl', { clientWebhookUrl: 'ftp://example.com/hook' }],
-    ['channel', { channel: 'SMS' }],
+    // An SMS case's counterparty is an E.164 number, not the default input's email address.
+    ['counterparty.address', { channel: 'SMS' }],
+    ['counterparty.address', { channel: 'SMS', counterparty: { address: '+1415555', name: 'Short' } }],
     ['goal.objective', { goal: { objective: '   ' } }],
     ['goal.objective', { goal: { objective: 'x'.repeat(5000) } }],
     ['resultSchema', { resultSchema: { type: 'not-a-type' } }],

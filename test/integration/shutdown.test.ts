@@ -56,6 +56,13 @@ function createKey(url: string): { apiKey: string } {
     encoding: 'utf8',
   });
   const line = JSON.parse(out.stdout.trim().split('\n').at(-1)!) as Record<string, unknown>;
-  expect(Object.keys(line).sort()).toEqual(['accountId', 'apiKey', 'plan', 'webhookSecret']);
+  expect(Object.keys(line).sort()).toEqual([
+    'accountId',
+    'apiKey',
+    'monthlyLimit',
+    'plan',
+    'unlimited',
+    'webhookSecret',
+  ]);
   return line as { apiKey: string };
 }
