@@ -1,7 +1,8 @@
 // SMS_TRANSPORT=twilio: texts leave through the official SDK (Messages API), each with a status callback that
 // reports delivery failures back to us (twilio.routes.ts). TWILIO_BASE_URL moves every API call elsewhere (a test's
 // fake, a proxy): the SDK's own HTTP client runs unchanged, only the origin of its URLs is replaced.
-import twilio from 'twilio';
+import type twilio from 'twilio';
+import { twilioSdk } from './twilio-sdk.client';
 import { TerminalSendError, type MailTransport, type OutboundMail, type SendResult } from './mail.types';
 import { twilioErrorVerdict } from './twilio-error.policy';
 
@@ -21,7 +22,7 @@ const TWILIO_API_ORIGIN = 'https://api.twilio.com';
 
 /** The SDK's request client with the API origin replaced: everything else (auth, form encoding, errors) is the SDK's. */
 function baseUrlRequestClient(origin: string, timeoutMs: number): twilio.RequestClient {
-  const client = new twilio.RequestClient({ timeout: timeoutMs, keepAlive: true });
+  const client = new (twilioSdk().RequestClient)({ timeout: timeoutMs, keepAlive: true });
   const request = client.request.bind(client);
   client.request = ((opts) => {
     const uri = opts.uri.startsWith(TWILIO_API_ORIGIN) ? origin + opts.uri.slice(TWILIO_API_ORIGIN.length) : opts.uri;
@@ -34,7 +35,7 @@ export function createTwilioSmsTransport(options: TwilioSmsOptions): MailTranspo
   const origin = options.baseUrl.replace(/\/+$/, '');
   const httpClient =
     origin === TWILIO_API_ORIGIN ? undefined : baseUrlRequestClient(origin, options.timeoutMs ?? 30_000);
-  const client = twilio(options.accountSid, options.authToken, {
+  const client = twilioSdk()(options.accountSid, options.authToken, {
     ...(httpClient ? { httpClient } : {}),
     timeout: options.timeoutMs ?? 30_000,
   });
@@ -62,7 +63,7 @@ export function createTwilioSmsTransport(options: TwilioSmsOptions): MailTranspo
  * 403 are our credentials, 429 is a rate limit, 5xx and network errors are Twilio's trouble: pg-boss retries those.
  */
 function asSendError(error: unknown): unknown {
-  if (!(error instanceof twilio.RestException)) return error;
+  if (!(error instanceof twilioSdk().RestException)) return error;
   const { status } = error;
   if (status < 400 || status >= 500 || status === 401 || status === 403 || status === 429) return error;
   const verdict = twilioErrorVerdict(error.code ?? null, error.message);

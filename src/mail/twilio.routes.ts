@@ -3,8 +3,8 @@
 // and the sorted form parameters. We check it with the SDK's validator against PUBLIC_URL + the path, so a request
 // that did not come from Twilio (or was altered on the way) is refused with 403 before anything is read from it.
 import express, { Router, type NextFunction, type Request, type Response } from 'express';
-import twilio from 'twilio';
 import { z } from 'zod';
+import { twilioSdk } from './twilio-sdk.client';
 import { describeError, silentLogger, type MailLogger } from './mail-logger.types';
 
 /** A text someone sent to our number. */
@@ -100,7 +100,7 @@ function verifySignature(options: TwilioWebhookOptions, logger: MailLogger) {
     const signature = req.header('x-twilio-signature');
     const url = options.publicUrl + req.originalUrl;
     const params = (req.body ?? {}) as Record<string, unknown>;
-    if (signature && twilio.validateRequest(options.authToken, signature, url, params)) return next();
+    if (signature && twilioSdk().validateRequest(options.authToken, signature, url, params)) return next();
     logger.warn({ url, signed: Boolean(signature) }, 'twilio webhook refused: signature invalid');
     refuse(res, 403, 'X-Twilio-Signature is missing or does not match this request');
   };
