@@ -93,6 +93,8 @@ export class AgentCallError extends Error {
   readonly code: string | null;
   /** How long the provider asked everyone to wait (Retry-After, x-ratelimit-reset-*), null when it did not say. */
   readonly waitMs: number | null;
+  /** The request limit the provider declared (x-ratelimit-limit-requests), null when it did not. */
+  readonly declaredPerMinute: number | null;
 
   constructor(
     fields: {
@@ -101,6 +103,7 @@ export class AgentCallError extends Error {
       status: number | null;
       code: string | null;
       waitMs: number | null;
+      declaredPerMinute?: number | null;
     },
     options?: { cause?: unknown },
   ) {
@@ -109,6 +112,7 @@ export class AgentCallError extends Error {
     this.status = fields.status;
     this.code = fields.code;
     this.waitMs = fields.waitMs;
+    this.declaredPerMinute = fields.declaredPerMinute ?? null;
   }
 
   /** What operators may read (timeline, /readyz): the status and code, never the provider's text (it can echo keys). */

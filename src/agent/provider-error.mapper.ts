@@ -2,7 +2,7 @@
 // agent.types.ts). Anything that is not a provider error (a bug, an AgentOutputError) passes through untouched.
 import { APIConnectionError, APIError, APIUserAbortError } from 'openai';
 import { AgentCallError, type AgentFailureKind } from './agent.types';
-import { waitFromHeaders } from './reset-header.parser';
+import { declaredRequestLimit, waitFromHeaders } from './reset-header.parser';
 
 /** Error codes that mean "this key or model cannot be used", whatever the status says. */
 const UNAVAILABLE_CODES = new Set(['insufficient_quota', 'model_not_found', 'invalid_api_key', 'account_deactivated']);
@@ -13,7 +13,11 @@ export function classifyProviderError(error: unknown, now = Date.now()): unknown
   const code = typeof error.code === 'string' ? error.code : null;
   const kind = kindOf(error, status, code);
   const waitMs = kind === 'rate_limited' || kind === 'transient' ? waitFromHeaders(error.headers, now) : null;
-  return new AgentCallError({ kind, message: error.message, status, code, waitMs }, { cause: error });
+  const declaredPerMinute = kind === 'rate_limited' ? declaredRequestLimit(error.headers) : null;
+  return new AgentCallError(
+    { kind, message: error.message, status, code, waitMs, declaredPerMinute },
+    { cause: error },
+  );
 }
 
 function kindOf(error: APIError, status: number | null, code: string | null): AgentFailureKind {

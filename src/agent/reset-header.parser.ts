@@ -54,6 +54,16 @@ export function waitFromHeaders(headers: HeaderSource | null | undefined, now: n
   return known.length ? Math.min(...known) : null;
 }
 
+/**
+ * The request limit a provider declares on its responses (OpenAI: x-ratelimit-limit-requests, per minute); null when
+ * absent or unreadable. Only a starting point for the shared rate (limit-state.policy.ts), never trusted alone: some
+ * providers declare a daily figure under the same name.
+ */
+export function declaredRequestLimit(headers: HeaderSource | null | undefined): number | null {
+  const value = Number(headers?.get('x-ratelimit-limit-requests')?.trim());
+  return Number.isFinite(value) && value > 0 ? value : null;
+}
+
 function clamp(ms: number): number {
   return Math.min(MAX_HINT_MS, Math.max(0, Math.ceil(ms)));
 }

@@ -5,7 +5,11 @@
 //   waiting callers never poll one another; the spacing is the lower of MODEL_RPM and the adaptive rate.
 // - A refusal (429/503) sets "nobody calls before T" for every worker and, once per congestion event (the first
 //   refusal of calls reserved under the current epoch), lowers the rate below what was being sent (multiplicative
-//   decrease); the rate then creeps up again by a fixed step per minute (additive increase).
+//   decrease); the rate then creeps up again by a fixed step per minute (additive increase) back to where it was
+//   refused, and past that doubles every DOUBLING_MS: a ceiling that no longer refuses was learnt wrong (from a
+//   start-up burst, or a provider that raised the limit), and a linear climb would take the better part of an hour.
+// - The first congestion ever, from a start-up burst, says little about the rate; the provider's declared request
+//   limit (x-ratelimit-limit-requests), when it sends one, is the better start then.
 // - Tokens (MODEL_TPM) are spaced the same way: a call's estimated tokens push the next call back, and the
 //   estimate is corrected by the usage the provider reports.
 // - The circuit: while open nobody calls except one probe at a time, every probeEveryMs.
@@ -19,9 +23,16 @@ export const MIN_RATE_PER_MINUTE = 1;
  */
 export const DECREASE_FACTOR = 0.85;
 /** Additive increase: per minute without a refusal, the rate grows by this share of the rate it was lowered to. */
-export const INCREASE_SHARE_PER_MINUTE = 0.1;
+export const INCREASE_SHARE_PER_MINUTE = 0.2;
+/** Past the rate last refused at, without a refusal, the rate doubles this often. */
+export const DOUBLING_MS = 20_000;
 /** Fewer starts than this lately say nothing about the rate (a refusal then only blocks): see refuse. */
 const MIN_SAMPLE = 10;
+/**
+ * A refusal this soon after the rate was lowered only blocks: the lowered rate has not had time to show, and a
+ * provider whose Retry-After is a little early would otherwise halve and halve the rate down to nothing.
+ */
+const DECREASE_GAP_MS = 10_000;
 /** Starts are counted in buckets of this length to know the rate being sent. */
 const RECENT_BUCKET_MS = 10_000;
 
@@ -67,13 +78,19 @@ export type Grant =
 
 /** The rate in force (calls per minute), or null when nothing limits it. */
 export function rateAt(state: LimitState, now: number, cap: number | null): number | null {
-  const adaptive =
-    state.rate === null
-      ? null
-      : state.rate +
-        Math.max(1, state.rate * INCREASE_SHARE_PER_MINUTE) * (Math.max(0, now - state.decreasedAt) / 60_000);
+  const adaptive = state.rate === null ? null : climb(state.rate, Math.max(0, now - state.decreasedAt));
   if (adaptive === null) return cap;
   return cap === null ? adaptive : Math.min(cap, adaptive);
+}
+
+/** The rate `elapsedMs` after it was lowered to `lowered`: linear back to where it was refused, then doubling. */
+function climb(lowered: number, elapsedMs: number): number {
+  const step = Math.max(1, lowered * INCREASE_SHARE_PER_MINUTE) / 60_000;
+  const refusedAt = lowered / DECREASE_FACTOR;
+  const linear = lowered + step * elapsedMs;
+  if (linear <= refusedAt) return linear;
+  const past = elapsedMs - (refusedAt - lowered) / step;
+  return refusedAt * 2 ** (past / DOUBLING_MS);
 }
 
 export function reserve(state: LimitState, now: number, request: ReserveRequest): { state: LimitState; grant: Grant } {
@@ -109,14 +126,24 @@ export function recentRate(state: LimitState, now: number): number {
  * The provider refused a call reserved under `epoch`: nobody calls before now + waitMs; the first refusal of an
  * epoch lowers the rate below what was being sent and starts a new epoch (reservations of the old one are made again).
  */
-export function refuse(state: LimitState, now: number, refusal: { epoch: number; waitMs: number }): LimitState {
+export function refuse(
+  state: LimitState,
+  now: number,
+  refusal: { epoch: number; waitMs: number; declaredPerMinute?: number | null },
+): LimitState {
   const blockedUntil = Math.max(state.blockedUntil, now + Math.max(0, refusal.waitMs));
   if (refusal.epoch !== state.epoch) return { ...state, blockedUntil };
   const recent = recentRate(state, now);
+  const declared = refusal.declaredPerMinute ?? null;
   // A handful of calls refused is no sign of sending too fast (another client on the key, a token budget): the
   // block alone answers it, instead of a rate learnt from a sample too small to mean anything.
-  const lowered = recent * (RECENT_BUCKET_MS / 60_000) >= MIN_SAMPLE;
-  const sending = Math.min(rateAt(state, now, null) ?? Infinity, recent);
+  const settled = state.rate === null || now >= state.decreasedAt + DECREASE_GAP_MS;
+  const lowered =
+    settled && (recent * (RECENT_BUCKET_MS / 60_000) >= MIN_SAMPLE || (state.rate === null && declared !== null));
+  const measured = Math.min(rateAt(state, now, null) ?? Infinity, recent);
+  // Nothing learnt yet: a start-up burst of a few dozen calls in a second is no measure of a per-minute limit, the
+  // provider's own figure is (trusted once: if it is not per minute, the next refusal learns from what was sent).
+  const sending = state.rate === null && declared !== null ? declared : measured;
   return {
     ...state,
     blockedUntil,

@@ -157,7 +157,7 @@ export class ModelGate implements Agent {
     switch (error.kind) {
       case 'rate_limited':
         this.deps.logger.info(log, 'model provider refused a call; every worker waits, the shared rate is lowered');
-        await this.limiter.refuse(key, epoch, error.waitMs ?? this.backoff(failures));
+        await this.limiter.refuse(key, epoch, error.waitMs ?? this.backoff(failures), error.declaredPerMinute);
         return;
       case 'unavailable': {
         const circuit = await this.limiter.openCircuit(key, error.reason, this.probeEvery());

@@ -56,9 +56,9 @@ export class SharedLimiter {
     return policy.readState(await readProviderLimit(this.db, key));
   }
 
-  refuse(key: string, epoch: number, waitMs: number): Promise<void> {
+  refuse(key: string, epoch: number, waitMs: number, declaredPerMinute: number | null = null): Promise<void> {
     return this.change(key, (state, now) => ({
-      state: policy.refuse(state, now, { epoch, waitMs }),
+      state: policy.refuse(state, now, { epoch, waitMs, declaredPerMinute }),
       result: undefined,
     }));
   }

@@ -1,5 +1,6 @@
 import {
   DECREASE_FACTOR,
+  DOUBLING_MS,
   rateAt,
   readState,
   refuse,
@@ -41,11 +42,79 @@ test('a refusal blocks everyone until the reset, lowers the rate below what was 
   expect(grant).toMatchObject({ kind: 'slot', at: now + 3_010 });
 });
 
-test('the rate creeps back up after a decrease (additive increase)', () => {
+test('the rate creeps back up after a decrease to where it was refused, then doubles (the ceiling was wrong)', () => {
   const s = { ...readState(null), rate: 100, decreasedAt: 0 };
+  const refusedAt = 100 / DECREASE_FACTOR;
+  const linearFor = ((refusedAt - 100) / 20) * 60_000; // 20% of the lowered rate per minute
   expect(rateAt(s, 0, null)).toBe(100);
-  expect(rateAt(s, 60_000, null)).toBeCloseTo(110);
+  expect(rateAt(s, 30_000, null)).toBeCloseTo(110);
+  expect(rateAt(s, linearFor, null)).toBeCloseTo(refusedAt);
+  expect(rateAt(s, linearFor + DOUBLING_MS, null)).toBeCloseTo(2 * refusedAt);
+  expect(rateAt(s, linearFor + 3 * DOUBLING_MS, null)).toBeCloseTo(8 * refusedAt);
   expect(rateAt(s, 600_000, 150)).toBe(150);
+});
+
+/**
+ * A campaign's start: 32 callers at once against a token bucket of 300 a minute with a second's burst (the bench's
+ * provider), refusals counted. The first refusal comes a fraction of a second in, when what was sent says nothing
+ * about a per-minute limit; with the provider's declared limit the rate starts there, without it the climb past the
+ * wrongly learnt ceiling doubles its way back. Four minutes, about 1,000 calls.
+ */
+test.each([
+  ['declares its limit', 300, 0.9],
+  ['declares nothing', null, 0.75],
+] as const)('a token-bucket provider that %s: the first minutes get most of the limit', (_name, declared, share) => {
+  const perMinute = 300;
+  const burst = 5;
+  const latency = 1_000;
+  const end = 4 * 60_000;
+  let tokens = burst;
+  let refilledAt = 0;
+  let state = readState(null);
+  let accepted = 0;
+  let refused = 0;
+  const provider = (now: number): { ok: true } | { ok: false; waitMs: number } => {
+    tokens = Math.min(burst, tokens + ((now - refilledAt) * perMinute) / 60_000);
+    refilledAt = now;
+    if (tokens >= 1) {
+      tokens -= 1;
+      return { ok: true };
+    }
+    tokens -= 1; // refused calls count too
+    // Retry-After in whole seconds, until a token is there again (the bench's fake provider does the same).
+    return { ok: false, waitMs: Math.max(1, Math.ceil(((1 - tokens) * 60_000) / perMinute / 1000)) * 1000 };
+  };
+  type Caller = { at: number; epoch: number };
+  const queue: Caller[] = [];
+  const take = (now: number) => {
+    const r = reserve(state, now, request);
+    state = r.state;
+    if (r.grant.kind !== 'slot') throw new Error('no circuit here');
+    queue.push({ at: r.grant.at, epoch: r.grant.epoch });
+  };
+  for (let i = 0; i < 32; i += 1) take(0);
+  while (queue.length) {
+    queue.sort((a, b) => a.at - b.at);
+    const caller = queue.shift()!;
+    const now = caller.at;
+    if (now > end) continue;
+    if (caller.epoch !== state.epoch || state.blockedUntil > now) {
+      take(now);
+      continue;
+    }
+    const answer = provider(now);
+    if (answer.ok) {
+      if (now + latency <= end) accepted += 1;
+      take(now + latency);
+    } else {
+      refused += 1;
+      state = refuse(state, now + 20, { epoch: caller.epoch, waitMs: answer.waitMs, declaredPerMinute: declared });
+      take(now + 20);
+    }
+  }
+  if (process.env.OFFLOAD_TEST_VERBOSE) console.log('bucket', declared, { accepted, refused, rate: state.rate });
+  expect(accepted).toBeGreaterThanOrEqual(share * perMinute * 4);
+  expect(refused).toBeLessThan(0.05 * accepted);
 });
 
 test('an open circuit lets one probe through per interval', () => {
