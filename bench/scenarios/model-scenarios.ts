@@ -181,18 +181,18 @@ export const modelScenarios: Scenario[] = [
     'model-deferred',
     async (quick) => {
       const deferred = envInt('BENCH_DEFERRED_JOBS', quick ? 100_000 : 1_000_000);
-      // At 0 ms the run is bound by the database, where a fetch that walks past deferred jobs shows; a model latency
+      // At 0 ms the run is bound by the database, where anything that grows with the waiting cases would show; a model latency
       // (BENCH_DEFERRED_LATENCY_MS) hides some of it behind the wait, as in a real campaign.
       const latency: Latency = { kind: 'fixed', ms: envInt('BENCH_DEFERRED_LATENCY_MS', 0) };
       const base = { cases: casesFor(quick), latency, rateLimit: null, workers: 1 };
       log('  model-deferred: empty queue...');
       const empty = await benchModelRun({ ...base, deferredJobs: 0 });
-      log(`  model-deferred: ${deferred} deferred follow-up jobs in the queue...`);
+      log(`  model-deferred: ${deferred} cases waiting for a follow-up...`);
       const full = await benchModelRun({ ...base, deferredJobs: deferred });
       return compare(empty, full, 0.9);
     },
     (c) =>
-      `model-deferred: ${c.a.cases} cases, ${describe(c.a)}: ${comparisonText(c, 'empty queue', `${c.b.deferredJobs} deferred jobs`)}; ` +
+      `model-deferred: ${c.a.cases} cases, ${describe(c.a)}: ${comparisonText(c, 'no waiting cases', `${c.b.deferredJobs} waiting cases`)}; ` +
       `${allowedText(c.a)}; deferred run: ${accounting(c.b)}`,
   ),
 ];

@@ -4,9 +4,7 @@
 // POST /webhooks/local and times them to all COMPLETED (one evaluation call each). Each phase is reported as a ratio
 // to its physical limit: the time the provider alone needs, i.e. cases x mean latency / allowed concurrency, or cases
 // / allowed rate when the fake enforces a rate limit (whichever is longer).
-import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
-import { PgBoss } from 'pg-boss';
 import { Pool as HttpPool } from 'undici';
 import { QUEUES } from '../../src/jobs/job.catalog';
 import {
@@ -129,7 +127,7 @@ export async function benchModelRun(options: ModelRunOptions): Promise<ModelRunR
     processes.push(serve);
     for (let i = 1; i < workers; i++) processes.push(await spawnOffload('worker', database.url, env));
     await probe.connect();
-    if (deferredJobs > 0) await insertDeferredJobs(database, deferredJobs);
+    if (deferredJobs > 0) await insertWaitingCases(database, deferredJobs, account.accountId);
     // Both sides of a comparison plan with statistics: a fresh database has none until autovacuum gets to it, and the
     // deferred side's bulk insert would otherwise be the only one analyzed.
     await probe.query('ANALYZE');
@@ -277,57 +275,34 @@ async function deadLettered(probe: Client): Promise<number> {
 }
 
 /**
- * `count` FOLLOW_UP_DUE jobs deferred by 72 h, as every case that has sent a mail leaves behind: one real job is sent
- * through pg-boss as the worker would, then copied in bulk with fresh ids, cases and groups, so every other column
- * (retry settings, dead letter, retention) is what pg-boss itself writes.
+ * Cases waiting for their follow-up, `count` of them, 72 h out: RUNNING rows with a next_action_at, as a campaign
+ * leaves them. Since issue 19 a waiting follow-up is that column (walked by the due-poll through cases_due_idx), not a
+ * deferred pg-boss job per case that every fetch of the queue walked past; this is what a million of them cost now.
  */
-async function insertDeferredJobs(database: BenchDatabase, count: number): Promise<void> {
-  log(`  model: inserting ${count} deferred follow-up jobs...`);
+async function insertWaitingCases(database: BenchDatabase, count: number, accountId: string): Promise<void> {
+  log(`  model: inserting ${count} cases waiting for a follow-up...`);
   const started = performance.now();
-  const boss = new PgBoss({
-    connectionString: database.url,
-    max: 2,
-    schedule: false,
-    supervise: false,
-    migrate: false,
-  });
-  await boss.start();
-  const caseId = randomUUID();
-  const at = new Date(Date.now() + 72 * 3600_000);
-  // The payload is spelled out rather than built by the catalog: it only has to look like one, never to run.
-  const scheduledFor = at.toISOString();
-  const payload = { type: 'FOLLOW_UP_DUE', caseId, key: `${caseId}:follow-up:${scheduledFor}`, scheduledFor };
-  const templateId = await boss.send(QUEUES.caseEvents.name, payload, {
-    group: { id: caseId },
-    startAfter: at,
-  });
-  await boss.stop({ graceful: false });
   const client = new Client({ connectionString: database.url });
   await client.connect();
   try {
-    const { rows } = await client.query(
-      `SELECT column_name FROM information_schema.columns
-        WHERE table_schema = 'pgboss' AND table_name = 'job' AND column_name NOT IN ('id', 'data', 'group_id')`,
-    );
-    const columns = (rows as { column_name: string }[]).map((r) => `"${r.column_name}"`).join(', ');
     for (let done = 0; done < count; done += 100_000) {
       const n = Math.min(100_000, count - done);
       await client.query(
-        `INSERT INTO pgboss.job (id, data, group_id, ${columns})
-         SELECT gen_random_uuid(),
-                jsonb_set(jsonb_set(t.data, '{caseId}', to_jsonb(c.id)), '{key}', to_jsonb(c.id || ':follow-up:' || (t.data->>'scheduledFor'))),
-                c.id, ${columns.replace(/"([a-z_]+)"/g, 't."$1"')}
-           FROM pgboss.job t, (SELECT gen_random_uuid()::text AS id FROM generate_series(1, $2)) c
-          WHERE t.id = $1`,
-        [templateId, n],
+        `INSERT INTO cases (id, account_id, channel, status, goal, counterparty, sender_persona, attempt_count,
+                            max_attempts, follow_up_delay_hours, next_action_at, created_at, updated_at)
+         SELECT gen_random_uuid(), $1, 'EMAIL', 'RUNNING', '{"objective":"Collect the signed W-9"}',
+                jsonb_build_object('address', 'waiting' || g || '@example.com', 'name', 'Vendor ' || g),
+                '{"name":"Ana","role":"AP","company":"Acme"}', 1, 3, 72,
+                now() + interval '72 hours' + g * interval '1 millisecond', now(), now()
+           FROM generate_series($2::int, $3::int) g`,
+        [accountId, done + 1, done + n],
       );
     }
-    const { rows: held } = await client.query(
-      `SELECT count(*)::int AS n FROM pgboss.job WHERE name = $1 AND state = 'created' AND start_after > now() + interval '71 hours'`,
-      [QUEUES.caseEvents.name],
+    const { rows } = await client.query(
+      `SELECT count(*)::int AS n FROM cases WHERE status = 'RUNNING' AND next_action_at > now() + interval '71 hours'`,
     );
-    const n = (held[0] as { n: number }).n;
-    if (n < count) throw new Error(`deferred jobs: ${n} in the queue after inserting ${count}`);
+    const n = (rows[0] as { n: number }).n;
+    if (n < count) throw new Error(`waiting cases: ${n} after inserting ${count}`);
   } finally {
     await client.end();
   }
