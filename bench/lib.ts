@@ -161,10 +161,11 @@ export interface BenchProcess {
 export async function prepareBenchAccount(
   databaseUrl: string,
   env: Record<string, string> = {},
+  name = 'bench',
 ): Promise<CreatedAccount> {
   const db = await prepareDatabase(benchConfig(databaseUrl, env));
   try {
-    return await new AccountsService(db).createAccount('bench', 'BASE_PRO', 'none');
+    return await new AccountsService(db).createAccount(name, 'BASE_PRO', 'none');
   } finally {
     await db.destroy();
   }

@@ -127,7 +127,13 @@ export async function benchModelRun(options: ModelRunOptions): Promise<ModelRunR
     processes.push(serve);
     for (let i = 1; i < workers; i++) processes.push(await spawnOffload('worker', database.url, env));
     await probe.connect();
-    if (deferredJobs > 0) await insertWaitingCases(database, deferredJobs, account.accountId);
+    // In an account of their own, so that the bench's probes (by account) count only the campaign's cases.
+    if (deferredJobs > 0)
+      await insertWaitingCases(
+        database,
+        deferredJobs,
+        (await prepareBenchAccount(database.url, env, 'waiting')).accountId,
+      );
     // Both sides of a comparison plan with statistics: a fresh database has none until autovacuum gets to it, and the
     // deferred side's bulk insert would otherwise be the only one analyzed.
     await probe.query('ANALYZE');
@@ -169,7 +175,7 @@ export async function benchModelRun(options: ModelRunOptions): Promise<ModelRunR
       });
       const createSeconds = (performance.now() - started) / 1000;
       log(`  model: created in ${createSeconds.toFixed(1)} s; waiting for all RUNNING...`);
-      const toRunning = await phase(probe, 'RUNNING', cases, started, limitFor(cases));
+      const toRunning = await phase(probe, account.accountId, 'RUNNING', cases, started, limitFor(cases));
       log(
         `  model: ${toRunning.reached}/${cases} RUNNING in ${toRunning.seconds.toFixed(1)} s (ratio ${toRunning.ratio.toFixed(2)})`,
       );
@@ -186,12 +192,12 @@ export async function benchModelRun(options: ModelRunOptions): Promise<ModelRunR
             text: 'Here is the signed W-9.\nTIN: 12-3456789',
           });
         });
-        toCompleted = await phase(probe, 'COMPLETED', cases, repliesStarted, limitFor(cases));
+        toCompleted = await phase(probe, account.accountId, 'COMPLETED', cases, repliesStarted, limitFor(cases));
         log(
           `  model: ${toCompleted.reached}/${cases} COMPLETED in ${toCompleted.seconds.toFixed(1)} s (ratio ${toCompleted.ratio.toFixed(2)})`,
         );
       }
-      const statuses = await statusCounts(probe);
+      const statuses = await statusCounts(probe, account.accountId);
       const expected = toCompleted ? 'COMPLETED' : 'RUNNING';
       const model = fake.counts();
       return {
@@ -224,6 +230,7 @@ export async function benchModelRun(options: ModelRunOptions): Promise<ModelRunR
 /** Polls the cases table until `cases` of them have reached `status`, or nothing moves for the stall timeout. */
 async function phase(
   probe: Client,
+  accountId: string,
   status: string,
   cases: number,
   started: number,
@@ -234,7 +241,12 @@ async function phase(
   let stalled = false;
   const hardDeadline = started + Math.max(600, limit.seconds * 5) * 1000;
   for (;;) {
-    const [row] = (await probe.query(`SELECT count(*)::int AS n FROM cases WHERE status = $1`, [status])).rows as {
+    const [row] = (
+      await probe.query(`SELECT count(*)::int AS n FROM cases WHERE account_id = $2 AND status = $1`, [
+        status,
+        accountId,
+      ])
+    ).rows as {
       n: number;
     }[];
     const now = performance.now();
@@ -262,8 +274,11 @@ async function phase(
   };
 }
 
-async function statusCounts(probe: Client): Promise<Record<string, number>> {
-  const { rows } = await probe.query(`SELECT status, count(*)::int AS n FROM cases GROUP BY status`);
+async function statusCounts(probe: Client, accountId: string): Promise<Record<string, number>> {
+  const { rows } = await probe.query(
+    `SELECT status, count(*)::int AS n FROM cases WHERE account_id = $1 GROUP BY status`,
+    [accountId],
+  );
   return Object.fromEntries((rows as { status: string; n: number }[]).map((r) => [r.status, r.n]));
 }
 
