@@ -62,15 +62,22 @@ function compile(schema: JsonSchema): ValidateFunction | Error {
   return compiled;
 }
 
-function engineFor(schema: JsonSchema): Ajv {
+export type SchemaDialect = 'draft7' | 'draft2019' | 'draft2020';
+
+/** Which ajv engine a schema is compiled with (createCase's check uses the same choice, result-schema.policy.ts). */
+export function dialectOf(schema: JsonSchema): SchemaDialect {
   const dialect = typeof schema.$schema === 'string' ? schema.$schema : '';
-  if (dialect.includes('2020-12')) return engines.draft2020;
-  if (dialect.includes('2019-09')) return engines.draft2019;
-  return engines.draft7;
+  if (dialect.includes('2020-12')) return 'draft2020';
+  if (dialect.includes('2019-09')) return 'draft2019';
+  return 'draft7';
+}
+
+function engineFor(schema: JsonSchema): Ajv {
+  return engines[dialectOf(schema)];
 }
 
 /** Draft-04/06 or odd `$schema` values would make ajv refuse to compile; draft-07 semantics are close enough. */
-function withoutUnknownDialect(schema: JsonSchema): JsonSchema {
+export function withoutUnknownDialect(schema: JsonSchema): JsonSchema {
   const dialect = typeof schema.$schema === 'string' ? schema.$schema : '';
   if (dialect === '' || /2020-12|2019-09|draft-07/.test(dialect)) return schema;
   const copy: JsonSchema = { ...schema };

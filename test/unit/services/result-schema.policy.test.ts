@@ -17,10 +17,12 @@ const input = (resultSchema: Record<string, unknown>) => ({
   resultSchema,
 });
 
+// With a reference, so each is compiled (a schema without one is checked without compiling, below).
 const distinct = (i: number) => ({
   $id: `https://example.com/result-${i % 3}`, // a reused $id with another body must not be refused as a duplicate
   type: 'object',
-  properties: { [`field${i}`]: { type: 'string', pattern: `^v${i}` } },
+  definitions: { value: { type: 'string', pattern: `^v${i}` } },
+  properties: { [`field${i}`]: { $ref: '#/definitions/value' } },
   required: [`field${i}`],
 });
 
@@ -60,4 +62,34 @@ it('still refuses a schema ajv cannot compile, naming resultSchema', () => {
   const before = resultSchemaFootprint().compiles;
   expect(resultSchemaProblem({ type: 'no-such-type' })).toMatch(/type/);
   expect(resultSchemaFootprint().compiles).toBe(before);
+});
+
+it('checks a schema without references without compiling it, and still refuses what compiling would', () => {
+  const before = resultSchemaFootprint().compiles;
+  for (let i = 0; i < 50; i++) {
+    const plain = { type: 'object', properties: { [`f${i}`]: { type: 'string', pattern: `^a{${i}}$` } } };
+    expect(resultSchemaProblem(plain)).toBeNull();
+  }
+  expect(resultSchemaFootprint().compiles).toBe(before);
+  expect(() => parseInput(schema, input({ type: 'object', properties: { a: { pattern: '(' } } }))).toThrow(
+    /^resultSchema: is not a valid JSON Schema: pattern "\(" is not a valid regular expression/,
+  );
+  expect(resultSchemaProblem({ patternProperties: { '[': { type: 'string' } } })).toMatch(/regular expression/);
+  expect(resultSchemaProblem({ properties: { a: { $ref: '#/nowhere' } } })).toMatch(/nowhere/);
+  expect(resultSchemaProblem({ type: 'object', required: 'a' })).toMatch(/required/);
+});
+
+it('accepts the dialects the worker validates with: draft-07, 2019-09, 2020-12, and older ones as draft-07', () => {
+  const body = { type: 'object', properties: { a: { type: 'string' } }, required: ['a'] };
+  for (const dialect of [
+    'http://json-schema.org/draft-07/schema#',
+    'https://json-schema.org/draft/2019-09/schema',
+    'https://json-schema.org/draft/2020-12/schema',
+    'http://json-schema.org/draft-04/schema#',
+  ])
+    expect([dialect, resultSchemaProblem({ $schema: dialect, ...body })]).toEqual([dialect, null]);
+  // 2020-12's own keywords are checked by its meta-schema: prefixItems must be an array.
+  expect(
+    resultSchemaProblem({ $schema: 'https://json-schema.org/draft/2020-12/schema', prefixItems: { type: 'string' } }),
+  ).toMatch(/prefixItems/);
 });
