@@ -1,6 +1,6 @@
 // The one mapping from errors to the reference REST envelope: `{ ok: false, error: { code, message } }` with the
 // reference's codes and statuses. Anything that is not an expected failure is a bug: logged, masked as 500.
-import type { ErrorRequestHandler, Response } from 'express';
+import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
 import { AppError, type ErrorCode } from '../domain/app.errors';
 import type { Logger } from '../observability/logger.factory';
 
@@ -18,6 +18,7 @@ export type RestErrorCode =
   | 'COUNTERPARTY_SUPPRESSED'
   | 'SMS_CONVERSATION_BUSY'
   | 'WEBHOOK_DELIVERY_NOT_FOUND'
+  | 'NOT_FOUND'
   | 'INTERNAL_ERROR';
 
 /** Our codes in the reference's words: BAD_USER_INPUT is INVALID_REQUEST there, UNAUTHENTICATED is UNAUTHORIZED. */
@@ -93,6 +94,11 @@ export function requestError(error: unknown): { status: number; message: string 
 }
 
 /** The last error handler of the app: routes of our own beside the reference's get the same envelope. */
+/** A path no route answers: the envelope a client parses, not Express's HTML page (`/cases/.` normalises to one). */
+export function notFoundHandler(): RequestHandler {
+  return (req, res) => sendError(res, 404, 'NOT_FOUND', `No route for ${req.method} ${req.path}`);
+}
+
 export function fallbackErrorHandler(logger: Logger): ErrorRequestHandler {
   return (error: unknown, _req, res, next) => {
     if (res.headersSent) return next(error);

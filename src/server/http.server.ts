@@ -29,7 +29,7 @@ import type { Logger } from '../observability/logger.factory';
 import { graphqlIdeRoutes } from './graphql-ide.routes';
 import { inboundRoutes } from '../rest/inbound.routes';
 import { guardedAccount, keyGuard } from '../rest/key.guard';
-import { fallbackErrorHandler } from '../rest/rest.errors';
+import { fallbackErrorHandler, notFoundHandler } from '../rest/rest.errors';
 import { securityHeaders } from './security-headers.guard';
 
 export interface HttpServer {
@@ -137,6 +137,7 @@ export async function startHttp(options: HttpOptions): Promise<HttpServer> {
     }),
     bodyErrorHandler(logger),
   );
+  app.use(notFoundHandler());
   app.use(fallbackErrorHandler(logger));
 
   await new Promise<void>((resolve, reject) => {

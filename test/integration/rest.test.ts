@@ -138,6 +138,11 @@ describe('POST /cases and GET /cases/{id}', () => {
     expect(errorOf(await call('GET', '/cases/not-a-uuid'))).toEqual([404, false, 'CASE_NOT_FOUND']);
   });
 
+  it('answers 404 in the envelope for a path no route answers (an id of "." normalises to /cases/)', async () => {
+    expect(errorOf(await call('GET', '/cases/.'))).toEqual([404, false, 'NOT_FOUND']);
+    expect(errorOf(await call('POST', '/no-such-route', {}))).toEqual([404, false, 'NOT_FOUND']);
+  });
+
   it('answers 429 USAGE_LIMIT_REACHED once the plan cap is reached', async () => {
     const capped = await app.newAccount('SANDBOX');
     await app.offload.db.query(
