@@ -5,8 +5,9 @@
 // Not test/fakes/openai-fake.ts: that one answers from a script for correctness tests; this one only has to be fast,
 // steady and honest about time, and is built into dist/ with the bench.
 import { createServer } from 'node:http';
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { closeServer, readBody, sendJson } from '../test/fakes/fake-http';
 
 export type Latency = { kind: 'fixed'; ms: number } | { kind: 'uniform'; minMs: number; maxMs: number };
 
@@ -115,7 +116,7 @@ export async function startModelFake(options: ModelFakeOptions): Promise<ModelFa
   let inFlight = 0;
 
   const server = createServer((req, res) => {
-    void serve(req, res).catch((error: unknown) => send(res, 500, { error: { message: String(error) } }));
+    void serve(req, res).catch((error: unknown) => sendJson(res, 500, { error: { message: String(error) } }));
   });
   // Up to thousands of requests wait at once; Node's defaults would time them out or cap the sockets.
   server.keepAliveTimeout = 60_000;
@@ -124,7 +125,7 @@ export async function startModelFake(options: ModelFakeOptions): Promise<ModelFa
   async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = (req.url ?? '').split('?')[0] ?? '';
     if (req.method !== 'POST' || !/^(\/v1)?\/chat\/completions$/.test(path)) {
-      send(res, 404, { error: { message: `model fake: no route ${req.method} ${path}` } });
+      sendJson(res, 404, { error: { message: `model fake: no route ${req.method} ${path}` } });
       return;
     }
     const body = JSON.parse(await readBody(req)) as {
@@ -136,13 +137,13 @@ export async function startModelFake(options: ModelFakeOptions): Promise<ModelFa
     if (name === 'compose_message') counts.composeRequests++;
     else if (name === 'evaluate_reply') counts.evaluateRequests++;
     else {
-      send(res, 400, { error: { message: `model fake: unknown call ${String(name)}` } });
+      sendJson(res, 400, { error: { message: `model fake: unknown call ${String(name)}` } });
       return;
     }
     const limited = bucket?.take();
     if (limited) {
       counts.rejected429++;
-      send(
+      sendJson(
         res,
         429,
         { error: { message: 'Rate limit reached for requests', type: 'requests', code: 'rate_limit_exceeded' } },
@@ -181,7 +182,7 @@ export async function startModelFake(options: ModelFakeOptions): Promise<ModelFa
       headers['x-ratelimit-limit-requests'] = String(options.rateLimit!.requestsPerMinute);
       headers['x-ratelimit-remaining-requests'] = String(bucket.remaining());
     }
-    send(
+    sendJson(
       res,
       200,
       {
@@ -208,26 +209,6 @@ export async function startModelFake(options: ModelFakeOptions): Promise<ModelFa
     baseURL: `http://127.0.0.1:${port}/v1`,
     counts: () => ({ ...counts }),
     meanLatencySeconds: meanLatencyMs(options.latency) / 1000,
-    stop: () => close(server),
+    stop: () => closeServer(server),
   };
-}
-
-function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  if (res.headersSent || res.destroyed) return;
-  res.writeHead(status, { 'content-type': 'application/json', ...headers });
-  res.end(JSON.stringify(body));
-}
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
-}
-
-function close(server: Server): Promise<void> {
-  server.closeAllConnections();
-  return new Promise((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())));
 }

@@ -1,8 +1,9 @@
 // An OpenAI-compatible Chat Completions server for tests: records every request and answers from a script, so
 // tests drive the real `openai` client over real HTTP on 127.0.0.1.
 import { createServer } from 'node:http';
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { closeServer, readBody, sendJson } from './fake-http';
 
 export interface FakeChatMessage {
   role: string;
@@ -82,20 +83,20 @@ export async function startOpenAIFake(script?: FakeAnswer[] | FakeHandler): Prom
   let handler: FakeHandler | null = typeof script === 'function' ? script : null;
 
   const server = createServer((req, res) => {
-    void serve(req, res).catch((error: unknown) => send(res, 500, { error: { message: String(error) } }));
+    void serve(req, res).catch((error: unknown) => sendJson(res, 500, { error: { message: String(error) } }));
   });
 
   async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = (req.url ?? '').split('?')[0] ?? '';
     if (req.method !== 'POST' || !/^(\/v1)?\/chat\/completions$/.test(path)) {
-      send(res, 404, { error: { message: `fake: no route ${req.method} ${path}` } });
+      sendJson(res, 404, { error: { message: `fake: no route ${req.method} ${path}` } });
       return;
     }
     const request = toRequest(path, JSON.parse(await readBody(req)) as FakeChatRequest['body']);
     requests.push(request);
     const next = queue.shift() ?? (handler ? await handler(request) : null);
     if (next === null) {
-      send(res, 500, { error: { message: 'fake: no scripted answer left' } });
+      sendJson(res, 500, { error: { message: 'fake: no scripted answer left' } });
       return;
     }
     respond(res, request, next);
@@ -115,7 +116,7 @@ export async function startOpenAIFake(script?: FakeAnswer[] | FakeHandler): Prom
       queue.length = 0;
       handler = null;
     },
-    stop: () => close(server),
+    stop: () => closeServer(server),
   };
 }
 
@@ -168,7 +169,7 @@ function respond(res: ServerResponse, request: FakeChatRequest, next: FakeAnswer
   if (next.kind === 'http_error') {
     const headers: Record<string, string> = { ...next.headers };
     if (next.shouldRetry !== undefined) headers['x-should-retry'] = String(next.shouldRetry);
-    send(
+    sendJson(
       res,
       next.status,
       { error: { message: next.message ?? `fake error ${next.status}`, type: 'fake_error', code: next.code ?? null } },
@@ -181,7 +182,7 @@ function respond(res: ServerResponse, request: FakeChatRequest, next: FakeAnswer
   const finishReason = next.kind === 'content' ? (next.finishReason ?? 'stop') : 'stop';
   const promptTokens = Math.ceil(request.text.length / 4);
   const completionTokens = Math.ceil((content ?? refusal ?? '').length / 4);
-  send(res, 200, {
+  sendJson(res, 200, {
     id: `chatcmpl-fake-${Math.random().toString(36).slice(2)}`,
     object: 'chat.completion',
     created: Math.floor(Date.now() / 1000),
@@ -195,23 +196,4 @@ function respond(res: ServerResponse, request: FakeChatRequest, next: FakeAnswer
       total_tokens: promptTokens + completionTokens,
     },
   });
-}
-
-function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  res.writeHead(status, { 'content-type': 'application/json', ...headers });
-  res.end(JSON.stringify(body));
-}
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
-}
-
-function close(server: Server): Promise<void> {
-  server.closeAllConnections();
-  return new Promise((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())));
 }
