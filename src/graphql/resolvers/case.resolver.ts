@@ -1,5 +1,6 @@
 import { Arg, Ctx, ID, Int, Mutation, Query, Resolver } from 'type-graphql';
 import type { GraphQLContext } from '../graphql.context';
+import { toConnection } from '../types/connection.mapper';
 import { CreateCaseInput, CaseFilter, SubmitInputInput } from '../types/case.inputs';
 import { Case, CaseConnection, SubmitInputPayload, Usage } from '../types/case.types';
 import { toCase } from '../types/case.mapper';
@@ -23,16 +24,7 @@ export class CaseResolver {
     @Arg('after', () => String, { nullable: true }) after?: string | null,
   ): Promise<CaseConnection> {
     const page = await services.cases.listCases(account.id, filter ?? {}, first ?? 20, after ?? null);
-    const edges = page.nodes.map((row, i) => ({ cursor: page.cursors[i]!, node: toCase(row) }));
-    return {
-      edges,
-      pageInfo: {
-        hasNextPage: page.hasNextPage,
-        hasPreviousPage: Boolean(after),
-        startCursor: edges[0]?.cursor ?? null,
-        endCursor: edges.at(-1)?.cursor ?? null,
-      },
-    };
+    return toConnection(page, after, toCase);
   }
 
   @Query(() => Usage)

@@ -1,6 +1,7 @@
 // The suppression list's faces (SPEC §11): read it, add to it, take an address off it. Scoped to the caller's account.
 import { Arg, Ctx, Int, Mutation, Query, Resolver } from 'type-graphql';
 import type { GraphQLContext } from '../graphql.context';
+import { toConnection } from '../types/connection.mapper';
 import { SuppressionConnection } from '../types/suppression.types';
 
 @Resolver()
@@ -12,16 +13,7 @@ export class SuppressionResolver {
     @Arg('after', () => String, { nullable: true }) after?: string | null,
   ): Promise<SuppressionConnection> {
     const page = await services.suppressions.list(account.id, first ?? 20, after ?? null);
-    const edges = page.nodes.map((node, i) => ({ cursor: page.cursors[i]!, node }));
-    return {
-      edges,
-      pageInfo: {
-        hasNextPage: page.hasNextPage,
-        hasPreviousPage: Boolean(after),
-        startCursor: edges[0]?.cursor ?? null,
-        endCursor: edges.at(-1)?.cursor ?? null,
-      },
-    };
+    return toConnection(page, after, (node) => node);
   }
 
   @Mutation(() => Boolean, {
