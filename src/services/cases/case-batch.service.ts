@@ -16,7 +16,7 @@ import { suppressedAmong } from '../../persistence/suppressions.repository';
 import { giveBackUnits, reserveUnits, usageMonth, type UsageReservation } from '../../persistence/usage.repository';
 import type { AuthenticatedAccount } from '../accounts/account.service';
 import type { ServiceContext } from '../service.context';
-import { normalizeAddress } from '../suppression/suppression.service';
+import { counterpartySuppressed, normalizeAddress } from '../suppression/suppression.service';
 import { idempotencyKeySchema, parseInput, type CreateCaseInput, type createCaseSchema } from './case-input.schema';
 import { newCaseRow } from './case-row.mapper';
 import { stableJson } from './case-values.mapper';
@@ -81,8 +81,7 @@ export class CaseBatchService {
       return { index, input, hash: stableJson(input) };
     } catch (error) {
       if (!(error instanceof AppError)) throw error;
-      const fields = (error.details.fields ?? []).map((f) => f.path);
-      return { index, error: { code: error.code, message: error.message, fields } };
+      return { index, error: inputError(error) };
     }
   }
 
@@ -144,11 +143,7 @@ export class CaseBatchService {
     const suppressed = await suppressedAmong(this.ctx.db.manager, pairs);
     return valid.filter((p, i) => {
       if (!suppressed.has(`${accountId} ${pairs[i]!.address.toLowerCase()}`)) return true;
-      results[p.index]!.error = {
-        code: 'COUNTERPARTY_SUPPRESSED',
-        message: 'counterparty.address is on the suppression list',
-        fields: ['counterparty.address'],
-      };
+      results[p.index]!.error = inputError(counterpartySuppressed());
       return false;
     });
   }
@@ -167,11 +162,7 @@ export class CaseBatchService {
         taken.add(number);
         return true;
       }
-      results[p.index]!.error = {
-        code: 'SMS_CONVERSATION_BUSY',
-        message: `counterparty.address ${number} already has an open SMS case with our number`,
-        fields: ['counterparty.address'],
-      };
+      results[p.index]!.error = inputError(smsConversationBusy(number));
       return false;
     });
   }
@@ -193,6 +184,19 @@ export class CaseBatchService {
       return { index: r.index, case: row, error: null };
     });
   }
+}
+
+/** SPEC §13: a text from a number is matched to its one open case, so a second one would make replies ambiguous. */
+export const smsConversationBusy = (address: string): AppError =>
+  new AppError(
+    'SMS_CONVERSATION_BUSY',
+    `counterparty.address ${address} already has an open SMS case with our number; wait for it to finish or cancel it`,
+    { fields: [{ path: 'counterparty.address', message: 'has an open SMS case' }] },
+  );
+
+/** An input's refusal as createCases reports it, from the error createCase would throw. */
+function inputError(error: AppError): CaseInputError {
+  return { code: error.code, message: error.message, fields: (error.details.fields ?? []).map((f) => f.path) };
 }
 
 /** The refusal createCase and createCases give once the month's cap is used up. */

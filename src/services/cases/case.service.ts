@@ -23,7 +23,7 @@ import { counterpartySuppressed, normalizeAddress } from '../suppression/suppres
 import type { AuthenticatedAccount } from '../accounts/account.service';
 import { stableJson, withHumanContext } from './case-values.mapper';
 import { newCaseRow } from './case-row.mapper';
-import { CaseBatchService, usageLimitMessage, type CaseBatchResult } from './case-batch.service';
+import { CaseBatchService, smsConversationBusy, usageLimitMessage, type CaseBatchResult } from './case-batch.service';
 import { applyTransition, DuplicateStep, type TransitionContext } from '../transitions/transition.service';
 import {
   cancelReasonSchema,
@@ -213,11 +213,3 @@ export class CasesService {
 }
 
 export type { CaseFilter, CasePage };
-
-/** SPEC §13: a text from a number is matched to its one open case, so a second one would make replies ambiguous. */
-const smsConversationBusy = (address: string): AppError =>
-  new AppError(
-    'SMS_CONVERSATION_BUSY',
-    `counterparty.address ${address} already has an open SMS case with our number; wait for it to finish or cancel it`,
-    { fields: [{ path: 'counterparty.address', message: 'has an open SMS case' }] },
-  );
