@@ -38,6 +38,12 @@ export async function getCase(db: Tx, caseId: string, accountId: string): Promis
 }
 
 /**
+ * An open SMS conversation: the predicate of cases_open_sms_conversation_uq (migrations/1733100000000), which the
+ * planner uses only when a query repeats it. `c` names the table's alias, if any.
+ */
+const openSms = (c = ''): string => `${c}channel = 'SMS' AND ${c}status NOT IN ('COMPLETED', 'FAILED')`;
+
+/**
  * The open SMS case texting `number` (there is at most one: cases_open_sms_conversation_uq), or, when none is open,
  * null. Locked when `lock` is set, for the caller's transaction.
  */
@@ -45,7 +51,7 @@ export async function findOpenSmsCase(db: Tx, number: string, lock = false): Pro
   const query = db
     .getRepository(CaseEntity)
     .createQueryBuilder('c')
-    .where(`c.channel = 'SMS' AND c.status NOT IN ('COMPLETED', 'FAILED')`)
+    .where(openSms('c.'))
     .andWhere(`c.counterparty->>'address' = :number`, { number });
   if (lock) query.setLock('pessimistic_write');
   return query.getOne();
@@ -56,7 +62,7 @@ export async function numbersWithOpenSmsCase(db: Tx, numbers: string[]): Promise
   if (!numbers.length) return new Set();
   const rows: Array<{ address: string }> = await db.query(
     `SELECT counterparty->>'address' AS address FROM cases
-      WHERE channel = 'SMS' AND status NOT IN ('COMPLETED', 'FAILED') AND counterparty->>'address' = ANY($1::text[])`,
+      WHERE ${openSms()} AND counterparty->>'address' = ANY($1::text[])`,
     [numbers],
   );
   return new Set(rows.map((r) => r.address));
